@@ -1,0 +1,4 @@
+using Intriguing.Cli;
+using Intriguing.Cli.Output;
+
+return IntriguingCli.Run(args, CliIo.ForProcess());

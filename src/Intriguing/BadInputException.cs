@@ -1,0 +1,13 @@
+namespace Intriguing;
+
+/// <summary>
+/// Input that the library refuses: a corrupt file, a tensor of the wrong shape, a pixel outside [0,1],
+/// an unknown model name. The message names the file or field and what was expected; the command line
+/// turns it into exit code 2.
+/// </summary>
+public sealed class BadInputException : Exception
+{
+    public BadInputException(string message) : base(message) { }
+
+    public BadInputException(string message, Exception inner) : base(message, inner) { }
+}
