@@ -32,7 +32,7 @@ public static class HtmlReportWriter
         .ours { color: var(--ours); background: var(--ours-bg); font-weight: 600; }
         .paper { color: var(--paper); background: var(--paper-bg); font-style: italic; }
         figure { margin: 1rem 0 1.6rem; }
-        figure img { max-width: 100%; height: auto; image-rendering: pixelated; border: 1px solid var(--rule); }
+        figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
         figcaption { font-size: .88rem; color: #374151; margin-top: .3rem; }
         """;
 

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -10,10 +11,12 @@ namespace Intriguing.Reporting;
 /// </summary>
 public static class JsonReportWriter
 {
-    /// <summary>The options every section's data is serialised with: camelCase names and enums, NaN allowed (as "NaN").</summary>
+    /// <summary>The options every section's data is serialised with: camelCase names and enums, readable escaping, NaN allowed (as "NaN").</summary>
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
+        // report.json is read by people and scripts, never embedded in HTML: keep "+" and "<" readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
