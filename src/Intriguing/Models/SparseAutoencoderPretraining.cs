@@ -44,7 +44,7 @@ public static class SparseAutoencoderPretraining
                 using var batchScope = NewDisposeScope();
                 int start = batch * recipe.BatchSize;
                 var x = images.index_select(0, order.narrow(0, start, Math.Min(recipe.BatchSize, count - start)));
-                optimizer.zero_grad();
+                ClassifierTraining.ClearGradients(parameters);
                 var code = encoder.forward(x).sigmoid();
                 var reconstruction = decoder.forward(code).sigmoid();
                 var reconstructionError = (reconstruction - x).square().sum(1).mean() * 0.5;
@@ -64,12 +64,11 @@ public static class SparseAutoencoderPretraining
             progress?.Report(new ProgressUpdate(task, epoch + 1, recipe.Epochs,
                 string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{recipe.Epochs} loss {meanLoss:F4}")));
         }
-        optimizer.zero_grad();
+        ClassifierTraining.ClearGradients(parameters);
         // Not fine-tuned (Table 1): the classifier's training sees the encoder as a fixed feature map.
         foreach (var parameter in encoder.parameters())
         {
             parameter.requires_grad = false;
-            parameter.grad?.Dispose();
         }
     }
 }
