@@ -77,6 +77,16 @@ public class TrainingTests
         Assert.Throws<BadInputException>(() => recipe.WithEpochs(0));
     }
 
+    [Fact]
+    public void Halves_of_the_training_set_train_twice_the_epochs_unless_told_otherwise()
+    {
+        var spec = ModelZoo.Get("fc100-100-10");
+        Assert.Equal(spec.Recipe.Epochs, spec.RecipeFor(Split.Train, quick: false, epochs: null).Epochs);
+        Assert.Equal(spec.Recipe.Epochs * 2, spec.RecipeFor(Split.P1, quick: false, epochs: null).Epochs);
+        Assert.Equal(spec.QuickRecipe.Epochs * 2, spec.RecipeFor(Split.P2, quick: true, epochs: null).Epochs);
+        Assert.Equal(5, spec.RecipeFor(Split.P2, quick: false, epochs: 5).Epochs);
+    }
+
     private static (float[] Weights, double Error) TrainSmallMlp(LabeledImages data, int seed)
     {
         random.manual_seed(seed);
