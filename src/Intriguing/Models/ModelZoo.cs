@@ -68,15 +68,15 @@ public static class ModelZoo
     private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 8 };
 
     private static readonly AutoencoderRecipe AutoencoderPretraining = new(
-        Epochs: 15, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.1, WeightDecay: 3e-5);
+        Epochs: 8, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.1, WeightDecay: 3e-5);
 
     private static readonly TrainingRecipe AutoencoderRecipe = new(
-        Epochs: 40, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.001, Pretraining: AutoencoderPretraining);
+        Epochs: 20, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 1.0, FinalLearningRate: 0.001, Pretraining: AutoencoderPretraining);
 
     private static readonly TrainingRecipe AutoencoderQuick = AutoencoderRecipe with
     {
         Epochs = 4,
-        Pretraining = AutoencoderPretraining with { Epochs = 3 },
+        Pretraining = AutoencoderPretraining with { Epochs = 2 },
     };
 
     private static readonly TrainingRecipe ConvRecipe = new(Epochs: 4, BatchSize: 64, OptimizerKind.Adam, LearningRate: 2e-3, FinalLearningRate: 1e-4);

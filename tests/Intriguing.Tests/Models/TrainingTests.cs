@@ -74,6 +74,11 @@ public class TrainingTests
         Assert.Equal(0.2, recipe.LearningRateAt(0, 100), 12);
         Assert.Equal(0.101, recipe.LearningRateAt(99, 199), 12);
         Assert.Equal(0.002, recipe.LearningRateAt(99, 100), 12);
+        // A warm-up ramps linearly up to the first rate, then the cosine runs over the remaining steps.
+        Assert.Equal(0.02, recipe.LearningRateAt(0, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.2, recipe.LearningRateAt(9, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.2, recipe.LearningRateAt(10, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.002, recipe.LearningRateAt(99, 100, warmupSteps: 10), 12);
         Assert.Throws<BadInputException>(() => recipe.WithEpochs(0));
     }
 
