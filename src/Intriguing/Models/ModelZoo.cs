@@ -56,7 +56,7 @@ public static class ModelZoo
 
     private static readonly TrainingRecipe SoftmaxQuick = SoftmaxRecipe with { Epochs = 3 };
 
-    private static readonly TrainingRecipe MlpRecipe = new(Epochs: 30, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.5, FinalLearningRate: 0.001);
+    private static readonly TrainingRecipe MlpRecipe = new(Epochs: 30, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.5, FinalLearningRate: 0.001, WarmupEpochs: 2);
 
     /// <summary>
     /// Table 1's lambda = (1e-5, 1e-5, 1e-6) for FC100-100-10, times 100. With the paper's own values the penalty is
@@ -65,7 +65,7 @@ public static class ModelZoo
     /// </summary>
     public static readonly IReadOnlyList<double> MlpLambdas = [1e-3, 1e-3, 1e-4];
 
-    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 8 };
+    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 8, WarmupEpochs = 1 };
 
     private static readonly AutoencoderRecipe AutoencoderPretraining = new(
         Epochs: 8, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.1, WeightDecay: 3e-5);
