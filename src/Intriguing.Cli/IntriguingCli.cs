@@ -34,6 +34,6 @@ public static class IntriguingCli
 
     private static IEnumerable<Command> Commands(CliIo io)
     {
-        yield break;
+        yield return DataCommand.Create(io);
     }
 }

