@@ -88,7 +88,9 @@ public abstract class Attack
     /// The attack's core step on one batch: candidate adversarial images float [N, 784] (they will be clipped and
     /// verified by the caller) and the gradient evaluations each row used, int64 [N].
     /// </summary>
-    protected abstract PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion);
+    /// <param name="batchStart">Index of the batch's first image in the whole run, so that random attacks can seed
+    /// each batch differently and still repeat exactly for the same seed.</param>
+    protected abstract PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart);
 
     /// <param name="Adversarials">Candidates, float [N, 784].</param>
     /// <param name="GradientEvaluations">Forward+backward passes per row, int64 [N].</param>
@@ -100,7 +102,7 @@ public abstract class Attack
     private BatchOutcome RunBatch(Classifier model, Tensor images, Criterion criterion, int firstIndex)
     {
         var cleanLogits = GradientOracle.Logits(model, images);
-        var output = Perturb(model, images, criterion);
+        var output = Perturb(model, images, criterion, firstIndex);
         // The box of the paper: whatever the attack did, the image handed out lies in [0,1]^784.
         var adversarials = output.Adversarials.detach().nan_to_num(0.0, 0.0, 0.0).clamp(0.0, 1.0);
         if (SeeksMinimalPerturbation && !criterion.IsTargeted)

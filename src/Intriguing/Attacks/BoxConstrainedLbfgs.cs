@@ -49,7 +49,7 @@ public sealed class BoxConstrainedLbfgs : Attack
 
     protected override bool SeeksMinimalPerturbation => true;
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion)
+    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
     {
         long rowCount = images.shape[0];
         var evaluations = zeros(rowCount, dtype: ScalarType.Int64);
@@ -82,15 +82,22 @@ public sealed class BoxConstrainedLbfgs : Attack
                 return GradientOracle.Evaluate(model, points,
                     (input, logits) => weight * (input - origin).square().sum(1) + rowsCriterion.SmoothLoss(logits));
             };
-            ProjectedLbfgs.Observer observe = (points, logits, valid) =>
+            ProjectedLbfgs.Observer observe = (points, logits, rows) =>
             {
-                var adversarial = criterion.IsAdversarial(logits).logical_and(valid);
-                var squaredDistance = (points - images).square().sum(1);
-                var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance));
-                best.copy_(where(better.unsqueeze(1), points, best));
-                bestSquaredDistance.copy_(where(better, squaredDistance, bestSquaredDistance));
-                found.logical_or_(adversarial);
-                succeededWithThisC.logical_or_(adversarial);
+                using var observeScope = NewDisposeScope();
+                var adversarial = criterion.Take(rows).IsAdversarial(logits);
+                var squaredDistance = (points - images.index_select(0, rows)).square().sum(1);
+                var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance.index_select(0, rows)));
+                var betterRows = rows.masked_select(better);
+                if (betterRows.shape[0] > 0)
+                {
+                    var betterPositions = better.nonzero().squeeze(1);
+                    best.index_copy_(0, betterRows, points.index_select(0, betterPositions));
+                    bestSquaredDistance.index_copy_(0, betterRows, squaredDistance.index_select(0, betterPositions));
+                }
+                var adversarialRows = rows.masked_select(adversarial);
+                found.index_fill_(0, adversarialRows, true);
+                succeededWithThisC.index_fill_(0, adversarialRows, true);
             };
 
             // Warm start: from the best adversarial so far, the optimum for a nearby c is a few steps away.

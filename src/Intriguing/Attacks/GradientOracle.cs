@@ -13,13 +13,17 @@ internal static class GradientOracle
 {
     public readonly record struct Evaluation(Tensor Value, Tensor Logits, Tensor Gradient);
 
-    /// <param name="objective">(images that require grad, their logits) to a per-sample value, float [N].</param>
-    public static Evaluation Evaluate(Classifier model, Tensor images, Func<Tensor, Tensor, Tensor> objective)
+    /// <param name="variables">The point, float [N, ...]; the gradient is taken with respect to it.</param>
+    /// <param name="objective">(images, their logits) to a per-sample value, float [N].</param>
+    /// <param name="toImages">Maps the variables to images (C&amp;W's tanh change of variables); identity when null.</param>
+    public static Evaluation Evaluate(Classifier model, Tensor variables, Func<Tensor, Tensor, Tensor> objective,
+        Func<Tensor, Tensor>? toImages = null)
     {
         using var gradientOn = torch.enable_grad();
-        var input = images.detach().requires_grad_(true);
-        var logits = model.forward(input);
-        var value = objective(input, logits);
+        var input = variables.detach().requires_grad_(true);
+        var images = toImages is null ? input : toImages(input);
+        var logits = model.forward(images);
+        var value = objective(images, logits);
         var gradient = torch.autograd.grad([value.sum()], [input])[0];
         return new Evaluation(value.detach(), logits.detach(), gradient);
     }

@@ -24,8 +24,8 @@ internal sealed class ProjectedLbfgs
     /// <summary>Evaluates the objective at <c>points</c> for the batch rows <c>rows</c> (int64), or all rows when null.</summary>
     public delegate GradientOracle.Evaluation RowObjective(Tensor points, Tensor? rows);
 
-    /// <summary>Sees every row's current point and logits after each iteration; <c>valid</c> (bool [N]) marks rows that hold a real point.</summary>
-    public delegate void Observer(Tensor points, Tensor logits, Tensor valid);
+    /// <summary>Sees the current points and logits of the working rows (int64 batch indices <c>rows</c>) after each iteration.</summary>
+    public delegate void Observer(Tensor points, Tensor logits, Tensor rows);
 
     public required int History { get; init; }
 
@@ -48,46 +48,46 @@ internal sealed class ProjectedLbfgs
     {
         using var scope = NewDisposeScope();
         long rowCount = start.shape[0];
-        var point = start.detach().clone();
-        var value = zeros(rowCount, dtype: start.dtype);
-        var gradient = zeros_like(point);
-        var logits = zeros(rowCount, Models.Classifier.ClassCount, dtype: start.dtype);
-        var active = enabled.clone();
-
-        // First evaluation of the enabled rows.
-        var firstRows = RowsOf(active, out long firstCount);
-        if (firstCount == 0)
+        // The working set: rows still being optimised, as indices into the batch. All state below is indexed by
+        // working position; when most rows have stopped, the state is compacted so the work shrinks with them.
+        var rows = enabled.nonzero().squeeze(1);
+        long working = rows.shape[0];
+        if (working == 0)
         {
             return;
         }
-        Evaluate(objective, point, firstRows, rowCount, firstCount, value, logits, gradient, evaluations);
-        observe(point, logits, active);
+        var point = start.index_select(0, rows);
+        var evaluation = objective(point, working == rowCount ? null : rows);
+        evaluations.index_add_(0, rows, ones(working, dtype: ScalarType.Int64), 1);
+        var value = evaluation.Value;
+        var gradient = evaluation.Gradient;
+        var logits = evaluation.Logits;
+        observe(point, logits, rows);
 
-        var steps = zeros(History, rowCount, point.shape[1], dtype: start.dtype);
+        var steps = zeros(History, working, point.shape[1], dtype: start.dtype);
         var gradientChanges = zeros_like(steps);
-        var inverseCurvature = zeros(History, rowCount, dtype: start.dtype);
-        var scaling = ones(rowCount, dtype: start.dtype);
-        var hasHistory = zeros(rowCount, dtype: ScalarType.Bool);
+        var inverseCurvature = zeros(History, working, dtype: start.dtype);
+        var scaling = ones(working, dtype: start.dtype);
+        var hasHistory = zeros(working, dtype: ScalarType.Bool);
+        var active = ones(working, dtype: ScalarType.Bool);
         int stored = 0;
 
         for (int iteration = 0; iteration < MaxIterations; iteration++)
         {
             using var iterationScope = NewDisposeScope();
             // Active set: at a bound with the gradient pushing outwards. Only free coordinates move.
-            var free = point.le(0).logical_and(gradient.gt(0))
-                .logical_or(point.ge(1).logical_and(gradient.lt(0)))
-                .logical_not().to_type(start.dtype);
+            var free = FreeCoordinates(point, gradient);
             var projectedGradient = gradient * free;
             active.logical_and_(projectedGradient.abs().amax(1).gt(GradientTolerance));
 
             var direction = -TwoLoop(projectedGradient, steps, gradientChanges, inverseCurvature, scaling, stored) * free;
             var slope = (projectedGradient * direction).sum(1);
             var notDescent = slope.ge(0).logical_or(slope.isfinite().logical_not());
-            direction = where(notDescent.unsqueeze(1), -projectedGradient, direction);
+            direction = lerp(direction, -projectedGradient, notDescent.to_type(start.dtype).unsqueeze(1));
             // A row whose quasi-Newton direction failed forgets its history and restarts from steepest descent.
             var keep = notDescent.logical_not();
             inverseCurvature.mul_(keep.to_type(start.dtype));
-            scaling = where(notDescent, ones_like(scaling), scaling);
+            scaling.copy_(where(notDescent, ones_like(scaling), scaling));
             hasHistory.logical_and_(keep);
 
             // L-BFGS takes the unit step once it has curvature; the first step is scaled to unit length (as L-BFGS-B).
@@ -99,29 +99,36 @@ internal sealed class ProjectedLbfgs
             var pending = active.clone();
             for (int trial = 0; trial < MaxLineSearchSteps; trial++)
             {
-                var rows = RowsOf(pending, out long pendingCount);
+                var trialPositions = pending.nonzero().squeeze(1);
+                long pendingCount = trialPositions.shape[0];
                 if (pendingCount == 0)
                 {
                     break;
                 }
-                bool all = pendingCount == rowCount;
-                var from = all ? point : point.index_select(0, rows);
-                var along = all ? direction : direction.index_select(0, rows);
-                var length = all ? stepLength : stepLength.index_select(0, rows);
-                var fromValue = all ? value : value.index_select(0, rows);
-                var fromGradient = all ? gradient : gradient.index_select(0, rows);
+                bool all = pendingCount == working;
+                var from = all ? point : point.index_select(0, trialPositions);
+                var along = all ? direction : direction.index_select(0, trialPositions);
+                var length = all ? stepLength : stepLength.index_select(0, trialPositions);
+                var fromValue = all ? value : value.index_select(0, trialPositions);
+                var fromGradient = all ? gradient : gradient.index_select(0, trialPositions);
+                var trialRows = all ? rows : rows.index_select(0, trialPositions);
                 var candidate = (from + length.unsqueeze(1) * along).clamp(0.0, 1.0);
-                var evaluation = objective(candidate, all ? null : rows);
-                evaluations.index_add_(0, rows, ones(pendingCount, dtype: ScalarType.Int64), 1);
+                var trialEvaluation = objective(candidate, trialRows.shape[0] == rowCount ? null : trialRows);
+                evaluations.index_add_(0, trialRows, ones(pendingCount, dtype: ScalarType.Int64), 1);
                 var predicted = (fromGradient * (candidate - from)).sum(1);
-                var accepted = evaluation.Value.le(fromValue + ArmijoSlope * predicted)
-                    .logical_and(evaluation.Value.isfinite());
-                var acceptedColumn = accepted.unsqueeze(1);
-                nextPoint.index_copy_(0, rows, where(acceptedColumn, candidate, nextPoint.index_select(0, rows)));
-                nextValue.index_copy_(0, rows, where(accepted, evaluation.Value, nextValue.index_select(0, rows)));
-                nextGradient.index_copy_(0, rows, where(acceptedColumn, evaluation.Gradient, nextGradient.index_select(0, rows)));
-                nextLogits.index_copy_(0, rows, where(acceptedColumn, evaluation.Logits, nextLogits.index_select(0, rows)));
-                pending.index_copy_(0, rows, accepted.logical_not());
+                var accepted = trialEvaluation.Value.le(fromValue + ArmijoSlope * predicted)
+                    .logical_and(trialEvaluation.Value.isfinite());
+                // Copy accepted rows only (a row-wise index copy, not a [N, D] mask: masks of that size are slow on CPU).
+                var acceptedLocal = accepted.nonzero().squeeze(1);
+                if (acceptedLocal.shape[0] > 0)
+                {
+                    var acceptedPositions = trialPositions.index_select(0, acceptedLocal);
+                    nextPoint.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
+                    nextValue.index_copy_(0, acceptedPositions, trialEvaluation.Value.index_select(0, acceptedLocal));
+                    nextGradient.index_copy_(0, acceptedPositions, trialEvaluation.Gradient.index_select(0, acceptedLocal));
+                    nextLogits.index_copy_(0, acceptedPositions, trialEvaluation.Logits.index_select(0, acceptedLocal));
+                }
+                pending.index_copy_(0, trialPositions, accepted.logical_not());
                 stepLength = where(pending, stepLength * Backtrack, stepLength);
             }
             // A row whose line search found no decrease is at a (numerical) minimum: it stops here.
@@ -138,7 +145,7 @@ internal sealed class ProjectedLbfgs
             steps.select(0, slot).copy_(step * storeColumn);
             gradientChanges.select(0, slot).copy_(gradientChange * storeColumn);
             inverseCurvature.select(0, slot).copy_(where(store, curvature.reciprocal(), zeros_like(curvature)));
-            scaling = where(store, curvature / changeSquared, scaling);
+            scaling.copy_(where(store, curvature / changeSquared, scaling));
             hasHistory.logical_or_(store);
             stored++;
 
@@ -150,13 +157,50 @@ internal sealed class ProjectedLbfgs
             value.copy_(nextValue);
             gradient.copy_(nextGradient);
             logits.copy_(nextLogits);
-            scaling = scaling.MoveToOuterDisposeScope();
-            observe(point, logits, enabled);
-            if (!active.any().item<bool>())
+            observe(point, logits, rows);
+
+            long stillActive = active.sum().item<long>();
+            if (stillActive == 0)
             {
                 break;
             }
+            if (stillActive * 2 <= working)
+            {
+                // Compact: drop stopped rows from every state tensor so later iterations cost only what is left.
+                var keepPositions = active.nonzero().squeeze(1);
+                Compact(ref rows, keepPositions);
+                Compact(ref point, keepPositions);
+                Compact(ref value, keepPositions);
+                Compact(ref gradient, keepPositions);
+                Compact(ref logits, keepPositions);
+                Compact(ref scaling, keepPositions);
+                Compact(ref hasHistory, keepPositions);
+                Compact(ref active, keepPositions);
+                Compact(ref steps, keepPositions, dimension: 1);
+                Compact(ref gradientChanges, keepPositions, dimension: 1);
+                Compact(ref inverseCurvature, keepPositions, dimension: 1);
+                working = stillActive;
+            }
         }
+    }
+
+    /// <summary>
+    /// 1 where a coordinate may move, 0 where it sits on a bound with the gradient pushing outwards (L-BFGS-B's
+    /// active set), as float arithmetic: x in [0,1] means 1 - sign(x) marks x = 0 and 1 - sign(1 - x) marks x = 1.
+    /// </summary>
+    private static Tensor FreeCoordinates(Tensor point, Tensor gradient)
+    {
+        var gradientSign = gradient.sign();
+        var atLowerPushingOut = (1 - point.sign()).mul_(gradientSign.relu());
+        var atUpperPushingOut = (1 - (1 - point).sign_()).mul_(gradientSign.neg().relu_());
+        return (1 - atLowerPushingOut).sub_(atUpperPushingOut);
+    }
+
+    private static void Compact(ref Tensor state, Tensor keepPositions, int dimension = 0)
+    {
+        var kept = state.index_select(dimension, keepPositions).MoveToOuterDisposeScope();
+        state.Dispose();
+        state = kept;
     }
 
     /// <summary>The two-loop recursion, row by row: returns H g for each row's own history (rows without pairs get gamma g).</summary>
@@ -180,23 +224,5 @@ internal sealed class ProjectedLbfgs
             r.add_(steps[slot] * (coefficients[slot] - beta).unsqueeze(1));
         }
         return r;
-    }
-
-    private static Tensor RowsOf(Tensor mask, out long count)
-    {
-        var rows = mask.nonzero().squeeze(1);
-        count = rows.shape[0];
-        return rows;
-    }
-
-    private static void Evaluate(RowObjective objective, Tensor source, Tensor rows, long rowCount, long count,
-        Tensor value, Tensor logits, Tensor gradient, Tensor evaluations)
-    {
-        bool all = count == rowCount;
-        var evaluation = objective(all ? source : source.index_select(0, rows), all ? null : rows);
-        value.index_copy_(0, rows, evaluation.Value);
-        logits.index_copy_(0, rows, evaluation.Logits);
-        gradient.index_copy_(0, rows, evaluation.Gradient);
-        evaluations.index_add_(0, rows, ones(count, dtype: ScalarType.Int64), 1);
     }
 }

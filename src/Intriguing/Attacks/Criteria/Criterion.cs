@@ -34,10 +34,10 @@ public abstract class Criterion
     public abstract Tensor SmoothLoss(Tensor logits);
 
     /// <summary>
-    /// Per-sample loss, float [N], whose descent direction is FGSM's and PGD's: cross-entropy towards the target,
-    /// or minus the cross-entropy of the true label (unbounded below, fine for a fixed number of steps).
+    /// Per-sample loss to minimise, float [N], whose descent direction FGSM and PGD follow: cross-entropy towards
+    /// the target, or minus the cross-entropy of the true label (unbounded below; fine for a fixed number of steps).
     /// </summary>
-    public abstract Tensor AscentLoss(Tensor logits);
+    public abstract Tensor CrossEntropyLoss(Tensor logits);
 
     /// <summary>
     /// Carlini and Wagner's logit margin f(x'), float [N]: negative exactly when the criterion is met (ties aside).

@@ -18,7 +18,7 @@ public sealed class Misclassification : Criterion
         return logits.logsumexp(1) - logits.masked_fill(isLabel, float.NegativeInfinity).logsumexp(1);
     }
 
-    public override Tensor AscentLoss(Tensor logits) =>
+    public override Tensor CrossEntropyLoss(Tensor logits) =>
         -nn.functional.cross_entropy(logits, Labels, reduction: nn.Reduction.None);
 
     public override Tensor Margin(Tensor logits) => LogitOf(logits, Labels) - MaxOtherLogit(logits, Labels);

@@ -19,7 +19,7 @@ public sealed class TargetedMisclassification : Criterion
     public override Tensor SmoothLoss(Tensor logits) =>
         nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.None);
 
-    public override Tensor AscentLoss(Tensor logits) => SmoothLoss(logits);
+    public override Tensor CrossEntropyLoss(Tensor logits) => SmoothLoss(logits);
 
     public override Tensor Margin(Tensor logits) => MaxOtherLogit(logits, targets) - LogitOf(logits, targets);
 
