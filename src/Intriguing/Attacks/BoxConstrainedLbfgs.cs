@@ -95,9 +95,10 @@ public sealed class BoxConstrainedLbfgs : Attack
                     best.index_copy_(0, betterRows, points.index_select(0, betterPositions));
                     bestSquaredDistance.index_copy_(0, betterRows, squaredDistance.index_select(0, betterPositions));
                 }
-                var adversarialRows = rows.masked_select(adversarial);
-                found.index_fill_(0, adversarialRows, true);
-                succeededWithThisC.index_fill_(0, adversarialRows, true);
+                found.index_fill_(0, rows.masked_select(adversarial), true);
+                // Overwritten every iteration: after the run it says whether the row's final point (the optimum
+                // for this c) is adversarial, which is what decides c. The warm start itself must not count.
+                succeededWithThisC.index_copy_(0, rows, adversarial);
             };
 
             // Warm start: from the best adversarial so far, the optimum for a nearby c is a few steps away.
