@@ -68,9 +68,12 @@ public sealed class CarliniWagnerL2 : Attack
                 var adversarial = criterion.IsAdversarial(evaluation.Logits)
                     .logical_and(criterion.Margin(evaluation.Logits).le(-Confidence));
                 var squaredDistance = (candidate - images).square().sum(1);
-                var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance));
-                best.copy_(where(better.unsqueeze(1), candidate, best));
-                bestSquaredDistance.copy_(where(better, squaredDistance, bestSquaredDistance));
+                var betterRows = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance)).nonzero().squeeze(1);
+                if (betterRows.shape[0] > 0)
+                {
+                    best.index_copy_(0, betterRows, candidate.index_select(0, betterRows));
+                    bestSquaredDistance.index_copy_(0, betterRows, squaredDistance.index_select(0, betterRows));
+                }
                 succeeded.logical_or_(adversarial);
 
                 // Adam, element by element.

@@ -6,6 +6,8 @@ namespace Intriguing.Tests.Attacks;
 /// <summary>What every attack refuses, with a message that names the field.</summary>
 public class AttackBadInputTests
 {
+    public AttackBadInputTests() => TorchThreads.UseOne();
+
     private static readonly LinearClassifier Model = LinearClassifier.Random(seed: 1);
 
     private static BadInputException Refused(Func<Tensor> images, Func<Tensor> labels, Func<Tensor?>? targets = null)

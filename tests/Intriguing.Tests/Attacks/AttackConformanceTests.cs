@@ -12,6 +12,8 @@ namespace Intriguing.Tests.Attacks;
 /// </summary>
 public class AttackConformanceTests
 {
+    public AttackConformanceTests() => TorchThreads.UseOne();
+
     private const int ImageCount = 6;
 
     private static Attack Create(string method) => method switch

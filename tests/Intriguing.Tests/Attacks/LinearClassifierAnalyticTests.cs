@@ -11,6 +11,8 @@ namespace Intriguing.Tests.Attacks;
 /// </summary>
 public class LinearClassifierAnalyticTests
 {
+    public LinearClassifierAnalyticTests() => TorchThreads.UseOne();
+
     private const int ImageCount = 4;
 
     private sealed record Problem(LinearClassifier Model, Tensor Images, Tensor Labels, Tensor Others, double[] ExactL2, Tensor BoundaryNormals);
@@ -47,7 +49,7 @@ public class LinearClassifierAnalyticTests
         Attack attack = method switch
         {
             "lbfgs" => new BoxConstrainedLbfgs(),
-            "cw" => new CarliniWagnerL2 { Steps = 200 },
+            "cw" => new CarliniWagnerL2(),
             _ => new DeepFool(),
         };
         // Upper tolerances: L-BFGS and C&W stop within one c-bracket of the boundary; DeepFool overshoots by 2%.

@@ -105,3 +105,12 @@ internal static class SyntheticData
         return model;
     }
 }
+
+/// <summary>
+/// The attack tests run tiny tensors, where libtorch's second intra-op thread only adds synchronisation (on a
+/// busy 2-core machine, ten times the run time). Every attack test class calls this first.
+/// </summary>
+internal static class TorchThreads
+{
+    public static void UseOne() => torch.set_num_threads(1);
+}
