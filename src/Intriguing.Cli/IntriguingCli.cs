@@ -35,5 +35,6 @@ public static class IntriguingCli
     private static IEnumerable<Command> Commands(CliIo io)
     {
         yield return DataCommand.Create(io);
+        yield return TrainCommand.Create(io);
     }
 }

@@ -1,0 +1,44 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Intriguing.Models;
+
+/// <summary>
+/// FC10(lambda) of Table 1: a softmax layer straight on the pixels, no hidden layer, weight decay
+/// lambda * sum(W^2) / 10. The paper trains three of them (lambda = 1e-4, 1e-2, 1) to show how regularisation
+/// changes the size of the adversarial perturbation.
+/// </summary>
+public sealed class SoftmaxRegression : Classifier
+{
+    private readonly Linear output;
+
+    public SoftmaxRegression(string name, double lambda) : base(name)
+    {
+        Lambda = lambda;
+        output = nn.Linear(PixelCount, ClassCount);
+        RegisterComponents();
+    }
+
+    public double Lambda { get; }
+
+    public override Tensor forward(Tensor images)
+    {
+        CheckImages(images);
+        return output.forward(images);
+    }
+
+    public override Tensor WeightPenalty() => PaperWeightDecay.Penalty(output.weight!, Lambda);
+
+    public override IReadOnlyList<LayerDescription> Layers =>
+        [new LayerDescription("output", LayerKind.Linear, [PixelCount], output.weight)];
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            output.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

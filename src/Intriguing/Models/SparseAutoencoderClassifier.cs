@@ -1,0 +1,69 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Intriguing.Models;
+
+/// <summary>
+/// AE400-10 of Table 1: a layer of 400 sigmoid units learned as a sparse autoencoder without labels
+/// (<see cref="SparseAutoencoderPretraining"/>), then frozen, with a softmax layer trained on top. As in the
+/// paper the encoder is not fine-tuned: its parameters have requires_grad false once pre-trained.
+/// </summary>
+public sealed class SparseAutoencoderClassifier : Classifier
+{
+    public const int CodeUnits = 400;
+
+    private readonly Linear encoder;
+    private readonly Linear output;
+
+    public SparseAutoencoderClassifier(string name, double outputLambda) : base(name)
+    {
+        encoder = nn.Linear(PixelCount, CodeUnits);
+        output = nn.Linear(CodeUnits, ClassCount);
+        OutputLambda = outputLambda;
+        RegisterComponents();
+    }
+
+    public double OutputLambda { get; }
+
+    /// <summary>The 784 -> 400 encoder layer that <see cref="SparseAutoencoderPretraining"/> trains.</summary>
+    public Linear Encoder => encoder;
+
+    public override Tensor forward(Tensor images)
+    {
+        CheckImages(images);
+        using var scope = NewDisposeScope();
+        return output.forward(encoder.forward(images).sigmoid()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Only the softmax layer is trained with labels, so only it carries the classification weight decay.</summary>
+    public override Tensor WeightPenalty() => PaperWeightDecay.Penalty(output.weight!, OutputLambda);
+
+    public override IReadOnlyList<string> HiddenLayerNames => ["encoder"];
+
+    public override Tensor[] Activations(Tensor images)
+    {
+        CheckImages(images);
+        return [encoder.forward(images).sigmoid()];
+    }
+
+    public override Tensor ForwardFromHidden(int hiddenLayer, Tensor activation) =>
+        hiddenLayer == 0 ? output.forward(activation) : base.ForwardFromHidden(hiddenLayer, activation);
+
+    public override IReadOnlyList<LayerDescription> Layers =>
+    [
+        new("encoder", LayerKind.Linear, [PixelCount], encoder.weight),
+        new("encoder.sigmoid", LayerKind.Sigmoid, [CodeUnits]),
+        new("output", LayerKind.Linear, [CodeUnits], output.weight),
+    ];
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            encoder.Dispose();
+            output.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Intriguing.Models;
+
+/// <summary>
+/// Unsupervised pre-training of AE400-10's hidden layer (Table 1: "a single layer sparse autoencoder with
+/// sigmoid activation and 400 nodes with a Softmax classifier", not fine-tuned). A sigmoid decoder
+/// 400 -> 784 reconstructs the image from the code; the loss is the classic sparse autoencoder's
+/// (see <see cref="AutoencoderRecipe"/>). Afterwards the decoder is dropped and the encoder frozen.
+/// </summary>
+public static class SparseAutoencoderPretraining
+{
+    public static void Pretrain(
+        SparseAutoencoderClassifier model,
+        Tensor images,
+        AutoencoderRecipe recipe,
+        int seed,
+        string taskName,
+        IProgress<ProgressUpdate>? progress = null)
+    {
+        var encoder = model.Encoder;
+        using var decoder = nn.Linear(SparseAutoencoderClassifier.CodeUnits, Classifier.PixelCount);
+        var parameters = encoder.parameters().Concat(decoder.parameters()).ToList();
+        foreach (var parameter in parameters)
+        {
+            parameter.requires_grad = true;
+        }
+        using var optimizer = optim.Adam(parameters, recipe.LearningRate);
+        // A different stream than the classifier's, so the two phases do not share a batch order by accident.
+        var random = new Random(unchecked(seed * 7919 + 17));
+        int count = (int)images.shape[0];
+        int batchesPerEpoch = (count + recipe.BatchSize - 1) / recipe.BatchSize;
+        double rho = recipe.SparsityTarget;
+        string task = taskName + " (autoencoder)";
+        for (int epoch = 0; epoch < recipe.Epochs; epoch++)
+        {
+            using var epochScope = NewDisposeScope();
+            var order = ClassifierTraining.ShuffledOrder(random, count);
+            var lossSum = zeros(1, dtype: ScalarType.Float64);
+            for (int batch = 0; batch < batchesPerEpoch; batch++)
+            {
+                using var batchScope = NewDisposeScope();
+                int start = batch * recipe.BatchSize;
+                var x = images.index_select(0, order.narrow(0, start, Math.Min(recipe.BatchSize, count - start)));
+                ClassifierTraining.ClearGradients(parameters);
+                var code = encoder.forward(x).sigmoid();
+                var reconstruction = decoder.forward(code).sigmoid();
+                var reconstructionError = (reconstruction - x).square().sum(1).mean() * 0.5;
+                // KL(rho || rho_hat_j) summed over units, rho_hat_j = mean activation of unit j over the batch.
+                var rhoHat = code.mean([0]).clamp(1e-6, 1 - 1e-6);
+                var sparsity = (rho * (rho / rhoHat).log() + (1 - rho) * ((1 - rho) / (1 - rhoHat)).log()).sum();
+                var weightDecay = (encoder.weight!.square().sum() + decoder.weight!.square().sum()) * (recipe.WeightDecay / 2);
+                var loss = reconstructionError + recipe.SparsityWeight * sparsity + weightDecay;
+                loss.backward();
+                optimizer.step();
+                using (no_grad())
+                {
+                    lossSum.add_(loss.detach().to_type(ScalarType.Float64));
+                }
+            }
+            double meanLoss = lossSum.item<double>() / batchesPerEpoch;
+            progress?.Report(new ProgressUpdate(task, epoch + 1, recipe.Epochs,
+                string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{recipe.Epochs} loss {meanLoss:F4}")));
+        }
+        ClassifierTraining.ClearGradients(parameters);
+        // Not fine-tuned (Table 1): the classifier's training sees the encoder as a fixed feature map.
+        foreach (var parameter in encoder.parameters())
+        {
+            parameter.requires_grad = false;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
+using TorchSharp;
+
+namespace Intriguing.Reporting;
+
+/// <summary>
+/// What someone needs to rerun or judge the numbers: software versions, machine, seed, settings, wall time.
+/// Serialised under the "environment" key of report.json.
+/// </summary>
+/// <param name="DotnetVersion">The .NET runtime, e.g. ".NET 10.0.0".</param>
+/// <param name="TorchSharpVersion">The TorchSharp assembly's informational version.</param>
+/// <param name="LibTorchVersion">The native libtorch version TorchSharp reports (<c>torch.__version__</c>).</param>
+/// <param name="OperatingSystem">OS description and architecture.</param>
+/// <param name="CpuThreads">Logical processors seen by .NET.</param>
+/// <param name="TorchThreads">Intra-op threads libtorch uses.</param>
+/// <param name="Seed">The seed every random choice in the run derives from.</param>
+/// <param name="Quick">Whether <c>--quick</c> (fewer epochs, fewer images) was used.</param>
+/// <param name="WallTime">How long the whole run took.</param>
+/// <param name="CommandLine">The command as typed, for rerunning.</param>
+/// <param name="StartedUtc">When the run started.</param>
+public sealed record ReportEnvironment(
+    string DotnetVersion,
+    string TorchSharpVersion,
+    string LibTorchVersion,
+    string OperatingSystem,
+    int CpuThreads,
+    int TorchThreads,
+    int Seed,
+    bool Quick,
+    [property: JsonIgnore] TimeSpan WallTime,
+    string CommandLine,
+    DateTimeOffset StartedUtc)
+{
+    /// <summary>Wall time in seconds (report.json keeps numbers, not "hh:mm:ss" strings).</summary>
+    public double WallTimeSeconds => Math.Round(WallTime.TotalSeconds, 3);
+
+    /// <summary>Reads versions and machine facts from the running process and combines them with the run's settings.</summary>
+    public static ReportEnvironment Capture(int seed, bool quick, TimeSpan wallTime, string commandLine, DateTimeOffset startedUtc) =>
+        new(
+            DotnetVersion: RuntimeInformation.FrameworkDescription,
+            TorchSharpVersion: InformationalVersion(typeof(torch).Assembly),
+            LibTorchVersion: torch.__version__,
+            OperatingSystem: $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})",
+            CpuThreads: System.Environment.ProcessorCount,
+            TorchThreads: torch.get_num_threads(),
+            Seed: seed,
+            Quick: quick,
+            WallTime: wallTime,
+            CommandLine: commandLine,
+            StartedUtc: startedUtc);
+
+    private static string InformationalVersion(Assembly assembly)
+    {
+        string? informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        // Drop the "+commit" suffix that SourceLink appends; the package version is what people look up.
+        return informational?.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "unknown";
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Intriguing.Cli;
+using Intriguing.Cli.Output;
+
+namespace Intriguing.Cli.Tests;
+
+/// <summary>Runs the command line in-process and captures its two streams.</summary>
+internal sealed record CliRun(int ExitCode, string StandardOutput, string StandardError)
+{
+    public static CliRun Of(params string[] args)
+    {
+        var standardOutput = new StringWriter();
+        var standardError = new StringWriter();
+        int exitCode = IntriguingCli.Run(args, new CliIo(standardOutput, standardError, interactive: false));
+        return new CliRun(exitCode, standardOutput.ToString(), standardError.ToString());
+    }
+
+    /// <summary>The single JSON document that --json must leave on standard output (and nothing else).</summary>
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(StandardOutput);
+        return document.RootElement.Clone();
+    }
+}
+
+/// <summary>Where the tests find real MNIST: the cache that `./intriguing data fetch` fills (.ci/run does so first).</summary>
+internal static class RealMnist
+{
+    public static string Folder
+    {
+        get
+        {
+            string folder = Intriguing.IntriguingHome.DataFolder("mnist");
+            if (!File.Exists(Path.Combine(folder, "t10k-labels-idx1-ubyte")))
+            {
+                throw new InvalidOperationException(
+                    $"real MNIST is not in {folder}: run `./intriguing data fetch` once (the tests never download it themselves)");
+            }
+            return folder;
+        }
+    }
+}

@@ -1,0 +1,170 @@
+using Intriguing.Data;
+using Intriguing.Models;
+using static TorchSharp.torch;
+
+namespace Intriguing.Tests.Models;
+
+public class ModelStoreTests
+{
+    [Fact]
+    public void Trained_model_is_saved_and_loads_back_with_identical_predictions_and_report()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        using var trained = ModelStore.Train("fc100-100-10", data, Split.P1, seed: 0, epochs: 2);
+        using var loaded = ModelStore.Load(trained.Path);
+        using var scope = NewDisposeScope();
+
+        Assert.Equal(Path.Combine(home.Folder, "models", "fc100-100-10-p1-s0-e2.safetensors"), trained.Path);
+        Assert.True(File.Exists(trained.Path + ".json"));
+        Assert.Equal(trained.Report, loaded.Report);
+        Assert.Equal(("fc100-100-10", Split.P1, 0), (loaded.Name, loaded.Split, loaded.Seed));
+        Assert.True(loaded.Model.forward(data.Test.Images).allclose(trained.Model.forward(data.Test.Images), rtol: 0, atol: 0));
+        Assert.False(loaded.Model.training);
+        Assert.All(loaded.Model.parameters(), parameter => Assert.False(parameter.requires_grad));
+        Assert.Equal(2, loaded.Report.Epochs);
+        Assert.Equal(Evaluation.ErrorRate(loaded.Model, data.Get(Split.P2)), loaded.Report.P2Error);
+    }
+
+    [Fact]
+    public void Get_or_train_trains_once_then_reuses_the_cache_and_quick_models_live_apart()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        using var first = ModelStore.GetOrTrain("fc10-1e-2", data, quick: true);
+        DateTime written = File.GetLastWriteTimeUtc(first.Path);
+        using var second = ModelStore.GetOrTrain("fc10-1e-2", data, quick: true);
+        using var byPath = ModelStore.GetOrTrain(first.Path, data);
+
+        Assert.EndsWith("fc10-1e-2-train-s0-quick.safetensors", first.Path);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(second.Path));
+        Assert.Equal(first.Report, second.Report);
+        Assert.Equal(first.Report, byPath.Report);
+        Assert.True(first.Report.Quick);
+        Assert.False(File.Exists(ModelStore.CachePath(ModelZoo.Get("fc10-1e-2"), Split.Train, 0)));
+    }
+
+    [Fact]
+    public void A_corrupt_cache_entry_is_trained_again_not_trusted()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        string path;
+        using (var first = ModelStore.GetOrTrain("fc10-1", data, quick: true))
+        {
+            path = first.Path;
+        }
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]);
+
+        using var again = ModelStore.GetOrTrain("fc10-1", data, quick: true);
+        Assert.Equal(path, again.Path);
+        using var reloaded = ModelStore.Load(path);
+    }
+
+    [Fact]
+    public void Wrong_shape_is_refused_naming_file_tensor_and_both_shapes()
+    {
+        var (home, path) = SavedSoftmax();
+        using (home)
+        {
+            Rewrite(path, tensors => tensors.Select(t => t.Name == "output.weight" ? new StoredTensor(t.Name, [10, 392], t.Values[..3920]) : t));
+            var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains(path, error.Message);
+            Assert.Contains("'output.weight'", error.Message);
+            Assert.Contains("[10, 392]", error.Message);
+            Assert.Contains("[10, 784]", error.Message);
+        }
+    }
+
+    [Fact]
+    public void Wrong_or_missing_tensor_name_is_refused()
+    {
+        var (home, path) = SavedSoftmax();
+        using (home)
+        {
+            Rewrite(path, tensors => tensors.Select(t => t.Name == "output.bias" ? t with { Name = "output.offset" } : t));
+            var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains("'output.offset'", error.Message);
+
+            Rewrite(path, tensors => tensors.Where(t => t.Name != "output.offset"));
+            error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains("'output.bias' is missing", error.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Non_finite_weights_are_refused(float poison)
+    {
+        var (home, path) = SavedSoftmax();
+        using (home)
+        {
+            Rewrite(path, tensors => tensors.Select(t =>
+            {
+                var values = (float[])t.Values.Clone();
+                values[5] = poison;
+                return t with { Values = values };
+            }));
+            var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains("non-finite", error.Message);
+            Assert.Contains(path, error.Message);
+        }
+    }
+
+    [Fact]
+    public void Truncated_header_and_missing_sidecar_are_refused()
+    {
+        var (home, path) = SavedSoftmax();
+        using (home)
+        {
+            File.WriteAllBytes(path, File.ReadAllBytes(path)[..20]);
+            var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains(path, error.Message);
+
+            File.Delete(path + ".json");
+            error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains("sidecar", error.Message);
+        }
+    }
+
+    [Fact]
+    public void A_sidecar_from_another_training_run_is_refused()
+    {
+        var (home, path) = SavedSoftmax();
+        using (home)
+        {
+            var content = SafeTensors.Read(path);
+            var metadata = content.Metadata.ToDictionary();
+            metadata["trainingId"] = "someone-else";
+            SafeTensors.Write(path, content.Tensors.Values, metadata);
+            var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+            Assert.Contains("training ids differ", error.Message);
+        }
+    }
+
+    [Fact]
+    public void Unknown_names_and_the_test_split_are_bad_input()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        Assert.Contains("unknown model 'fc1'", Assert.Throws<BadInputException>(() => ModelStore.GetOrTrain("fc1", data)).Message);
+        Assert.Throws<BadInputException>(() => ModelStore.Train("fc10-1", data, Split.Test));
+        Assert.Throws<BadInputException>(() => ModelStore.Load(Path.Combine(home.Folder, "nothing.safetensors")));
+    }
+
+    private static (TemporaryHome Home, string Path) SavedSoftmax()
+    {
+        var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        using var trained = ModelStore.Train("fc10-1e-4", data, Split.Train, seed: 1, epochs: 1);
+        return (home, trained.Path);
+    }
+
+    /// <summary>Rewrites the weights file with changed tensors but the same metadata, so only the change is wrong.</summary>
+    private static void Rewrite(string path, Func<IEnumerable<StoredTensor>, IEnumerable<StoredTensor>> change)
+    {
+        var content = SafeTensors.Read(path);
+        SafeTensors.Write(path, change(content.Tensors.Values).ToList(), content.Metadata);
+    }
+}

@@ -1,0 +1,89 @@
+using Intriguing.Data;
+using Intriguing.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Intriguing.Tests.Models;
+
+public class TrainingTests
+{
+    private static readonly TrainingRecipe TinyRecipe = new(Epochs: 3, BatchSize: 20, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.01);
+
+    [Fact]
+    public void Same_seed_gives_identical_weights_and_errors_and_another_seed_does_not()
+    {
+        using var data = SyntheticDigits.Make(120, seed: 3);
+        var (weightsA, errorA) = TrainSmallMlp(data, seed: 7);
+        var (weightsB, errorB) = TrainSmallMlp(data, seed: 7);
+        var (weightsC, _) = TrainSmallMlp(data, seed: 8);
+
+        Assert.Equal(weightsA, weightsB);
+        Assert.Equal(errorA, errorB);
+        Assert.NotEqual(weightsA, weightsC);
+    }
+
+    [Fact]
+    public void Training_learns_a_separable_synthetic_task()
+    {
+        using var train = SyntheticDigits.Make(200, seed: 1);
+        using var test = SyntheticDigits.Make(100, seed: 2);
+        random.manual_seed(0);
+        using var model = new SoftmaxRegression("fc10-test", 1e-4);
+        double before = Evaluation.ErrorRate(model, test);
+        ClassifierTraining.Train(model, train, TinyRecipe, seed: 0, "train");
+        Assert.True(before > 0.5, $"untrained error {before}");
+        Assert.Equal(0, Evaluation.ErrorRate(model, test));
+        Assert.False(model.training);
+    }
+
+    [Fact]
+    public void A_training_run_and_an_evaluation_leave_no_live_tensors_behind()
+    {
+        using var data = SyntheticDigits.Make(60, seed: 5);
+        random.manual_seed(0);
+        using var model = new SigmoidMlp("fc8-8-10", 8, 8, 1e-5, 1e-5, 1e-6);
+        // One run first, so lazily created state (gradients of the parameters) exists before we count.
+        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
+        Evaluation.ErrorRate(model, data);
+
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
+        Evaluation.ErrorRate(model, data, batchSize: 7);
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Autoencoder_pretraining_freezes_the_encoder_and_the_softmax_still_learns()
+    {
+        using var train = SyntheticDigits.Make(200, seed: 1);
+        random.manual_seed(0);
+        using var model = new SparseAutoencoderClassifier("ae-test", 1e-6);
+        var recipe = TinyRecipe with { Epochs = 5, Pretraining = new AutoencoderRecipe(2, 20, 1e-3, 0.05, 0.1, 3e-5) };
+        ClassifierTraining.Train(model, train, recipe, seed: 0, "train");
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
+        Assert.Equal(new[] { "output.weight", "output.bias" }, trainable);
+        Assert.True(Evaluation.ErrorRate(model, train) < 0.2);
+    }
+
+    [Fact]
+    public void Cosine_schedule_runs_from_the_first_to_the_final_learning_rate()
+    {
+        var recipe = new TrainingRecipe(10, 10, OptimizerKind.Sgd, LearningRate: 0.2, FinalLearningRate: 0.002);
+        Assert.Equal(0.2, recipe.LearningRateAt(0, 100), 12);
+        Assert.Equal(0.101, recipe.LearningRateAt(99, 199), 12);
+        Assert.Equal(0.002, recipe.LearningRateAt(99, 100), 12);
+        Assert.Throws<BadInputException>(() => recipe.WithEpochs(0));
+    }
+
+    private static (float[] Weights, double Error) TrainSmallMlp(LabeledImages data, int seed)
+    {
+        random.manual_seed(seed);
+        using var model = new SigmoidMlp("fc16-16-10", 16, 16, 1e-5, 1e-5, 1e-6);
+        ClassifierTraining.Train(model, data, TinyRecipe, seed, "train");
+        using var scope = NewDisposeScope();
+        var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
+        return (weights, Evaluation.ErrorRate(model, data));
+    }
+}
