@@ -66,53 +66,54 @@ public sealed class BoxConstrainedLbfgs : Attack
             FunctionTolerance = FunctionTolerance,
             GradientTolerance = GradientTolerance,
         };
-        var everyRow = ones(rowCount, dtype: ScalarType.Bool);
+        var searchStepsTaken = zeros(rowCount, dtype: ScalarType.Int64);
 
-        for (int searchStep = 0; searchStep < SearchSteps; searchStep++)
+        ProjectedLbfgs.RowObjective objective = (points, rows) =>
         {
-            using var stepScope = NewDisposeScope();
-            var succeededWithThisC = zeros(rowCount, dtype: ScalarType.Bool);
-            var currentConstant = constant.clone();
-
-            ProjectedLbfgs.RowObjective objective = (points, rows) =>
+            var origin = rows is null ? images : images.index_select(0, rows);
+            var weight = rows is null ? constant : constant.index_select(0, rows);
+            var rowsCriterion = rows is null ? criterion : criterion.Take(rows);
+            return GradientOracle.Evaluate(model, points,
+                (input, logits) => weight * (input - origin).square().sum(1) + rowsCriterion.SmoothLoss(logits));
+        };
+        // Keeps the smallest-distortion success seen at any iteration of any c.
+        ProjectedLbfgs.Observer observe = (points, logits, rows) =>
+        {
+            using var observeScope = NewDisposeScope();
+            var adversarial = criterion.Take(rows).IsAdversarial(logits);
+            var squaredDistance = (points - images.index_select(0, rows)).square().sum(1);
+            var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance.index_select(0, rows)));
+            var betterPositions = better.nonzero().squeeze(1);
+            if (betterPositions.shape[0] > 0)
             {
-                var origin = rows is null ? images : images.index_select(0, rows);
-                var weight = rows is null ? currentConstant : currentConstant.index_select(0, rows);
-                var rowsCriterion = rows is null ? criterion : criterion.Take(rows);
-                return GradientOracle.Evaluate(model, points,
-                    (input, logits) => weight * (input - origin).square().sum(1) + rowsCriterion.SmoothLoss(logits));
-            };
-            ProjectedLbfgs.Observer observe = (points, logits, rows) =>
-            {
-                using var observeScope = NewDisposeScope();
-                var adversarial = criterion.Take(rows).IsAdversarial(logits);
-                var squaredDistance = (points - images.index_select(0, rows)).square().sum(1);
-                var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance.index_select(0, rows)));
-                var betterRows = rows.masked_select(better);
-                if (betterRows.shape[0] > 0)
-                {
-                    var betterPositions = better.nonzero().squeeze(1);
-                    best.index_copy_(0, betterRows, points.index_select(0, betterPositions));
-                    bestSquaredDistance.index_copy_(0, betterRows, squaredDistance.index_select(0, betterPositions));
-                }
-                found.index_fill_(0, rows.masked_select(adversarial), true);
-                // Overwritten every iteration: after the run it says whether the row's final point (the optimum
-                // for this c) is adversarial, which is what decides c. The warm start itself must not count.
-                succeededWithThisC.index_copy_(0, rows, adversarial);
-            };
-
-            // Warm start: from the best adversarial so far, the optimum for a nearby c is a few steps away.
-            var start = where(found.unsqueeze(1), best, images);
-            optimizer.Minimize(start, everyRow, objective, observe, evaluations);
-
+                var betterRows = rows.index_select(0, betterPositions);
+                best.index_copy_(0, betterRows, points.index_select(0, betterPositions));
+                bestSquaredDistance.index_copy_(0, betterRows, squaredDistance.index_select(0, betterPositions));
+                found.index_fill_(0, betterRows, true);
+            }
+        };
+        // A row's run for its current c ended: judge c by the run's final point (the optimum for this c; the warm
+        // start must not count), move c, and start the next run at once, so rows never wait for each other.
+        ProjectedLbfgs.RunEnded runEnded = (rows, points, logits) =>
+        {
+            var succeeded = criterion.Take(rows).IsAdversarial(logits);
+            var tried = constant.index_select(0, rows);
             // Paper's convention: success -> c may grow (smaller r); failure -> c must shrink.
-            largestSuccess.copy_(where(succeededWithThisC, largestSuccess.maximum(currentConstant), largestSuccess));
-            smallestFailure.copy_(where(succeededWithThisC, smallestFailure, smallestFailure.minimum(currentConstant)));
-            var bracketed = largestSuccess.gt(0).logical_and(smallestFailure.isfinite());
-            var bisected = (largestSuccess * smallestFailure).sqrt();
-            var stepped = where(succeededWithThisC, currentConstant * 10, currentConstant / 10);
-            constant.copy_(where(bracketed, bisected, stepped));
-        }
+            var largest = where(succeeded, largestSuccess.index_select(0, rows).maximum(tried), largestSuccess.index_select(0, rows));
+            var smallest = where(succeeded, smallestFailure.index_select(0, rows), smallestFailure.index_select(0, rows).minimum(tried));
+            var bracketed = largest.gt(0).logical_and(smallest.isfinite());
+            var next = where(bracketed, (largest * smallest).sqrt(), where(succeeded, tried * 10, tried / 10));
+            largestSuccess.index_copy_(0, rows, largest);
+            smallestFailure.index_copy_(0, rows, smallest);
+            constant.index_copy_(0, rows, next);
+            searchStepsTaken.index_add_(0, rows, ones_like(rows), 1);
+            var continues = searchStepsTaken.index_select(0, rows).lt(SearchSteps);
+            // Warm start: from the best adversarial so far, the optimum for a nearby c is a few steps away.
+            var restart = where(found.index_select(0, rows).unsqueeze(1), best.index_select(0, rows), images.index_select(0, rows));
+            return (continues, restart);
+        };
+
+        optimizer.Minimize(images, objective, observe, runEnded, evaluations);
         return new PerturbOutput(best, evaluations, found);
     }
 }
