@@ -36,6 +36,17 @@ public abstract class Pgd : Attack
     /// <summary>A random perturbation inside the eps-ball, float [N, 784].</summary>
     protected abstract Tensor RandomPerturbation(long[] shape, Generator generator);
 
+    /// <summary>
+    /// The step for one batch: given (adversarial, gradient), descend, project onto the eps-ball around
+    /// <paramref name="images"/> and clip to the box, in place. A norm may return a fused version (set up once per
+    /// batch); this one is written from the three parts.
+    /// </summary>
+    protected virtual Action<Tensor, Tensor> CreateStep(Tensor images) => (adversarial, gradient) =>
+    {
+        var moved = adversarial + DescentStep(gradient);
+        adversarial.copy_((images + ProjectPerturbation(moved - images)).clamp(0.0, 1.0));
+    };
+
     protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
     {
         if (Epsilon < 0 || StepSize <= 0 || Steps < 1 || Restarts < 1)
@@ -48,17 +59,17 @@ public abstract class Pgd : Attack
         var best = images.clone();
         var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool);
         var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype);
+        var step = CreateStep(images);
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
             var start = RandomStart ? ProjectPerturbation(RandomPerturbation(images.shape, generator)) : zeros_like(images);
             var adversarial = (images + start).clamp(0.0, 1.0);
-            for (int step = 0; step < Steps; step++)
+            for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
             {
                 using var stepScope = NewDisposeScope();
                 var evaluation = GradientOracle.Evaluate(model, adversarial, (_, logits) => criterion.CrossEntropyLoss(logits));
-                var moved = adversarial + DescentStep(evaluation.Gradient);
-                adversarial.copy_((images + ProjectPerturbation(moved - images)).clamp(0.0, 1.0));
+                step(adversarial, evaluation.Gradient);
             }
             var logits = GradientOracle.Logits(model, adversarial);
             var success = criterion.IsAdversarial(logits);

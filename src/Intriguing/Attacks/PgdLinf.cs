@@ -21,6 +21,17 @@ public sealed class PgdLinf : Pgd
 
     protected override Tensor ProjectPerturbation(Tensor perturbation) => perturbation.clamp(-Epsilon, Epsilon);
 
+    /// <summary>
+    /// Fused: the L-inf ball and the box are both per-pixel intervals, so their intersection
+    /// [max(x - eps, 0), min(x + eps, 1)] is one clamp with tensor bounds after a sign step.
+    /// </summary>
+    protected override Action<Tensor, Tensor> CreateStep(Tensor images)
+    {
+        var lower = (images - Epsilon).clamp_min_(0.0);
+        var upper = (images + Epsilon).clamp_max_(1.0);
+        return (adversarial, gradient) => adversarial.sub_(gradient.sign_().mul_(StepSize)).clamp_(lower, upper);
+    }
+
     protected override Tensor RandomPerturbation(long[] shape, Generator generator) =>
         (rand(shape, generator: generator) * 2 - 1) * Epsilon;
 }
