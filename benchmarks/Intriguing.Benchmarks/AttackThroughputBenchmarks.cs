@@ -12,7 +12,7 @@ namespace Intriguing.Benchmarks;
 /// fc100-100-10 over a batch of test images (the floor), ten PGD steps on that batch, and targeted L-BFGS with its
 /// c search. Divide the batch (times steps) by the mean time for gradients per second; the L-BFGS benchmark's
 /// gradient evaluations per image are printed once in the global setup. Data: $INTRIGUING_DATA_DIR or the cache;
-/// the model comes from the cache (trained there first if missing).
+/// the model comes from the cache (trained there first if missing; INTRIGUING_BENCH_QUICK=1 takes the quick-recipe model).
 /// </summary>
 [MemoryDiagnoser]
 public class AttackThroughputBenchmarks
@@ -33,7 +33,8 @@ public class AttackThroughputBenchmarks
     {
         torch.set_num_threads(Threads);
         using var data = ImageDataset.Load("mnist", Environment.GetEnvironmentVariable("INTRIGUING_DATA_DIR"));
-        trained = ModelStore.GetOrTrain("fc100-100-10", data);
+        bool quick = Environment.GetEnvironmentVariable("INTRIGUING_BENCH_QUICK") == "1";
+        trained = ModelStore.GetOrTrain("fc100-100-10", data, quick: quick);
         images = data.Test.Images.narrow(0, 0, Batch).clone().DetachFromDisposeScope();
         labels = data.Test.Labels.narrow(0, 0, Batch).clone().DetachFromDisposeScope();
         targets = AttackTargets.RandomWrong(labels, seed: 0).DetachFromDisposeScope();

@@ -148,6 +148,6 @@ public abstract class Attack
                 confidences[i],
                 gradients[i]);
         }
-        return new BatchOutcome(adversarials.MoveToOuterDisposeScope(), examples, rejected);
+        return new BatchOutcome(adversarials, examples, rejected);
     }
 }
