@@ -36,5 +36,8 @@ public static class IntriguingCli
     {
         yield return DataCommand.Create(io);
         yield return TrainCommand.Create(io);
+        yield return AttackCommand.Create(io);
+        yield return BenchCommand.Create(io);
+        yield return ReproduceCommand.Create(io);
     }
 }

@@ -1,0 +1,250 @@
+using System.CommandLine;
+using System.Globalization;
+using Intriguing.Attacks;
+using Intriguing.Attacks.Figures;
+using Intriguing.Cli.Output;
+using Intriguing.Data;
+using Intriguing.Models;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Intriguing.Cli.Commands;
+
+/// <summary>
+/// <c>intriguing attack --model NAME|PATH --method lbfgs|fgsm|pgd|pgd-l2|cw|deepfool|noise</c>: attacks the first
+/// <c>--count</c> test images, verifies every success with a fresh forward pass, and reports success rate and
+/// distortion (the paper's Table 1 column for L-BFGS), the model's error on the attacked set (FGSM/PGD numbers), and
+/// how many adversarial examples survive being saved as 8-bit PNGs. <c>--out DIR</c> writes the examples.
+/// </summary>
+public static class AttackCommand
+{
+    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise"];
+
+    /// <summary>CONTRACT.md fields first. Rates are fractions; distortions the paper's RMS measure unless named.</summary>
+    public sealed record AttackReport(
+        string Model,
+        string Method,
+        int Count,
+        double SuccessRate,
+        double? MeanDistortion,
+        double? MedianDistortion,
+        double? MeanLinf,
+        bool Verified,
+        double Seconds,
+        double ImagesPerSecond,
+        bool Targeted,
+        string SuccessRateOver,
+        int Attempted,
+        int Successes,
+        double ErrorRate,
+        double CleanErrorRate,
+        double? MeanL2,
+        long GradientEvaluations,
+        double GradientEvaluationsPerImage,
+        double? EightBitSurvival,
+        int EightBitChecked,
+        int RejectedClaims,
+        double? Epsilon,
+        double? Stddev,
+        int Seed,
+        double? PaperMinDistortion,
+        AdversarialFiles? Files);
+
+    public static Command Create(CliIo io)
+    {
+        var model = new Option<string>("--model")
+        {
+            Description = $"Model to attack: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
+            Required = true,
+        };
+        var method = new Option<string>("--method")
+        {
+            Description = $"Attack: {string.Join(", ", Methods)}.",
+            Required = true,
+        };
+        var count = new Option<int>("--count")
+        {
+            Description = "How many test images to attack, the first ones in order.",
+            DefaultValueFactory = _ => 1000,
+        };
+        var eps = new Option<double?>("--eps")
+        {
+            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25) and pgd (0.3), L2 for pgd-l2 (2.0).",
+        };
+        var stddev = new Option<double?>("--stddev")
+        {
+            Description = "Standard deviation of the noise baseline (default 0.1).",
+        };
+        var targeted = new Option<bool>("--targeted")
+        {
+            Description = "Aim each image at a random wrong class (seeded) instead of any wrong class.",
+        };
+        var seed = CommonOptions.Seed();
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Images attacked at once (each keeps its own optimiser state).",
+            DefaultValueFactory = _ => 500,
+        };
+        var dataDir = CommonOptions.DataDir();
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
+        };
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "libtorch intra-op threads (default: libtorch's choice).",
+        };
+        var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
+        var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
+        {
+            model, method, count, eps, stddev, targeted, seed, batch, dataDir, quick, threads, output,
+        };
+        command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
+        {
+            string methodName = parseResult.GetValue(method)!;
+            double? epsilon = parseResult.GetValue(eps);
+            double? deviation = parseResult.GetValue(stddev);
+            int seedValue = parseResult.GetValue(seed);
+            var attack = CreateAttack(methodName, epsilon, deviation, seedValue);
+            int imageCount = parseResult.GetValue(count);
+            int batchSize = parseResult.GetValue(batch);
+            if (imageCount < 1 || imageCount > 10_000)
+            {
+                throw new BadInputException($"--count must be 1..10000 (test images); got {imageCount}");
+            }
+            if (batchSize < 1)
+            {
+                throw new BadInputException($"--batch must be at least 1; got {batchSize}");
+            }
+            string modelName = parseResult.GetValue(model)!;
+            if (!LooksLikePath(modelName))
+            {
+                ModelZoo.Get(modelName); // an unknown name is bad input before any data is loaded
+            }
+            if (parseResult.GetValue(threads) is int threadCount)
+            {
+                if (threadCount < 1)
+                {
+                    throw new BadInputException($"--threads must be at least 1; got {threadCount}");
+                }
+                TorchSharp.torch.set_num_threads(threadCount);
+            }
+            bool isTargeted = parseResult.GetValue(targeted);
+            string? outFolder = parseResult.GetValue(output);
+
+            var report = ProgressDisplay.Run(context.Console, progress =>
+            {
+                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress);
+                using var test = data.Test.Slice(0, imageCount);
+                var targets = isTargeted ? AttackTargets.RandomWrong(test.Labels, seedValue) : null;
+                var result = attack.Run(trained.Model, test.Images, test.Labels, targets, batchSize, progress);
+                var survival = EightBitSurvival.Measure(trained.Model, result);
+                AdversarialFiles? files = null;
+                if (outFolder is not null)
+                {
+                    var originals = ImageRows(test.Images);
+                    files = AdversarialExport.Write(outFolder, result, originals, trained.Name);
+                }
+                double? paper = methodName == "lbfgs" && ModelZoo.TryGet(trained.Name, out var spec)
+                    ? spec.PaperFor(trained.Split)?.MinDistortion
+                    : null;
+                return ToReport(trained.Name, result, survival, epsilon ?? DefaultEpsilon(methodName), methodName == "noise" ? deviation ?? 0.1 : null, seedValue, paper, files);
+            });
+            context.Emit(report, console => Render(console, report));
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>The attack for a method name with the command's settings; unknown names and bad numbers are bad input.</summary>
+    public static Attack CreateAttack(string method, double? epsilon, double? stddev, int seed)
+    {
+        if (epsilon is double e && (e < 0 || !double.IsFinite(e)))
+        {
+            throw new BadInputException($"--eps must be a finite number >= 0; got {e}");
+        }
+        if (stddev is double s && (s < 0 || !double.IsFinite(s)))
+        {
+            throw new BadInputException($"--stddev must be a finite number >= 0; got {s}");
+        }
+        return method switch
+        {
+            "lbfgs" => new BoxConstrainedLbfgs(),
+            "fgsm" => new Fgsm { Epsilon = epsilon ?? 0.25 },
+            "pgd" => new PgdLinf { Epsilon = epsilon ?? 0.3, Seed = seed },
+            "pgd-l2" => new PgdL2 { Epsilon = epsilon ?? 2.0, StepSize = (epsilon ?? 2.0) / 20, Seed = seed },
+            "cw" => new CarliniWagnerL2(),
+            "deepfool" => new DeepFool(),
+            "noise" => new GaussianNoise { StandardDeviation = stddev ?? 0.1, Seed = seed },
+            _ => throw new BadInputException($"--method: unknown attack '{method}'; expected one of {string.Join(", ", Methods)}"),
+        };
+    }
+
+    private static double? DefaultEpsilon(string method) => method switch
+    {
+        "fgsm" => 0.25,
+        "pgd" => 0.3,
+        "pgd-l2" => 2.0,
+        _ => null,
+    };
+
+    private static bool LooksLikePath(string name) =>
+        name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
+
+    private static float[][] ImageRows(Tensor images)
+    {
+        float[] pixels = images.contiguous().data<float>().ToArray();
+        return Enumerable.Range(0, (int)images.shape[0])
+            .Select(row => pixels.AsSpan(row * Classifier.PixelCount, Classifier.PixelCount).ToArray())
+            .ToArray();
+    }
+
+    private static AttackReport ToReport(string model, AttackResult result, EightBitSurvival survival, double? epsilon,
+        double? stddev, int seed, double? paper, AdversarialFiles? files)
+    {
+        var summary = result.Summary;
+        double cleanError = result.Examples.Count(example => !example.OriginallyCorrect) / (double)summary.Count;
+        return new AttackReport(
+            model, summary.Method, summary.Count, summary.SuccessRate,
+            Finite(summary.MeanDistortion), Finite(summary.MedianDistortion), Finite(summary.MeanLinf),
+            summary.Verified, Math.Round(summary.Seconds, 3), Math.Round(summary.ImagesPerSecond, 1),
+            summary.Targeted, "correctly classified images", summary.Attempted, summary.Successes,
+            summary.ErrorRate, cleanError, Finite(summary.MeanL2), summary.GradientEvaluations,
+            Math.Round(summary.GradientEvaluationsPerImage, 1), Finite(survival.Rate), survival.Checked,
+            summary.RejectedClaims, epsilon, stddev, seed, paper, files);
+    }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    private static void Render(IAnsiConsole console, AttackReport report)
+    {
+        var table = new Table()
+            .Title($"{Markup.Escape(report.Method)} on {Markup.Escape(report.Model)}: {report.Count} test images{(report.Targeted ? ", targeted" : "")}")
+            .AddColumn("measure")
+            .AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("success rate (of correctly classified)", $"{Percent(report.SuccessRate)} ({report.Successes}/{report.Attempted})");
+        table.AddRow("error rate on all attacked images", Percent(report.ErrorRate));
+        table.AddRow("clean error rate", Percent(report.CleanErrorRate));
+        table.AddRow("mean distortion (RMS)", Number(report.MeanDistortion));
+        if (report.PaperMinDistortion is double paper)
+        {
+            table.AddRow("paper's Table 1 distortion", Number(paper));
+        }
+        table.AddRow("median distortion (RMS)", Number(report.MedianDistortion));
+        table.AddRow("mean L2 / mean L-inf", $"{Number(report.MeanL2)} / {Number(report.MeanLinf)}");
+        table.AddRow("verified (fresh forward pass)", report.Verified ? "yes" : "no");
+        table.AddRow("still adversarial as 8-bit PNG", report.EightBitSurvival is double rate ? $"{Percent(rate)} of {report.EightBitChecked}" : "-");
+        table.AddRow("gradient evaluations per image", report.GradientEvaluationsPerImage.ToString("F1", CultureInfo.InvariantCulture));
+        table.AddRow("time", $"{report.Seconds:F1} s ({report.ImagesPerSecond:F1} images/s)");
+        console.Write(table);
+        if (report.Files is { } files)
+        {
+            console.MarkupLine($"[grey]wrote[/] {Markup.Escape(files.TensorFile)}, {files.PngCount} PNGs in {Markup.Escape(files.PngFolder)}, {Markup.Escape(files.Figure)}");
+        }
+    }
+
+    private static string Percent(double fraction) => (fraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
+
+    private static string Number(double? value) => value is double number ? number.ToString("F4", CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,25 @@
+using static TorchSharp.torch;
+
+namespace Intriguing.Attacks;
+
+/// <summary>Target classes for targeted attacks (the paper attacks towards a chosen wrong label).</summary>
+public static class AttackTargets
+{
+    /// <summary>
+    /// A uniformly random wrong class per label, int64 [N], from a <see cref="Random"/> seeded with
+    /// <paramref name="seed"/>: the same labels and seed always give the same targets.
+    /// </summary>
+    public static Tensor RandomWrong(Tensor labels, int seed)
+    {
+        long[] trueClasses = labels.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
+        var random = new Random(seed);
+        long[] targets = new long[trueClasses.Length];
+        for (int i = 0; i < trueClasses.Length; i++)
+        {
+            // Draw from the nine other classes: skip over the true one.
+            long drawn = random.Next(Models.Classifier.ClassCount - 1);
+            targets[i] = drawn >= trueClasses[i] ? drawn + 1 : drawn;
+        }
+        return tensor(targets);
+    }
+}

@@ -1,0 +1,39 @@
+using static TorchSharp.torch;
+
+namespace Intriguing.Attacks.Distances;
+
+/// <summary>
+/// A per-sample distance between clean and perturbed images, both float [N, 784] in [0,1]; returns float [N].
+/// <see cref="Rms"/> is the paper's distortion measure (Tables 1-4): sqrt(sum_i (x'_i - x_i)^2 / n), n = 784.
+/// </summary>
+public abstract class Distance
+{
+    public static readonly Distance Rms = new RmsDistance();
+    public static readonly Distance L2 = new L2Distance();
+    public static readonly Distance Linf = new LinfDistance();
+
+    public abstract string Name { get; }
+
+    public abstract Tensor Measure(Tensor original, Tensor perturbed);
+
+    private sealed class RmsDistance : Distance
+    {
+        public override string Name => "rms";
+
+        public override Tensor Measure(Tensor original, Tensor perturbed) => (perturbed - original).square().mean([1]).sqrt();
+    }
+
+    private sealed class L2Distance : Distance
+    {
+        public override string Name => "l2";
+
+        public override Tensor Measure(Tensor original, Tensor perturbed) => (perturbed - original).square().sum(1).sqrt();
+    }
+
+    private sealed class LinfDistance : Distance
+    {
+        public override string Name => "linf";
+
+        public override Tensor Measure(Tensor original, Tensor perturbed) => (perturbed - original).abs().amax(1);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using Intriguing.IO;
+using Intriguing.Models;
+
+namespace Intriguing.Attacks.Figures;
+
+/// <summary>The files <c>attack --out DIR</c> writes, each atomically.</summary>
+public sealed record AdversarialFiles(string TensorFile, string PngFolder, int PngCount, string Figure);
+
+/// <summary>
+/// Writes an attack's adversarial examples: <c>adversarials.safetensors</c> (float32 "adversarials" [N, 784] and
+/// "originals" [N, 784], labels and predictions as float vectors, metadata with the method), one PNG per image under
+/// <c>png/</c> named by index, true label and new prediction, and <c>figure5.png</c> (<see cref="AdversarialFigure"/>).
+/// </summary>
+public static class AdversarialExport
+{
+    public static AdversarialFiles Write(string folder, AttackResult result, float[][] originals, string modelName)
+    {
+        Directory.CreateDirectory(folder);
+        int count = result.Examples.Count;
+        float[] adversarialPixels = result.Adversarials.contiguous().data<float>().ToArray();
+        float[] originalPixels = originals.SelectMany(image => image).ToArray();
+        var tensors = new List<StoredTensor>
+        {
+            new("adversarials", [count, Classifier.PixelCount], adversarialPixels),
+            new("originals", [count, Classifier.PixelCount], originalPixels),
+            new("labels", [count], result.Examples.Select(example => (float)example.Label).ToArray()),
+            new("predictions", [count], result.Examples.Select(example => (float)example.FinalPrediction).ToArray()),
+            new("success", [count], result.Examples.Select(example => example.Success ? 1f : 0f).ToArray()),
+        };
+        var metadata = new Dictionary<string, string>
+        {
+            ["model"] = modelName,
+            ["method"] = result.Summary.Method,
+            ["targeted"] = result.Summary.Targeted ? "true" : "false",
+        };
+        string tensorFile = Path.Combine(folder, "adversarials.safetensors");
+        SafeTensors.Write(tensorFile, tensors, metadata);
+
+        string pngFolder = Path.Combine(folder, "png");
+        Directory.CreateDirectory(pngFolder);
+        foreach (var example in result.Examples)
+        {
+            string name = string.Create(CultureInfo.InvariantCulture,
+                $"{example.Index:00000}-true{example.Label}-pred{example.FinalPrediction}.png");
+            var pixels = new ReadOnlySpan<float>(adversarialPixels, example.Index * Classifier.PixelCount, Classifier.PixelCount);
+            AtomicFile.WriteAllBytes(Path.Combine(pngFolder, name), DigitPng.Encode(pixels));
+        }
+        string figure = Path.Combine(folder, "figure5.png");
+        AtomicFile.WriteAllBytes(figure, AdversarialFigure.Render(result, originals));
+        return new AdversarialFiles(tensorFile, pngFolder, count, figure);
+    }
+}

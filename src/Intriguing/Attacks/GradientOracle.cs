@@ -1,0 +1,37 @@
+using Intriguing.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Intriguing.Attacks;
+
+/// <summary>
+/// One forward and backward pass of a per-sample objective, the unit that attacks spend ("gradient evaluations").
+/// The gradient is taken with respect to the images only (torch.autograd.grad), so no weight gradient is computed or
+/// accumulated into the model. Rows are independent, so the gradient of the summed objective is each row's own.
+/// </summary>
+internal static class GradientOracle
+{
+    public readonly record struct Evaluation(Tensor Value, Tensor Logits, Tensor Gradient);
+
+    /// <param name="variables">The point, float [N, ...]; the gradient is taken with respect to it.</param>
+    /// <param name="objective">(images, their logits) to a per-sample value, float [N].</param>
+    /// <param name="toImages">Maps the variables to images (C&amp;W's tanh change of variables); identity when null.</param>
+    public static Evaluation Evaluate(Classifier model, Tensor variables, Func<Tensor, Tensor, Tensor> objective,
+        Func<Tensor, Tensor>? toImages = null)
+    {
+        using var gradientOn = torch.enable_grad();
+        var input = variables.detach().requires_grad_(true);
+        var images = toImages is null ? input : toImages(input);
+        var logits = model.forward(images);
+        var value = objective(images, logits);
+        var gradient = torch.autograd.grad([value.sum()], [input])[0];
+        return new Evaluation(value.detach(), logits.detach(), gradient);
+    }
+
+    /// <summary>Logits without a graph.</summary>
+    public static Tensor Logits(Classifier model, Tensor images)
+    {
+        using var noGrad = torch.no_grad();
+        return model.forward(images);
+    }
+}

@@ -1,0 +1,86 @@
+using Intriguing.Attacks.Criteria;
+using Intriguing.Models;
+using static TorchSharp.torch;
+
+namespace Intriguing.Attacks;
+
+/// <summary>
+/// Projected gradient descent, the engine shared by <see cref="PgdLinf"/> and <see cref="PgdL2"/>. Madry, Makelov,
+/// Schmidt, Tsipras and Vladu, "Towards Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018,
+/// https://arxiv.org/abs/1706.06083. From a random start in the eps-ball (optional), take <see cref="Steps"/> steps
+/// of <see cref="StepSize"/> along the norm's steepest-ascent direction of the cross-entropy, projecting back onto
+/// the eps-ball and the box after each. With several <see cref="Restarts"/> each image keeps its best run: a success
+/// if any, else the one with the highest loss. A subclass supplies only the norm: its step, projection and random start.
+/// Input: float32 [N, 784] in [0,1].
+/// </summary>
+public abstract class Pgd : Attack
+{
+    public double Epsilon { get; init; }
+
+    public double StepSize { get; init; }
+
+    public int Steps { get; init; } = 40;
+
+    public bool RandomStart { get; init; } = true;
+
+    public int Restarts { get; init; } = 1;
+
+    public int Seed { get; init; }
+
+    /// <summary>The step taken to lower <paramref name="gradient"/>'s loss, float [N, 784] (before projection).</summary>
+    protected abstract Tensor DescentStep(Tensor gradient);
+
+    /// <summary>Projects a perturbation [N, 784] onto the eps-ball of the norm.</summary>
+    protected abstract Tensor ProjectPerturbation(Tensor perturbation);
+
+    /// <summary>A random perturbation inside the eps-ball, float [N, 784].</summary>
+    protected abstract Tensor RandomPerturbation(long[] shape, Generator generator);
+
+    /// <summary>
+    /// The step for one batch: given (adversarial, gradient), descend, project onto the eps-ball around
+    /// <paramref name="images"/> and clip to the box, in place. A norm may return a fused version (set up once per
+    /// batch); this one is written from the three parts.
+    /// </summary>
+    protected virtual Action<Tensor, Tensor> CreateStep(Tensor images) => (adversarial, gradient) =>
+    {
+        var moved = adversarial + DescentStep(gradient);
+        adversarial.copy_((images + ProjectPerturbation(moved - images)).clamp(0.0, 1.0));
+    };
+
+    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
+    {
+        if (Epsilon < 0 || StepSize <= 0 || Steps < 1 || Restarts < 1)
+        {
+            throw new BadInputException(
+                $"{Name}: need eps >= 0, step size > 0, steps >= 1 and restarts >= 1; got eps {Epsilon}, step {StepSize}, steps {Steps}, restarts {Restarts}");
+        }
+        using var generator = AttackRandomness.ForBatch(Seed, batchStart);
+        long rowCount = images.shape[0];
+        var best = images.clone();
+        var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool);
+        var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype);
+        var step = CreateStep(images);
+        for (int restart = 0; restart < Restarts; restart++)
+        {
+            using var restartScope = NewDisposeScope();
+            var start = RandomStart ? ProjectPerturbation(RandomPerturbation(images.shape, generator)) : zeros_like(images);
+            var adversarial = (images + start).clamp(0.0, 1.0);
+            for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
+            {
+                using var stepScope = NewDisposeScope();
+                var evaluation = GradientOracle.Evaluate(model, adversarial, (_, logits) => criterion.CrossEntropyLoss(logits));
+                step(adversarial, evaluation.Gradient);
+            }
+            var logits = GradientOracle.Logits(model, adversarial);
+            var success = criterion.IsAdversarial(logits);
+            var loss = -criterion.CrossEntropyLoss(logits);
+            // Best per image: a success beats a failure; among equals, the higher loss wins.
+            var better = success.logical_and(bestSuccess.logical_not())
+                .logical_or(success.eq(bestSuccess).logical_and(loss.gt(bestLoss)));
+            best.copy_(where(better.unsqueeze(1), adversarial, best));
+            bestLoss.copy_(where(better, loss, bestLoss));
+            bestSuccess.logical_or_(success);
+        }
+        return new PerturbOutput(best, full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64), bestSuccess);
+    }
+}

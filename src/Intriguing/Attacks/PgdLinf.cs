@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+
+namespace Intriguing.Attacks;
+
+/// <summary>
+/// PGD in the L-inf ball (Madry et al. 2018, https://arxiv.org/abs/1706.06083): steps of StepSize sign(gradient),
+/// projection by clipping each pixel's change to [-eps, eps], random start uniform in the cube.
+/// Distance: L-inf. Defaults: Madry's MNIST setting, eps = 0.3, 40 steps of 0.01, random start, 1 restart.
+/// </summary>
+public sealed class PgdLinf : Pgd
+{
+    public PgdLinf()
+    {
+        Epsilon = 0.3;
+        StepSize = 0.01;
+    }
+
+    public override string Name => "pgd";
+
+    protected override Tensor DescentStep(Tensor gradient) => -StepSize * gradient.sign();
+
+    protected override Tensor ProjectPerturbation(Tensor perturbation) => perturbation.clamp(-Epsilon, Epsilon);
+
+    /// <summary>
+    /// Fused: the L-inf ball and the box are both per-pixel intervals, so their intersection
+    /// [max(x - eps, 0), min(x + eps, 1)] is one clamp with tensor bounds after a sign step.
+    /// </summary>
+    protected override Action<Tensor, Tensor> CreateStep(Tensor images)
+    {
+        var lower = (images - Epsilon).clamp_min_(0.0);
+        var upper = (images + Epsilon).clamp_max_(1.0);
+        return (adversarial, gradient) => adversarial.sub_(gradient.sign_().mul_(StepSize)).clamp_(lower, upper);
+    }
+
+    protected override Tensor RandomPerturbation(long[] shape, Generator generator) =>
+        (rand(shape, generator: generator) * 2 - 1) * Epsilon;
+}

@@ -1,0 +1,136 @@
+using Intriguing.Attacks.Figures;
+using Intriguing.Data;
+using Intriguing.Models;
+using static TorchSharp.torch;
+
+namespace Intriguing.Cli.Tests;
+
+/// <summary>
+/// <c>attack</c> in-process on a tiny model file (an untrained softmax layer saved through the model store) and the
+/// first few real MNIST test images: the contract's fields, the files of --out, and bad input.
+/// </summary>
+public sealed class AttackCommandTests : IDisposable
+{
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-attack-tests-" + Guid.NewGuid().ToString("N"));
+
+    public AttackCommandTests()
+    {
+        Directory.CreateDirectory(folder);
+        set_num_threads(1);
+    }
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    /// <summary>
+    /// An fc10-1e-4 model fitted in a second to 2,000 real training images (most test digits come out right, so
+    /// there is something to attack), stored as a model file the command accepts by path.
+    /// </summary>
+    private string TinyModelFile()
+    {
+        random.manual_seed(3);
+        var spec = ModelZoo.Get("fc10-1e-4");
+        var classifier = spec.Create();
+        using (var data = ImageDataset.Load("mnist", RealMnist.Folder))
+        using (var scope = NewDisposeScope())
+        {
+            var images = data.Train.Images.narrow(0, 0, 2000);
+            var labels = data.Train.Labels.narrow(0, 0, 2000);
+            var optimizer = optim.Adam(classifier.parameters(), 0.01);
+            for (int step = 0; step < 30; step++)
+            {
+                using var stepScope = NewDisposeScope();
+                var loss = nn.functional.cross_entropy(classifier.forward(images), labels);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+            }
+        }
+        classifier.eval();
+        string path = Path.Combine(folder, "tiny-fc10.safetensors");
+        var report = new TrainingReport(0.2, 0.2, 0.2, 0.2, Epochs: 1, Seconds: 0, Recipe: "30 Adam steps on 2,000 images (test fixture)");
+        using var model = new TrainedModel(spec.Name, Split.Train, 0, classifier, report, path);
+        ModelStore.Save(model);
+        return path;
+    }
+
+    [Fact]
+    public void Fgsm_on_a_model_file_prints_the_contract_fields_and_writes_the_examples()
+    {
+        string model = TinyModelFile();
+        string output = Path.Combine(folder, "out");
+
+        var run = CliRun.Of("attack", "--model", model, "--method", "fgsm", "--eps", "0.2", "--count", "12",
+            "--data-dir", RealMnist.Folder, "--out", output, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        foreach (var field in new[] { "model", "method", "count", "successRate", "meanDistortion", "medianDistortion", "meanLinf", "verified", "seconds", "imagesPerSecond", "errorRate", "eightBitSurvival", "gradientEvaluations", "targeted" })
+        {
+            Assert.True(json.TryGetProperty(field, out _), $"missing field {field}");
+        }
+        Assert.Equal("fgsm", json.GetProperty("method").GetString());
+        Assert.Equal(12, json.GetProperty("count").GetInt32());
+        Assert.True(json.GetProperty("verified").GetBoolean());
+        Assert.InRange(json.GetProperty("errorRate").GetDouble(), 0, 1);
+        Assert.True(json.GetProperty("successes").GetInt32() > 0, "FGSM at eps 0.2 should fool some of 12 digits");
+        Assert.InRange(json.GetProperty("meanLinf").GetDouble(), 0, 0.2 + 1e-6);
+
+        var stored = SafeTensors.Read(Path.Combine(output, "adversarials.safetensors"));
+        Assert.Equal(new long[] { 12, 784 }, stored.Tensors["adversarials"].Shape);
+        Assert.Equal(12, Directory.GetFiles(Path.Combine(output, "png"), "*.png").Length);
+        var figure = File.ReadAllBytes(Path.Combine(output, "figure5.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, figure[..4]);
+        Assert.Equal(784, DigitPng.Decode(File.ReadAllBytes(Directory.GetFiles(Path.Combine(output, "png"))[0])).Length);
+    }
+
+    [Fact]
+    public void Targeted_lbfgs_fools_every_correct_image_and_prints_a_table()
+    {
+        string model = TinyModelFile();
+
+        var run = CliRun.Of("attack", "--model", model, "--method", "lbfgs", "--targeted", "--count", "4",
+            "--data-dir", RealMnist.Folder);
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Contains("success rate", run.StandardOutput);
+        Assert.Matches(@"100\.00% \(\d+/\d+\)", run.StandardOutput);
+        Assert.Contains("still adversarial as 8-bit PNG", run.StandardOutput);
+    }
+
+    [Fact]
+    public void Unknown_method_is_bad_input_and_lists_the_methods()
+    {
+        var run = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "magic", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("unknown attack 'magic'", run.StandardError);
+        Assert.Contains("deepfool", run.StandardError);
+        Assert.Equal("", run.StandardOutput);
+    }
+
+    [Fact]
+    public void Unknown_model_and_missing_model_file_are_bad_input()
+    {
+        var unknown = CliRun.Of("attack", "--model", "fc999", "--method", "fgsm");
+        var missing = CliRun.Of("attack", "--model", Path.Combine(folder, "nothing.safetensors"), "--method", "fgsm",
+            "--data-dir", RealMnist.Folder);
+
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("fc999", unknown.StandardError);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("nothing.safetensors", missing.StandardError);
+    }
+
+    [Theory]
+    [InlineData("--count", "0")]
+    [InlineData("--eps", "-0.1")]
+    [InlineData("--stddev", "-1")]
+    [InlineData("--batch", "0")]
+    public void Nonsense_numbers_are_bad_input(string option, string value)
+    {
+        var run = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "noise", option, value);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(option, run.StandardError);
+    }
+}

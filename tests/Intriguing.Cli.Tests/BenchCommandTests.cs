@@ -1,0 +1,54 @@
+using Intriguing.Data;
+using Intriguing.Models;
+using static TorchSharp.torch;
+
+namespace Intriguing.Cli.Tests;
+
+/// <summary><c>bench</c> on a tiny model file and a small batch: the contract's fields, and bad input.</summary>
+public sealed class BenchCommandTests : IDisposable
+{
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-bench-tests-" + Guid.NewGuid().ToString("N"));
+
+    public BenchCommandTests()
+    {
+        Directory.CreateDirectory(folder);
+        set_num_threads(1);
+    }
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    [Fact]
+    public void Bench_reports_raw_and_attack_throughput_in_one_json_document()
+    {
+        random.manual_seed(5);
+        var spec = ModelZoo.Get("fc100-100-10");
+        string path = Path.Combine(folder, "tiny-mlp.safetensors");
+        var report = new TrainingReport(0.9, 0.9, 0.9, 0.9, Epochs: 0, Seconds: 0, Recipe: "untrained (test fixture)");
+        using (var model = new TrainedModel(spec.Name, Split.Train, 0, spec.Create(), report, path))
+        {
+            ModelStore.Save(model);
+        }
+
+        var run = CliRun.Of("bench", "--model", path, "--batch", "16", "--data-dir", RealMnist.Folder, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        Assert.Equal("fc100-100-10", json.GetProperty("model").GetString());
+        Assert.Equal(16, json.GetProperty("batch").GetInt32());
+        Assert.True(json.GetProperty("rawGradientsPerSecond").GetDouble() > 0);
+        Assert.True(json.GetProperty("attackGradientsPerSecond").GetDouble() > 0);
+        double ratio = json.GetProperty("ratio").GetDouble();
+        Assert.Equal(json.GetProperty("attackGradientsPerSecond").GetDouble() / json.GetProperty("rawGradientsPerSecond").GetDouble(), ratio, 0.01);
+        Assert.True(json.GetProperty("lbfgsImagesPerSecond").GetDouble() > 0);
+        Assert.InRange(json.GetProperty("lbfgsGradientsPerImage").GetDouble(), 1, 1000);
+    }
+
+    [Fact]
+    public void Bad_batch_and_unknown_model_are_bad_input()
+    {
+        Assert.Equal(2, CliRun.Of("bench", "--batch", "0").ExitCode);
+        var unknown = CliRun.Of("bench", "--model", "fc999");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("fc999", unknown.StandardError);
+    }
+}
