@@ -29,6 +29,11 @@ public static class ClassifierTraining
         string taskName,
         IProgress<ProgressUpdate>? progress = null)
     {
+        if (trainSet.Count == 0 || recipe.BatchSize < 1 || recipe.Epochs < 1)
+        {
+            throw new BadInputException(
+                $"cannot train {taskName}: {trainSet.Count} training images, batch size {recipe.BatchSize}, {recipe.Epochs} epochs (each must be at least 1)");
+        }
         var clock = Stopwatch.StartNew();
         using var threads = TorchThreads.Limit(1);
         if (recipe.Pretraining is not null && model is SparseAutoencoderClassifier autoencoderModel)

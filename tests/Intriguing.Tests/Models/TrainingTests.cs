@@ -94,6 +94,15 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Training_refuses_an_empty_set()
+    {
+        using var empty = SyntheticDigits.Make(0, seed: 1);
+        using var model = new SoftmaxRegression("fc10-test", 0);
+        var error = Assert.Throws<BadInputException>(() => ClassifierTraining.Train(model, empty, TinyRecipe, seed: 0, "train fc10-test"));
+        Assert.Contains("0 training images", error.Message);
+    }
+
+    [Fact]
     public void Halves_of_the_training_set_train_twice_the_epochs_unless_told_otherwise()
     {
         var spec = ModelZoo.Get("fc100-100-10");
