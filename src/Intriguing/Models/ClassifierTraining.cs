@@ -30,6 +30,7 @@ public static class ClassifierTraining
         IProgress<ProgressUpdate>? progress = null)
     {
         var clock = Stopwatch.StartNew();
+        using var threads = TorchThreads.Limit(1);
         if (recipe.Pretraining is not null && model is SparseAutoencoderClassifier autoencoderModel)
         {
             SparseAutoencoderPretraining.Pretrain(autoencoderModel, trainSet.Images, recipe.Pretraining, seed, taskName, progress);

@@ -65,17 +65,17 @@ public static class ModelZoo
     /// </summary>
     public static readonly IReadOnlyList<double> MlpLambdas = [1e-3, 1e-3, 1e-4];
 
-    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 8, WarmupEpochs = 1 };
+    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 5, WarmupEpochs = 1 };
 
     private static readonly AutoencoderRecipe AutoencoderPretraining = new(
-        Epochs: 8, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.1, WeightDecay: 3e-5);
+        Epochs: 8, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.3, WeightDecay: 3e-5);
 
     private static readonly TrainingRecipe AutoencoderRecipe = new(
         Epochs: 20, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 1.0, FinalLearningRate: 0.001, Pretraining: AutoencoderPretraining);
 
     private static readonly TrainingRecipe AutoencoderQuick = AutoencoderRecipe with
     {
-        Epochs = 4,
+        Epochs = 3,
         Pretraining = AutoencoderPretraining with { Epochs = 2 },
     };
 

@@ -83,6 +83,17 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Training_runs_on_one_thread_and_gives_the_previous_thread_count_back()
+    {
+        int before = get_num_threads();
+        using (TorchThreads.Limit(1))
+        {
+            Assert.Equal(1, get_num_threads());
+        }
+        Assert.Equal(before, get_num_threads());
+    }
+
+    [Fact]
     public void Halves_of_the_training_set_train_twice_the_epochs_unless_told_otherwise()
     {
         var spec = ModelZoo.Get("fc100-100-10");
