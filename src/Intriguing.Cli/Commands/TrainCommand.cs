@@ -106,7 +106,8 @@ public static class TrainCommand
     private static void Render(IAnsiConsole console, TrainResult result)
     {
         var table = new Table()
-            .Title($"{Markup.Escape(result.Model)} trained on {result.Split} (seed {result.Seed}, {result.Epochs} epochs, {result.Seconds:F1} s)")
+            .Title($"{Markup.Escape(result.Model)} trained on {result.Split}")
+            .Caption($"seed {result.Seed}, {result.Epochs} epoch{(result.Epochs == 1 ? "" : "s")}, {result.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s")
             .AddColumn("error on")
             .AddColumn(new TableColumn("ours").RightAligned())
             .AddColumn(new TableColumn("paper").RightAligned());

@@ -30,6 +30,7 @@ public static class ClassifierTraining
         IProgress<ProgressUpdate>? progress = null)
     {
         var clock = Stopwatch.StartNew();
+        using var threads = TorchThreads.Limit(1);
         if (recipe.Pretraining is not null && model is SparseAutoencoderClassifier autoencoderModel)
         {
             SparseAutoencoderPretraining.Pretrain(autoencoderModel, trainSet.Images, recipe.Pretraining, seed, taskName, progress);
@@ -41,6 +42,7 @@ public static class ClassifierTraining
         int count = trainSet.Count;
         int batchesPerEpoch = (count + recipe.BatchSize - 1) / recipe.BatchSize;
         long totalSteps = (long)recipe.Epochs * batchesPerEpoch;
+        long warmupSteps = Math.Min((long)recipe.WarmupEpochs * batchesPerEpoch, totalSteps);
         long step = 0;
         double meanLoss = double.NaN;
         model.train();
@@ -59,7 +61,7 @@ public static class ClassifierTraining
                     var indices = order.narrow(0, start, Math.Min(recipe.BatchSize, count - start));
                     var images = trainSet.Images.index_select(0, indices);
                     var labels = trainSet.Labels.index_select(0, indices);
-                    SetLearningRate(optimizer, recipe.LearningRateAt(step, totalSteps));
+                    SetLearningRate(optimizer, recipe.LearningRateAt(step, totalSteps, warmupSteps));
                     ClearGradients(trainable);
                     var loss = nn.functional.cross_entropy(model.forward(images), labels) + model.WeightPenalty();
                     loss.backward();

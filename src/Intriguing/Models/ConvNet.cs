@@ -6,7 +6,7 @@ namespace Intriguing.Models;
 
 /// <summary>
 /// A small MNIST convnet (the paper's Section 3 uses one for the unit analysis; we also use it for PGD):
-/// conv 5x5 (16) - ReLU - max-pool 2 - conv 5x5 (32) - ReLU - max-pool 2 - fully connected 100 - ReLU - softmax.
+/// conv 5x5 (8) - ReLU - max-pool 2 - conv 5x5 (16) - ReLU - max-pool 2 - fully connected 100 - ReLU - softmax.
 /// It reshapes the flat [N, 784] input to [N, 1, 28, 28] itself, so it shares the zoo's input space.
 /// Sized to stay cheap on two CPU cores while reaching over 99% test accuracy; no weight decay.
 /// </summary>
@@ -19,7 +19,7 @@ public sealed class ConvNet : Classifier
     private readonly Linear fc1;
     private readonly Linear output;
 
-    public ConvNet(string name, int conv1Channels = 16, int conv2Channels = 32, int fcUnits = 100) : base(name)
+    public ConvNet(string name, int conv1Channels = 8, int conv2Channels = 16, int fcUnits = 100) : base(name)
     {
         conv1 = nn.Conv2d(1, conv1Channels, kernel_size: 5, padding: 2);
         conv2 = nn.Conv2d(conv1Channels, conv2Channels, kernel_size: 5, padding: 2);

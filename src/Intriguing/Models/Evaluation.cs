@@ -13,6 +13,7 @@ public static class Evaluation
         {
             return 0;
         }
+        using var threads = TorchThreads.Limit(1);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         bool wasTraining = model.training;

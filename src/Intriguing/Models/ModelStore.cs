@@ -26,6 +26,7 @@ public static class ModelStore
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>
@@ -86,7 +87,7 @@ public static class ModelStore
     /// </summary>
     public static string CachePath(ModelSpec spec, Split split, int seed, bool quick = false, int? epochs = null)
     {
-        var recipe = quick ? spec.QuickRecipe : spec.Recipe;
+        var recipe = spec.RecipeFor(split, quick, null);
         string epochsSuffix = epochs is int requested && requested != recipe.Epochs ? $"-e{requested}" : "";
         string quickSuffix = quick ? "-quick" : "";
         string fileName = string.Create(CultureInfo.InvariantCulture, $"{spec.Name}-{split.Name()}-s{seed}{epochsSuffix}{quickSuffix}{Extension}");
@@ -170,7 +171,7 @@ public static class ModelStore
         {
             throw new BadInputException("--split test: models are never trained on the test set; expected train, p1 or p2");
         }
-        var recipe = spec.RecipeFor(quick, epochs);
+        var recipe = spec.RecipeFor(split, quick, epochs);
         torch.random.manual_seed(seed);
         var model = CreateDetached(spec);
         try

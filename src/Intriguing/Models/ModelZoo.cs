@@ -29,10 +29,19 @@ public sealed record ModelSpec(
     /// <summary>The paper's numbers for this model trained on <paramref name="split"/>, if it reports any.</summary>
     public PaperResult? PaperFor(Split split) => Paper.FirstOrDefault(result => result.TrainedOn == split);
 
-    public TrainingRecipe RecipeFor(bool quick, int? epochs)
+    /// <summary>
+    /// The recipe for a run on <paramref name="split"/>. Recipes count epochs of the full 60,000 training images;
+    /// on a half (P1, P2) the model trains twice as many epochs, i.e. the same number of SGD steps.
+    /// An explicit <paramref name="epochs"/> is taken as it is.
+    /// </summary>
+    public TrainingRecipe RecipeFor(Split split, bool quick, int? epochs)
     {
         var recipe = quick ? QuickRecipe : Recipe;
-        return epochs is int requested ? recipe.WithEpochs(requested) : recipe;
+        if (epochs is int requested)
+        {
+            return recipe.WithEpochs(requested);
+        }
+        return split is Split.P1 or Split.P2 ? recipe.WithEpochs(recipe.Epochs * 2) : recipe;
     }
 }
 
@@ -47,20 +56,27 @@ public static class ModelZoo
 
     private static readonly TrainingRecipe SoftmaxQuick = SoftmaxRecipe with { Epochs = 3 };
 
-    private static readonly TrainingRecipe MlpRecipe = new(Epochs: 60, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.001);
+    private static readonly TrainingRecipe MlpRecipe = new(Epochs: 30, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.5, FinalLearningRate: 0.001, WarmupEpochs: 2);
 
-    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 8 };
+    /// <summary>
+    /// Table 1's lambda = (1e-5, 1e-5, 1e-6) for FC100-100-10, times 100. With the paper's own values the penalty is
+    /// too weak to matter (test error 2.06% vs 1.66% with these; docs/training.md), so we raise its strength, the
+    /// one regulariser the paper uses for these nets.
+    /// </summary>
+    public static readonly IReadOnlyList<double> MlpLambdas = [1e-3, 1e-3, 1e-4];
+
+    private static readonly TrainingRecipe MlpQuick = MlpRecipe with { Epochs = 5, WarmupEpochs = 1 };
 
     private static readonly AutoencoderRecipe AutoencoderPretraining = new(
-        Epochs: 15, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.1, WeightDecay: 3e-5);
+        Epochs: 8, BatchSize: 100, LearningRate: 1e-3, SparsityTarget: 0.05, SparsityWeight: 0.3, WeightDecay: 3e-5);
 
     private static readonly TrainingRecipe AutoencoderRecipe = new(
-        Epochs: 40, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.001, Pretraining: AutoencoderPretraining);
+        Epochs: 20, BatchSize: 100, OptimizerKind.Sgd, LearningRate: 1.0, FinalLearningRate: 0.001, Pretraining: AutoencoderPretraining);
 
     private static readonly TrainingRecipe AutoencoderQuick = AutoencoderRecipe with
     {
-        Epochs = 4,
-        Pretraining = AutoencoderPretraining with { Epochs = 3 },
+        Epochs = 3,
+        Pretraining = AutoencoderPretraining with { Epochs = 2 },
     };
 
     private static readonly TrainingRecipe ConvRecipe = new(Epochs: 4, BatchSize: 64, OptimizerKind.Adam, LearningRate: 2e-3, FinalLearningRate: 1e-4);
@@ -73,8 +89,8 @@ public static class ModelZoo
         Softmax("fc10-1e-2", 1e-2, trainError: 0.10, testError: 0.094, distortion: 0.1),
         Softmax("fc10-1", 1, trainError: 0.212, testError: 0.20, distortion: 0.14),
         new("fc100-100-10",
-            "two hidden layers of 100 sigmoid units, lambda 1e-5/1e-5/1e-6 (Tables 1 and 3)",
-            () => new SigmoidMlp("fc100-100-10", 100, 100, 1e-5, 1e-5, 1e-6),
+            "two hidden layers of 100 sigmoid units, lambda 1e-3/1e-3/1e-4 (paper 1e-5/1e-5/1e-6, x100; Tables 1 and 3)",
+            () => new SigmoidMlp("fc100-100-10", 100, 100, MlpLambdas[0], MlpLambdas[1], MlpLambdas[2]),
             MlpRecipe, MlpQuick,
             [
                 new(Split.Train, TrainError: 0, TestError: 0.0164, MinDistortion: 0.058),
@@ -82,8 +98,8 @@ public static class ModelZoo
                 new(Split.P2, TrainError: 0, TestError: 0.021, P1Error: 0.023, P2Error: 0, MinDistortion: 0.058),
             ]),
         new("fc200-200-10",
-            "two hidden layers of 200 sigmoid units, lambda 1e-5/1e-5/1e-6 (Table 1)",
-            () => new SigmoidMlp("fc200-200-10", 200, 200, 1e-5, 1e-5, 1e-6),
+            "two hidden layers of 200 sigmoid units, lambda 1e-3/1e-3/1e-4 like fc100-100-10 (Table 1)",
+            () => new SigmoidMlp("fc200-200-10", 200, 200, MlpLambdas[0], MlpLambdas[1], MlpLambdas[2]),
             MlpRecipe, MlpQuick,
             [new(Split.Train, TrainError: 0, TestError: 0.0154, MinDistortion: 0.065)]),
         new("ae400-10",
@@ -92,12 +108,12 @@ public static class ModelZoo
             AutoencoderRecipe, AutoencoderQuick,
             [new(Split.Train, TrainError: 0.0057, TestError: 0.019, MinDistortion: 0.086)]),
         new("fc123-456-10",
-            "hidden layers of 123 and 456 sigmoid units, lambda 1e-5/1e-5/1e-6 (Table 3)",
-            () => new SigmoidMlp("fc123-456-10", 123, 456, 1e-5, 1e-5, 1e-6),
+            "hidden layers of 123 and 456 sigmoid units, lambda 1e-3/1e-3/1e-4 like fc100-100-10 (Table 3)",
+            () => new SigmoidMlp("fc123-456-10", 123, 456, MlpLambdas[0], MlpLambdas[1], MlpLambdas[2]),
             MlpRecipe, MlpQuick,
             [new(Split.P1, TrainError: 0, TestError: 0.021, P1Error: 0, P2Error: 0.025, MinDistortion: 0.059)]),
         new("conv",
-            "small ReLU convnet: conv5x5(16)-pool-conv5x5(32)-pool-fc100-softmax (unit analysis, PGD)",
+            "small ReLU convnet: conv5x5(8)-pool-conv5x5(16)-pool-fc100-softmax (unit analysis, PGD)",
             () => new ConvNet("conv"),
             ConvRecipe, ConvQuick,
             []),

@@ -22,7 +22,8 @@ public sealed record TrainingRecipe(
     double LearningRate,
     double FinalLearningRate,
     double Momentum = 0.9,
-    AutoencoderRecipe? Pretraining = null)
+    AutoencoderRecipe? Pretraining = null,
+    int WarmupEpochs = 0)
 {
     public TrainingRecipe WithEpochs(int epochs)
     {
@@ -33,10 +34,19 @@ public sealed record TrainingRecipe(
         return this with { Epochs = epochs };
     }
 
-    /// <summary>The learning rate at <paramref name="step"/> of <paramref name="totalSteps"/> (cosine decay).</summary>
-    public double LearningRateAt(long step, long totalSteps)
+    /// <summary>
+    /// The learning rate at <paramref name="step"/> of <paramref name="totalSteps"/>: a linear ramp from near zero over
+    /// the first <paramref name="warmupSteps"/> (wide sigmoid layers diverge at a large rate from their initial weights),
+    /// then cosine decay from <see cref="LearningRate"/> to <see cref="FinalLearningRate"/>.
+    /// </summary>
+    public double LearningRateAt(long step, long totalSteps, long warmupSteps = 0)
     {
-        double progress = totalSteps <= 1 ? 1.0 : (double)step / (totalSteps - 1);
+        if (step < warmupSteps)
+        {
+            return LearningRate * (step + 1) / warmupSteps;
+        }
+        long decaySteps = totalSteps - warmupSteps;
+        double progress = decaySteps <= 1 ? 1.0 : (double)(step - warmupSteps) / (decaySteps - 1);
         return FinalLearningRate + (LearningRate - FinalLearningRate) * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
@@ -44,7 +54,7 @@ public sealed record TrainingRecipe(
     public string Describe()
     {
         var text = FormattableString.Invariant(
-            $"{Optimizer.ToString().ToLowerInvariant()}{(Optimizer == OptimizerKind.Sgd ? $" (nesterov momentum {Momentum})" : "")}, batch {BatchSize}, {Epochs} epochs, lr {LearningRate:G3} -> {FinalLearningRate:G3} cosine");
+            $"{Optimizer.ToString().ToLowerInvariant()}{(Optimizer == OptimizerKind.Sgd ? $" (nesterov momentum {Momentum})" : "")}, batch {BatchSize}, {Epochs} epochs, lr {LearningRate:G3} -> {FinalLearningRate:G3} cosine{(WarmupEpochs > 0 ? $" after {WarmupEpochs} warm-up epochs" : "")}");
         return Pretraining is null ? text : text + "; " + Pretraining.Describe();
     }
 }

@@ -74,7 +74,33 @@ public class TrainingTests
         Assert.Equal(0.2, recipe.LearningRateAt(0, 100), 12);
         Assert.Equal(0.101, recipe.LearningRateAt(99, 199), 12);
         Assert.Equal(0.002, recipe.LearningRateAt(99, 100), 12);
+        // A warm-up ramps linearly up to the first rate, then the cosine runs over the remaining steps.
+        Assert.Equal(0.02, recipe.LearningRateAt(0, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.2, recipe.LearningRateAt(9, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.2, recipe.LearningRateAt(10, 100, warmupSteps: 10), 12);
+        Assert.Equal(0.002, recipe.LearningRateAt(99, 100, warmupSteps: 10), 12);
         Assert.Throws<BadInputException>(() => recipe.WithEpochs(0));
+    }
+
+    [Fact]
+    public void Training_runs_on_one_thread_and_gives_the_previous_thread_count_back()
+    {
+        int before = get_num_threads();
+        using (TorchThreads.Limit(1))
+        {
+            Assert.Equal(1, get_num_threads());
+        }
+        Assert.Equal(before, get_num_threads());
+    }
+
+    [Fact]
+    public void Halves_of_the_training_set_train_twice_the_epochs_unless_told_otherwise()
+    {
+        var spec = ModelZoo.Get("fc100-100-10");
+        Assert.Equal(spec.Recipe.Epochs, spec.RecipeFor(Split.Train, quick: false, epochs: null).Epochs);
+        Assert.Equal(spec.Recipe.Epochs * 2, spec.RecipeFor(Split.P1, quick: false, epochs: null).Epochs);
+        Assert.Equal(spec.QuickRecipe.Epochs * 2, spec.RecipeFor(Split.P2, quick: true, epochs: null).Epochs);
+        Assert.Equal(5, spec.RecipeFor(Split.P2, quick: false, epochs: 5).Epochs);
     }
 
     private static (float[] Weights, double Error) TrainSmallMlp(LabeledImages data, int seed)

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using Intriguing.Cli.Output;
+using Intriguing.Reproduction;
+using Spectre.Console;
+
+namespace Intriguing.Cli.Commands;
+
+/// <summary>
+/// <c>intriguing reproduce</c>: the main job. Fetches MNIST, trains (or reuses) the paper's zoo, runs every study and
+/// writes report.html, report.md, report.json and figures/ with the paper's numbers beside ours.
+/// </summary>
+public static class ReproduceCommand
+{
+    public sealed record ReproduceSummary(string Out, string Html, string Markdown, string Json, IReadOnlyList<string> Sections, IReadOnlyList<string> Resumed, double WallTimeSeconds, bool Quick, int Seed);
+
+    /// <summary>The studies in report order. Each later study appends itself here.</summary>
+    public static IReadOnlyList<IStudy> Studies(bool quick)
+    {
+        int attackCount = quick ? 100 : 1000;
+        return
+        [
+            new Table1Study(attackCount),
+            new Table3Study(attackCount),
+            new AttacksStudy(attackCount),
+        ];
+    }
+
+    public static Command Create(CliIo io)
+    {
+        var quick = new Option<bool>("--quick")
+        {
+            Description = "Fewer epochs and images: the whole run in about three minutes (numbers are rougher).",
+        };
+        var outDir = new Option<string>("--out")
+        {
+            Description = "Folder for report.html, report.md, report.json and figures/ (default: reports, or reports-quick with --quick).",
+        };
+        var seed = CommonOptions.Seed();
+        var dataDir = CommonOptions.DataDir();
+        var command = new Command(
+            "reproduce",
+            "Reproduce the paper: train (or reuse) the zoo, run the studies, and write the report with the paper's numbers beside ours. " +
+            "Resumes from cached models and finished studies after an interruption.")
+        {
+            quick,
+            outDir,
+            seed,
+            dataDir,
+        };
+        command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
+        {
+            bool isQuick = parseResult.GetValue(quick);
+            string folder = Path.GetFullPath(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"));
+            var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, "mnist", parseResult.GetValue(dataDir),
+                "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)));
+            var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));
+            var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
+                result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,
+                result.Report.Environment.WallTimeSeconds, isQuick, settings.Seed);
+            context.Emit(summary, console =>
+            {
+                foreach (var section in result.Report.Sections)
+                {
+                    foreach (var table in section.Tables)
+                    {
+                        var rendered = new Table().Title(Markup.Escape(section.Title));
+                        foreach (var header in table.Headers)
+                        {
+                            rendered.AddColumn(Markup.Escape(header.Text));
+                        }
+                        foreach (var row in table.Rows)
+                        {
+                            rendered.AddRow(row.Select(cell => Markup.Escape(cell.Text)).ToArray());
+                        }
+                        console.Write(rendered);
+                    }
+                }
+                if (result.ResumedStudies.Count > 0)
+                {
+                    console.MarkupLine($"[grey]Read back from an earlier run: {Markup.Escape(string.Join(", ", result.ResumedStudies))}[/]");
+                }
+                console.MarkupLine($"Report written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json) in {summary.WallTimeSeconds:F0} s.");
+            });
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,21 @@
+using Intriguing.Reporting;
+
+namespace Intriguing.Reproduction;
+
+/// <summary>
+/// One study of the paper (Table 1's errors, the attacks, the cross-split study, ...). It computes its numbers and
+/// returns its own report section; studies never read or change each other's sections.
+/// </summary>
+public interface IStudy
+{
+    /// <summary>The section's key in report.json (CONTRACT.md: "table1", "table3", "attacks", ...).</summary>
+    string Key { get; }
+
+    /// <summary>
+    /// Settings that change the study's result beyond the shared ones (seed, quick); part of the key under which
+    /// a finished section is kept so that an interrupted <c>reproduce</c> resumes without redoing it.
+    /// </summary>
+    string Fingerprint { get; }
+
+    ReportSection Run(StudyContext context);
+}

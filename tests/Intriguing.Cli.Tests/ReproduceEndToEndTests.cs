@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace Intriguing.Cli.Tests;
+
+/// <summary>
+/// The README's main command end to end on real MNIST: `reproduce --quick` trains the quick zoo from nothing (in a
+/// temporary $INTRIGUING_HOME), writes the three report files, and a second run resumes from what the first left.
+/// </summary>
+public sealed class ReproduceEndToEndTests : IDisposable
+{
+    private readonly string home = Path.Combine(Path.GetTempPath(), "intriguing-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string? previousHome = Environment.GetEnvironmentVariable(IntriguingHome.EnvironmentVariable);
+
+    public ReproduceEndToEndTests() => Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, previousHome);
+        if (Directory.Exists(home))
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Quick_reproduction_writes_the_report_with_ours_beside_the_papers_and_resumes()
+    {
+        string outDir = Path.Combine(home, "report");
+        var run = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", RealMnist.Folder, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var summary = run.Json();
+        Assert.Empty(summary.GetProperty("resumed").EnumerateArray());
+        foreach (string file in new[] { "report.html", "report.md", "report.json", "figures/table1-test-error.png", "figures/figure5-lbfgs.png" })
+        {
+            Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} is missing");
+        }
+
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        var root = report.RootElement;
+        Assert.True(root.GetProperty("environment").GetProperty("quick").GetBoolean());
+        var table1 = root.GetProperty("table1").GetProperty("models").EnumerateArray().ToList();
+        Assert.Equal(7, table1.Count);
+        foreach (var row in table1)
+        {
+            double testError = row.GetProperty("testError").GetDouble();
+            Assert.InRange(testError, 0.0, 0.25);
+        }
+        var fc100 = table1.Single(row => row.GetProperty("model").GetString() == "fc100-100-10");
+        Assert.Equal(0.0164, fc100.GetProperty("paper").GetProperty("testError").GetDouble(), 6);
+        // Even the quick recipe must learn: a sigmoid net well under 10% test error.
+        Assert.InRange(fc100.GetProperty("testError").GetDouble(), 0.0, 0.06);
+        Assert.Equal(3, root.GetProperty("table3").GetProperty("models").GetArrayLength());
+
+        // The attacks: every zoo model of Table 1 is fooled by L-BFGS, with a distortion of the paper's order.
+        foreach (var row in table1.Where(row => row.GetProperty("model").GetString() != "conv"))
+        {
+            var lbfgs = row.GetProperty("minDistortion").GetProperty("lbfgsTargeted");
+            Assert.True(lbfgs.GetProperty("successRate").GetDouble() >= 0.99, row.ToString());
+            Assert.InRange(lbfgs.GetProperty("meanDistortion").GetDouble(), 0.01, 0.2);
+        }
+        var attacks = root.GetProperty("attacks");
+        var fgsmSoftmax = attacks.GetProperty("fgsm").EnumerateArray().Single(row => row.GetProperty("model").GetString() == "fc10-1e-4");
+        Assert.True(fgsmSoftmax.GetProperty("errorRate").GetDouble() >= 0.9);
+        var pgdConv = attacks.GetProperty("pgd").EnumerateArray().Single(row => row.GetProperty("model").GetString() == "conv");
+        Assert.True(pgdConv.GetProperty("accuracy").GetDouble() <= 0.05);
+        Assert.Equal(4, attacks.GetProperty("eightBitSurvival").GetArrayLength());
+
+        string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.Contains("data:image/png;base64,", html);
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
+
+        var again = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", RealMnist.Folder, "--json");
+        Assert.True(again.ExitCode == 0, again.StandardError);
+        var resumed = again.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()).ToList();
+        Assert.Contains("table1", resumed);
+        Assert.Contains("table3", resumed);
+        Assert.Contains("attacks", resumed);
+    }
+
+    [Fact]
+    public void Reproduce_with_a_bad_seed_is_bad_usage()
+    {
+        var run = CliRun.Of("reproduce", "--quick", "--seed", "zero", "--json");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.StandardOutput);
+        Assert.Contains("zero", run.StandardError);
+    }
+}
