@@ -31,7 +31,7 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.True(run.ExitCode == 0, run.StandardError);
         var summary = run.Json();
         Assert.Empty(summary.GetProperty("resumed").EnumerateArray());
-        foreach (string file in new[] { "report.html", "report.md", "report.json", "figures/table1-test-error.png" })
+        foreach (string file in new[] { "report.html", "report.md", "report.json", "figures/table1-test-error.png", "figures/figure5-lbfgs.png" })
         {
             Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} is missing");
         }
@@ -52,6 +52,20 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.InRange(fc100.GetProperty("testError").GetDouble(), 0.0, 0.06);
         Assert.Equal(3, root.GetProperty("table3").GetProperty("models").GetArrayLength());
 
+        // The attacks: every zoo model of Table 1 is fooled by L-BFGS, with a distortion of the paper's order.
+        foreach (var row in table1.Where(row => row.GetProperty("model").GetString() != "conv"))
+        {
+            var lbfgs = row.GetProperty("minDistortion").GetProperty("lbfgsTargeted");
+            Assert.True(lbfgs.GetProperty("successRate").GetDouble() >= 0.99, row.ToString());
+            Assert.InRange(lbfgs.GetProperty("meanDistortion").GetDouble(), 0.01, 0.2);
+        }
+        var attacks = root.GetProperty("attacks");
+        var fgsmSoftmax = attacks.GetProperty("fgsm").EnumerateArray().Single(row => row.GetProperty("model").GetString() == "fc10-1e-4");
+        Assert.True(fgsmSoftmax.GetProperty("errorRate").GetDouble() >= 0.9);
+        var pgdConv = attacks.GetProperty("pgd").EnumerateArray().Single(row => row.GetProperty("model").GetString() == "conv");
+        Assert.True(pgdConv.GetProperty("accuracy").GetDouble() <= 0.05);
+        Assert.Equal(4, attacks.GetProperty("eightBitSurvival").GetArrayLength());
+
         string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.Contains("data:image/png;base64,", html);
         Assert.DoesNotContain("src=\"http", html);
@@ -62,6 +76,7 @@ public sealed class ReproduceEndToEndTests : IDisposable
         var resumed = again.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()).ToList();
         Assert.Contains("table1", resumed);
         Assert.Contains("table3", resumed);
+        Assert.Contains("attacks", resumed);
     }
 
     [Fact]

@@ -14,11 +14,16 @@ public static class ReproduceCommand
     public sealed record ReproduceSummary(string Out, string Html, string Markdown, string Json, IReadOnlyList<string> Sections, IReadOnlyList<string> Resumed, double WallTimeSeconds, bool Quick, int Seed);
 
     /// <summary>The studies in report order. Each later study appends itself here.</summary>
-    public static IReadOnlyList<IStudy> Studies(bool quick) =>
-    [
-        new Table1ErrorsStudy(),
-        new Table3ErrorsStudy(),
-    ];
+    public static IReadOnlyList<IStudy> Studies(bool quick)
+    {
+        int attackCount = quick ? 100 : 1000;
+        return
+        [
+            new Table1Study(attackCount),
+            new Table3Study(attackCount),
+            new AttacksStudy(attackCount),
+        ];
+    }
 
     public static Command Create(CliIo io)
     {

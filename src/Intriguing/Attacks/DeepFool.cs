@@ -32,7 +32,7 @@ public sealed class DeepFool : Attack
         var evaluations = zeros(rowCount, dtype: ScalarType.Int64);
         // The class each image moves away from (untargeted) or the class it moves towards (targeted).
         var reference = criterion.Targets ?? criterion.Labels;
-        var adversarial = (images + 0).clamp(0.0, 1.0);
+        var adversarial = images.clone();
         for (int iteration = 0; iteration < MaxIterations; iteration++)
         {
             using var iterationScope = NewDisposeScope();

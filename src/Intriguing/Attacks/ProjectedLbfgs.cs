@@ -298,7 +298,7 @@ internal sealed class ProjectedLbfgs
             {
                 int slot = (stored - 1 - age) % history;
                 var coefficient = inverseCurvature[slot] * (steps[slot] * q).sum(1);
-                q.sub_(coefficient.unsqueeze(1) * gradientChanges[slot]);
+                q.addcmul_(coefficient.unsqueeze(1), gradientChanges[slot], -1);
                 coefficients[slot] = coefficient;
             }
             var r = q.mul_(scaling.unsqueeze(1));
@@ -306,7 +306,7 @@ internal sealed class ProjectedLbfgs
             {
                 int slot = (stored - 1 - age) % history;
                 var beta = inverseCurvature[slot] * (gradientChanges[slot] * r).sum(1);
-                r.add_(steps[slot] * (coefficients[slot] - beta).unsqueeze(1));
+                r.addcmul_(steps[slot], (coefficients[slot] - beta).unsqueeze(1), 1);
             }
             return r;
         }

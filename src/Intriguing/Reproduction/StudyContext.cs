@@ -1,5 +1,7 @@
+using Intriguing.Attacks;
 using Intriguing.Data;
 using Intriguing.Models;
+using static TorchSharp.torch;
 
 namespace Intriguing.Reproduction;
 
@@ -10,6 +12,9 @@ namespace Intriguing.Reproduction;
 public sealed class StudyContext : IDisposable
 {
     private readonly Dictionary<(string Name, Split Split), TrainedModel> models = [];
+    private readonly Dictionary<AttackKey, AttackResult> attacks = [];
+
+    private readonly record struct AttackKey(string Model, Split Split, string Method, bool Targeted, int Count, double? Epsilon, double? Stddev);
 
     public StudyContext(ImageDataset data, int seed, bool quick, IProgress<ProgressUpdate>? progress)
     {
@@ -38,8 +43,36 @@ public sealed class StudyContext : IDisposable
         return model;
     }
 
+    /// <summary>
+    /// The attack <paramref name="method"/> (see <see cref="AttackCatalog"/>) run on the first <paramref name="count"/>
+    /// test images against a zoo model; targeted attacks aim at a random wrong class drawn with the run's seed.
+    /// Results are kept for the rest of the run, so studies that need the same attack share one run of it.
+    /// </summary>
+    public AttackResult Attack(string model, Split split, string method, bool targeted, int count, double? epsilon = null, double? stddev = null)
+    {
+        var key = new AttackKey(model, split, method, targeted, count, epsilon, stddev);
+        if (attacks.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        var trained = Model(model, split);
+        using var scope = NewDisposeScope();
+        using var images = Data.Test.Slice(0, Math.Min(count, Data.Test.Count));
+        var targets = targeted ? AttackTargets.RandomWrong(images.Labels, Seed) : null;
+        var attack = AttackCatalog.Create(method, epsilon, stddev, Seed);
+        var result = attack.Run(trained.Model, images.Images, images.Labels, targets, progress: Progress);
+        result.Adversarials.DetachFromDisposeScope();
+        attacks[key] = result;
+        return result;
+    }
+
     public void Dispose()
     {
+        foreach (var result in attacks.Values)
+        {
+            result.Adversarials.Dispose();
+        }
+        attacks.Clear();
         foreach (var model in models.Values)
         {
             model.Dispose();
