@@ -11,7 +11,14 @@ public sealed class ReproduceEndToEndTests : IDisposable
     private readonly string home = Path.Combine(Path.GetTempPath(), "intriguing-e2e-" + Guid.NewGuid().ToString("N"));
     private readonly string? previousHome = Environment.GetEnvironmentVariable(IntriguingHome.EnvironmentVariable);
 
-    public ReproduceEndToEndTests() => Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
+    private readonly string mnist;
+
+    public ReproduceEndToEndTests()
+    {
+        // Real MNIST stays where `data fetch` put it; models and reports go to a fresh, temporary home.
+        mnist = RealMnist.Folder;
+        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
+    }
 
     public void Dispose()
     {
@@ -26,7 +33,7 @@ public sealed class ReproduceEndToEndTests : IDisposable
     public void Quick_reproduction_writes_the_report_with_ours_beside_the_papers_and_resumes()
     {
         string outDir = Path.Combine(home, "report");
-        var run = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", RealMnist.Folder, "--json");
+        var run = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var summary = run.Json();
@@ -71,7 +78,7 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.DoesNotContain("src=\"http", html);
         Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
 
-        var again = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", RealMnist.Folder, "--json");
+        var again = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
         Assert.True(again.ExitCode == 0, again.StandardError);
         var resumed = again.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()).ToList();
         Assert.Contains("table1", resumed);
