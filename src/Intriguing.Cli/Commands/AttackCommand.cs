@@ -18,7 +18,7 @@ namespace Intriguing.Cli.Commands;
 /// </summary>
 public static class AttackCommand
 {
-    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise"];
+    public static IReadOnlyList<string> Methods => AttackCatalog.Methods;
 
     /// <summary>CONTRACT.md fields first. Rates are fractions; distortions the paper's RMS measure unless named.</summary>
     public sealed record AttackReport(
@@ -105,7 +105,7 @@ public static class AttackCommand
             double? epsilon = parseResult.GetValue(eps);
             double? deviation = parseResult.GetValue(stddev);
             int seedValue = parseResult.GetValue(seed);
-            var attack = CreateAttack(methodName, epsilon, deviation, seedValue);
+            var attack = AttackCatalog.Create(methodName, epsilon, deviation, seedValue);
             int imageCount = parseResult.GetValue(count);
             int batchSize = parseResult.GetValue(batch);
             if (imageCount < 1 || imageCount > 10_000)
@@ -149,45 +149,13 @@ public static class AttackCommand
                 double? paper = methodName == "lbfgs" && ModelZoo.TryGet(trained.Name, out var spec)
                     ? spec.PaperFor(trained.Split)?.MinDistortion
                     : null;
-                return ToReport(trained.Name, result, survival, epsilon ?? DefaultEpsilon(methodName), methodName == "noise" ? deviation ?? 0.1 : null, seedValue, paper, files);
+                return ToReport(trained.Name, result, survival, epsilon ?? AttackCatalog.DefaultEpsilon(methodName), methodName == "noise" ? deviation ?? 0.1 : null, seedValue, paper, files);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
         }));
         return command;
     }
-
-    /// <summary>The attack for a method name with the command's settings; unknown names and bad numbers are bad input.</summary>
-    public static Attack CreateAttack(string method, double? epsilon, double? stddev, int seed)
-    {
-        if (epsilon is double e && (e < 0 || !double.IsFinite(e)))
-        {
-            throw new BadInputException($"--eps must be a finite number >= 0; got {e}");
-        }
-        if (stddev is double s && (s < 0 || !double.IsFinite(s)))
-        {
-            throw new BadInputException($"--stddev must be a finite number >= 0; got {s}");
-        }
-        return method switch
-        {
-            "lbfgs" => new BoxConstrainedLbfgs(),
-            "fgsm" => new Fgsm { Epsilon = epsilon ?? 0.25 },
-            "pgd" => new PgdLinf { Epsilon = epsilon ?? 0.3, Seed = seed },
-            "pgd-l2" => new PgdL2 { Epsilon = epsilon ?? 2.0, StepSize = (epsilon ?? 2.0) / 20, Seed = seed },
-            "cw" => new CarliniWagnerL2(),
-            "deepfool" => new DeepFool(),
-            "noise" => new GaussianNoise { StandardDeviation = stddev ?? 0.1, Seed = seed },
-            _ => throw new BadInputException($"--method: unknown attack '{method}'; expected one of {string.Join(", ", Methods)}"),
-        };
-    }
-
-    private static double? DefaultEpsilon(string method) => method switch
-    {
-        "fgsm" => 0.25,
-        "pgd" => 0.3,
-        "pgd-l2" => 2.0,
-        _ => null,
-    };
 
     private static bool LooksLikePath(string name) =>
         name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);

@@ -52,7 +52,13 @@ public static class ModelStore
         {
             try
             {
-                return Load(path);
+                var cached = Load(path);
+                // A model trained by an older recipe of this zoo is stale: it would not show what the recipe gives now.
+                if (cached.Report.Recipe == spec.RecipeFor(split, quick, epochs).Describe())
+                {
+                    return cached;
+                }
+                cached.Dispose();
             }
             catch (BadInputException)
             {

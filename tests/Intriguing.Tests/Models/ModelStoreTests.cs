@@ -62,6 +62,35 @@ public class ModelStoreTests
     }
 
     [Fact]
+    public void A_model_cached_by_an_older_recipe_is_trained_again()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        string path;
+        string currentRecipe;
+        using (var first = ModelStore.GetOrTrain("fc10-1", data, quick: true))
+        {
+            path = first.Path;
+            currentRecipe = first.Report.Recipe;
+        }
+        string sidecarPath = path + ModelStore.SidecarSuffix;
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecarPath))!.AsObject();
+        string recipeKey = sidecar.Select(property => property.Key).Single(key => key.Equals("recipe", StringComparison.OrdinalIgnoreCase));
+        sidecar[recipeKey] = "an older recipe";
+        File.WriteAllText(sidecarPath, sidecar.ToJsonString());
+        using (var stale = ModelStore.Load(path))
+        {
+            Assert.Equal("an older recipe", stale.Report.Recipe);
+        }
+
+        using var again = ModelStore.GetOrTrain("fc10-1", data, quick: true);
+
+        Assert.Equal(currentRecipe, again.Report.Recipe);
+        using var reloaded = ModelStore.Load(path);
+        Assert.Equal(currentRecipe, reloaded.Report.Recipe);
+    }
+
+    [Fact]
     public void Wrong_shape_is_refused_naming_file_tensor_and_both_shapes()
     {
         var (home, path) = SavedSoftmax();
