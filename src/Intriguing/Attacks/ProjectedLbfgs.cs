@@ -145,23 +145,26 @@ internal sealed class ProjectedLbfgs
         public void Iterate()
         {
             // Active set: at a bound with the gradient pushing outwards. Only free coordinates move.
-            var free = FreeCoordinates(Point, Gradient);
-            var projectedGradient = Gradient * free;
+            var blocked = BlockedCoordinates(Point, Gradient);
+            var projectedGradient = Gradient.masked_fill(blocked, 0.0);
             Running.logical_and_(projectedGradient.abs().amax(1).gt(settings.GradientTolerance));
 
-            var direction = TwoLoop(projectedGradient).neg_().mul_(free);
-            var slope = (projectedGradient * direction).sum(1);
-            var notDescent = slope.ge(0).logical_or(slope.isfinite().logical_not());
-            direction = lerp(direction, -projectedGradient, notDescent.to_type(dtype).unsqueeze(1));
-            // A row whose quasi-Newton direction failed forgets its history and restarts from steepest descent.
-            ForgetHistory(notDescent);
+            var direction = TwoLoop(projectedGradient).neg_().masked_fill_(blocked, 0.0);
+            var slope = RowDot(projectedGradient, direction);
+            var notDescent = slope.ge(0).logical_or_(slope.isfinite().logical_not_());
+            // A row whose quasi-Newton direction failed takes the projected steepest descent (rare: rows are copied
+            // by index instead of blending the whole batch) and forgets its history.
+            var notDescentPositions = notDescent.nonzero().squeeze(1);
+            if (notDescentPositions.shape[0] > 0)
+            {
+                direction.index_copy_(0, notDescentPositions, projectedGradient.index_select(0, notDescentPositions).neg_());
+                ForgetHistory(notDescent);
+            }
 
             // L-BFGS takes the unit step once it has curvature; the first step is scaled to unit length (as L-BFGS-B).
             var stepLength = where(hasHistory, ones_like(scaling), direction.norm(1).reciprocal().clamp_max(1.0));
-            var nextPoint = Point.clone();
-            var nextValue = Value.clone();
-            var nextGradient = Gradient.clone();
-            var nextLogits = Logits.clone();
+            // The next state starts as the current one only when some row does not take its first trial step.
+            Tensor? nextPoint = null, nextValue = null, nextGradient = null, nextLogits = null;
             var pending = Running.clone();
             for (int trial = 0; trial < settings.MaxLineSearchSteps; trial++)
             {
@@ -177,15 +180,28 @@ internal sealed class ProjectedLbfgs
                 var length = all ? stepLength : stepLength.index_select(0, positions);
                 var fromValue = all ? Value : Value.index_select(0, positions);
                 var fromGradient = all ? Gradient : Gradient.index_select(0, positions);
-                var candidate = along.mul(length.unsqueeze(1)).add_(from).clamp_(0.0, 1.0);
+                var candidate = from.addcmul(along, length.unsqueeze(1), 1).clamp_(0.0, 1.0);
                 var evaluation = Evaluate(candidate, all ? Rows : Rows.index_select(0, positions));
-                var predicted = (fromGradient * (candidate - from)).sum(1);
+                var predicted = RowDot(fromGradient, candidate - from);
                 var accepted = evaluation.Value.le(fromValue + ArmijoSlope * predicted)
                     .logical_and_(evaluation.Value.isfinite());
-                // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
                 var acceptedLocal = accepted.nonzero().squeeze(1);
-                if (acceptedLocal.shape[0] > 0)
+                long acceptedCount = acceptedLocal.shape[0];
+                if (acceptedCount == Working)
                 {
+                    // Every row took its first trial step (the usual case): the evaluation is the next state, no copies.
+                    nextPoint = candidate;
+                    nextValue = evaluation.Value;
+                    nextGradient = evaluation.Gradient;
+                    nextLogits = evaluation.Logits;
+                }
+                else if (acceptedCount > 0)
+                {
+                    // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
+                    nextPoint ??= Point.clone();
+                    nextValue ??= Value.clone();
+                    nextGradient ??= Gradient.clone();
+                    nextLogits ??= Logits.clone();
                     var acceptedPositions = positions.index_select(0, acceptedLocal);
                     nextPoint.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
                     nextValue.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
@@ -195,19 +211,27 @@ internal sealed class ProjectedLbfgs
                 pending.index_copy_(0, positions, accepted.logical_not_());
                 stepLength = where(pending, stepLength * Backtrack, stepLength);
             }
+            nextPoint ??= Point.clone();
+            nextValue ??= Value.clone();
+            nextGradient ??= Gradient.clone();
+            nextLogits ??= Logits.clone();
             // A row whose line search found no decrease is at a (numerical) minimum: its run ends here.
             Running.logical_and_(pending.logical_not());
 
-            var step = nextPoint - Point;
-            var gradientChange = nextGradient - Gradient;
-            var curvature = (step * gradientChange).sum(1);
-            var changeSquared = gradientChange.square().sum(1);
+            // The new pair is written straight into its history slot.
+            int slot = stored % settings.History;
+            var step = steps.select(0, slot).copy_(nextPoint).sub_(Point);
+            var gradientChange = gradientChanges.select(0, slot).copy_(nextGradient).sub_(Gradient);
+            var curvature = RowDot(step, gradientChange);
+            var changeSquared = RowDot(gradientChange, gradientChange);
             // Curvature condition s.y > eps |y|^2: otherwise this row skips the pair and keeps a positive-definite H.
             var store = Running.logical_and(curvature.gt(1e-7 * changeSquared)).logical_and_(curvature.gt(0));
-            var storeColumn = store.unsqueeze(1).to_type(dtype);
-            int slot = stored % settings.History;
-            steps.select(0, slot).copy_(step.mul_(storeColumn));
-            gradientChanges.select(0, slot).copy_(gradientChange.mul_(storeColumn));
+            var skipped = store.logical_not().nonzero().squeeze(1);
+            if (skipped.shape[0] > 0)
+            {
+                step.index_fill_(0, skipped, 0.0);
+                gradientChange.index_fill_(0, skipped, 0.0);
+            }
             inverseCurvature.select(0, slot).copy_(where(store, curvature.reciprocal(), zeros_like(curvature)));
             scaling.copy_(where(store, curvature / changeSquared, scaling));
             hasHistory.logical_or_(store);
@@ -219,10 +243,11 @@ internal sealed class ProjectedLbfgs
             runIterations.add_(1);
             Running.logical_and_(runIterations.lt(settings.MaxIterations));
 
-            Point.copy_(nextPoint);
-            Value.copy_(nextValue);
-            Gradient.copy_(nextGradient);
-            Logits.copy_(nextLogits);
+            // The next state replaces the current one (no copy): it moves out of the iteration's dispose scope.
+            Point = Replace(Point, nextPoint);
+            Value = Replace(Value, nextValue);
+            Gradient = Replace(Gradient, nextGradient);
+            Logits = Replace(Logits, nextLogits);
         }
 
         /// <summary>Starts a new run for the rows at <paramref name="positions"/> from <paramref name="points"/>: fresh history, fresh evaluation.</summary>
@@ -297,7 +322,7 @@ internal sealed class ProjectedLbfgs
             for (int age = 0; age < pairs; age++)
             {
                 int slot = (stored - 1 - age) % history;
-                var coefficient = inverseCurvature[slot] * (steps[slot] * q).sum(1);
+                var coefficient = inverseCurvature[slot] * RowDot(steps[slot], q);
                 q.addcmul_(coefficient.unsqueeze(1), gradientChanges[slot], -1);
                 coefficients[slot] = coefficient;
             }
@@ -305,10 +330,17 @@ internal sealed class ProjectedLbfgs
             for (int age = pairs - 1; age >= 0; age--)
             {
                 int slot = (stored - 1 - age) % history;
-                var beta = inverseCurvature[slot] * (gradientChanges[slot] * r).sum(1);
+                var beta = inverseCurvature[slot] * RowDot(gradientChanges[slot], r);
                 r.addcmul_(steps[slot], (coefficients[slot] - beta).unsqueeze(1), 1);
             }
             return r;
+        }
+
+        private static Tensor Replace(Tensor current, Tensor next)
+        {
+            var kept = next.MoveToOuterDisposeScope();
+            current.Dispose();
+            return kept;
         }
 
         private static Tensor Compact(Tensor state, Tensor keep, int dimension = 0)
@@ -320,14 +352,17 @@ internal sealed class ProjectedLbfgs
     }
 
     /// <summary>
-    /// 1 where a coordinate may move, 0 where it sits on a bound with the gradient pushing outwards (L-BFGS-B's
-    /// active set), as float arithmetic: x in [0,1] means 1 - sign(x) marks x = 0 and 1 - sign(1 - x) marks x = 1.
+    /// True where a coordinate sits on a bound with the gradient pushing outwards (L-BFGS-B's active set); every
+    /// other coordinate may move. Points are inside [0,1], so "on a bound" is x &lt;= 0 or x &gt;= 1.
     /// </summary>
-    private static Tensor FreeCoordinates(Tensor point, Tensor gradient)
+    private static Tensor BlockedCoordinates(Tensor point, Tensor gradient)
     {
-        var gradientSign = gradient.sign();
-        var atLowerPushingOut = (1 - point.sign()).mul_(gradientSign.relu());
-        var atUpperPushingOut = (1 - (1 - point).sign_()).mul_(gradientSign.neg().relu_());
-        return (1 - atLowerPushingOut).sub_(atUpperPushingOut);
+        var atLowerPushingOut = point.le(0.0).logical_and_(gradient.gt(0.0));
+        var atUpperPushingOut = point.ge(1.0).logical_and_(gradient.lt(0.0));
+        return atLowerPushingOut.logical_or_(atUpperPushingOut);
     }
+
+    /// <summary>Row-wise dot products of two [N, D] tensors, float [N], without an [N, D] temporary.</summary>
+    private static Tensor RowDot(Tensor left, Tensor right) =>
+        left.unsqueeze(1).bmm(right.unsqueeze(2)).view(-1);
 }
