@@ -163,10 +163,38 @@ internal sealed class ProjectedLbfgs
 
             // L-BFGS takes the unit step once it has curvature; the first step is scaled to unit length (as L-BFGS-B).
             var stepLength = where(hasHistory, ones_like(scaling), direction.norm(1).reciprocal().clamp_max(1.0));
-            // The next state starts as the current one only when some row does not take its first trial step.
+            // The state after the line search; rows whose search fails keep the current one.
             Tensor? nextPoint = null, nextValue = null, nextGradient = null, nextLogits = null;
             var pending = Running.clone();
-            for (int trial = 0; trial < settings.MaxLineSearchSteps; trial++)
+            var firstPositions = pending.nonzero().squeeze(1);
+            if (firstPositions.shape[0] > 0)
+            {
+                // First trial, the unit step that most rows accept: computed over the whole state, so the next state
+                // is the evaluation itself and only rejected (or not running) rows are copied back.
+                bool all = firstPositions.shape[0] == Working;
+                var candidate = Point.addcmul(direction, stepLength.unsqueeze(1), 1).clamp_(0.0, 1.0);
+                var evaluation = Evaluate(all ? candidate : candidate.index_select(0, firstPositions),
+                    all ? Rows : Rows.index_select(0, firstPositions));
+                var predicted = RowDot(Gradient, candidate - Point);
+                nextPoint = candidate;
+                nextValue = all ? evaluation.Value : Value.index_copy(0, firstPositions, evaluation.Value);
+                nextGradient = all ? evaluation.Gradient : Gradient.index_copy(0, firstPositions, evaluation.Gradient);
+                nextLogits = all ? evaluation.Logits : Logits.index_copy(0, firstPositions, evaluation.Logits);
+                var accepted = nextValue.le(Value + ArmijoSlope * predicted)
+                    .logical_and_(nextValue.isfinite()).logical_and_(pending);
+                pending.logical_and_(accepted.logical_not());
+                var keepCurrent = accepted.logical_not().nonzero().squeeze(1);
+                if (keepCurrent.shape[0] > 0)
+                {
+                    nextPoint.index_copy_(0, keepCurrent, Point.index_select(0, keepCurrent));
+                    nextValue.index_copy_(0, keepCurrent, Value.index_select(0, keepCurrent));
+                    nextGradient.index_copy_(0, keepCurrent, Gradient.index_select(0, keepCurrent));
+                    nextLogits.index_copy_(0, keepCurrent, Logits.index_select(0, keepCurrent));
+                }
+                stepLength = where(pending, stepLength * Backtrack, stepLength);
+            }
+            // Backtracking for the rows that rejected their step: evaluated on those rows only.
+            for (int trial = 1; trial < settings.MaxLineSearchSteps; trial++)
             {
                 var positions = pending.nonzero().squeeze(1);
                 long pendingCount = positions.shape[0];
@@ -174,39 +202,25 @@ internal sealed class ProjectedLbfgs
                 {
                     break;
                 }
-                bool all = pendingCount == Working;
-                var from = all ? Point : Point.index_select(0, positions);
-                var along = all ? direction : direction.index_select(0, positions);
-                var length = all ? stepLength : stepLength.index_select(0, positions);
-                var fromValue = all ? Value : Value.index_select(0, positions);
-                var fromGradient = all ? Gradient : Gradient.index_select(0, positions);
+                var from = Point.index_select(0, positions);
+                var along = direction.index_select(0, positions);
+                var length = stepLength.index_select(0, positions);
+                var fromValue = Value.index_select(0, positions);
+                var fromGradient = Gradient.index_select(0, positions);
                 var candidate = from.addcmul(along, length.unsqueeze(1), 1).clamp_(0.0, 1.0);
-                var evaluation = Evaluate(candidate, all ? Rows : Rows.index_select(0, positions));
+                var evaluation = Evaluate(candidate, Rows.index_select(0, positions));
                 var predicted = RowDot(fromGradient, candidate - from);
                 var accepted = evaluation.Value.le(fromValue + ArmijoSlope * predicted)
                     .logical_and_(evaluation.Value.isfinite());
+                // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
                 var acceptedLocal = accepted.nonzero().squeeze(1);
-                long acceptedCount = acceptedLocal.shape[0];
-                if (acceptedCount == Working)
+                if (acceptedLocal.shape[0] > 0)
                 {
-                    // Every row took its first trial step (the usual case): the evaluation is the next state, no copies.
-                    nextPoint = candidate;
-                    nextValue = evaluation.Value;
-                    nextGradient = evaluation.Gradient;
-                    nextLogits = evaluation.Logits;
-                }
-                else if (acceptedCount > 0)
-                {
-                    // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
-                    nextPoint ??= Point.clone();
-                    nextValue ??= Value.clone();
-                    nextGradient ??= Gradient.clone();
-                    nextLogits ??= Logits.clone();
                     var acceptedPositions = positions.index_select(0, acceptedLocal);
-                    nextPoint.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
-                    nextValue.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
-                    nextGradient.index_copy_(0, acceptedPositions, evaluation.Gradient.index_select(0, acceptedLocal));
-                    nextLogits.index_copy_(0, acceptedPositions, evaluation.Logits.index_select(0, acceptedLocal));
+                    nextPoint!.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
+                    nextValue!.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
+                    nextGradient!.index_copy_(0, acceptedPositions, evaluation.Gradient.index_select(0, acceptedLocal));
+                    nextLogits!.index_copy_(0, acceptedPositions, evaluation.Logits.index_select(0, acceptedLocal));
                 }
                 pending.index_copy_(0, positions, accepted.logical_not_());
                 stepLength = where(pending, stepLength * Backtrack, stepLength);
