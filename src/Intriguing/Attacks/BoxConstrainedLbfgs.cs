@@ -68,21 +68,29 @@ public sealed class BoxConstrainedLbfgs : Attack
         };
         var searchStepsTaken = zeros(rowCount, dtype: ScalarType.Int64);
 
+        // The distance term c |x - x0|^2 and its gradient 2c (x - x0) are added by hand: autograd would spend several
+        // more [N, 784] passes on them than the network's own forward and backward (the optimiser's bottleneck).
         ProjectedLbfgs.RowObjective objective = (points, rows) =>
         {
             var origin = rows is null ? images : images.index_select(0, rows);
             var weight = rows is null ? constant : constant.index_select(0, rows);
             var rowsCriterion = rows is null ? criterion : criterion.Take(rows);
-            return GradientOracle.Evaluate(model, points,
-                (input, logits) => weight * (input - origin).square().sum(1) + rowsCriterion.SmoothLoss(logits));
+            var loss = GradientOracle.Evaluate(model, points, (input, logits) => rowsCriterion.SmoothLoss(logits));
+            var perturbation = points - origin;
+            var squaredDistance = perturbation.unsqueeze(1).bmm(perturbation.unsqueeze(2)).view(-1);
+            var gradient = loss.Gradient.addcmul_(perturbation, weight.mul(2).unsqueeze(1), 1);
+            return new GradientOracle.Evaluation(loss.Value.add_(weight * squaredDistance), loss.Logits, gradient);
         };
         // Keeps the smallest-distortion success seen at any iteration of any c.
         ProjectedLbfgs.Observer observe = (points, logits, rows) =>
         {
             using var observeScope = NewDisposeScope();
-            var adversarial = criterion.Take(rows).IsAdversarial(logits);
-            var squaredDistance = (points - images.index_select(0, rows)).square().sum(1);
-            var better = adversarial.logical_and(squaredDistance.lt(bestSquaredDistance.index_select(0, rows)));
+            // Until retired rows are compacted away, the working rows are the whole batch in order.
+            bool whole = rows.shape[0] == rowCount;
+            var adversarial = (whole ? criterion : criterion.Take(rows)).IsAdversarial(logits);
+            var perturbation = points - (whole ? images : images.index_select(0, rows));
+            var squaredDistance = perturbation.unsqueeze(1).bmm(perturbation.unsqueeze(2)).view(-1);
+            var better = adversarial.logical_and(squaredDistance.lt(whole ? bestSquaredDistance : bestSquaredDistance.index_select(0, rows)));
             var betterPositions = better.nonzero().squeeze(1);
             if (betterPositions.shape[0] > 0)
             {

@@ -145,25 +145,56 @@ internal sealed class ProjectedLbfgs
         public void Iterate()
         {
             // Active set: at a bound with the gradient pushing outwards. Only free coordinates move.
-            var free = FreeCoordinates(Point, Gradient);
-            var projectedGradient = Gradient * free;
+            var blocked = BlockedCoordinates(Point, Gradient);
+            var projectedGradient = Gradient.masked_fill(blocked, 0.0);
             Running.logical_and_(projectedGradient.abs().amax(1).gt(settings.GradientTolerance));
 
-            var direction = TwoLoop(projectedGradient).neg_().mul_(free);
-            var slope = (projectedGradient * direction).sum(1);
-            var notDescent = slope.ge(0).logical_or(slope.isfinite().logical_not());
-            direction = lerp(direction, -projectedGradient, notDescent.to_type(dtype).unsqueeze(1));
-            // A row whose quasi-Newton direction failed forgets its history and restarts from steepest descent.
-            ForgetHistory(notDescent);
+            var direction = TwoLoop(projectedGradient).neg_().masked_fill_(blocked, 0.0);
+            var slope = RowDot(projectedGradient, direction);
+            var notDescent = slope.ge(0).logical_or_(slope.isfinite().logical_not_());
+            // A row whose quasi-Newton direction failed takes the projected steepest descent (rare: rows are copied
+            // by index instead of blending the whole batch) and forgets its history.
+            var notDescentPositions = notDescent.nonzero().squeeze(1);
+            if (notDescentPositions.shape[0] > 0)
+            {
+                direction.index_copy_(0, notDescentPositions, projectedGradient.index_select(0, notDescentPositions).neg_());
+                ForgetHistory(notDescent);
+            }
 
             // L-BFGS takes the unit step once it has curvature; the first step is scaled to unit length (as L-BFGS-B).
             var stepLength = where(hasHistory, ones_like(scaling), direction.norm(1).reciprocal().clamp_max(1.0));
-            var nextPoint = Point.clone();
-            var nextValue = Value.clone();
-            var nextGradient = Gradient.clone();
-            var nextLogits = Logits.clone();
+            // The state after the line search; rows whose search fails keep the current one.
+            Tensor? nextPoint = null, nextValue = null, nextGradient = null, nextLogits = null;
             var pending = Running.clone();
-            for (int trial = 0; trial < settings.MaxLineSearchSteps; trial++)
+            var firstPositions = pending.nonzero().squeeze(1);
+            if (firstPositions.shape[0] > 0)
+            {
+                // First trial, the unit step that most rows accept: computed over the whole state, so the next state
+                // is the evaluation itself and only rejected (or not running) rows are copied back.
+                bool all = firstPositions.shape[0] == Working;
+                var candidate = Point.addcmul(direction, stepLength.unsqueeze(1), 1).clamp_(0.0, 1.0);
+                var evaluation = Evaluate(all ? candidate : candidate.index_select(0, firstPositions),
+                    all ? Rows : Rows.index_select(0, firstPositions));
+                var predicted = RowDot(Gradient, candidate - Point);
+                nextPoint = candidate;
+                nextValue = all ? evaluation.Value : Value.index_copy(0, firstPositions, evaluation.Value);
+                nextGradient = all ? evaluation.Gradient : Gradient.index_copy(0, firstPositions, evaluation.Gradient);
+                nextLogits = all ? evaluation.Logits : Logits.index_copy(0, firstPositions, evaluation.Logits);
+                var accepted = nextValue.le(Value + ArmijoSlope * predicted)
+                    .logical_and_(nextValue.isfinite()).logical_and_(pending);
+                pending.logical_and_(accepted.logical_not());
+                var keepCurrent = accepted.logical_not().nonzero().squeeze(1);
+                if (keepCurrent.shape[0] > 0)
+                {
+                    nextPoint.index_copy_(0, keepCurrent, Point.index_select(0, keepCurrent));
+                    nextValue.index_copy_(0, keepCurrent, Value.index_select(0, keepCurrent));
+                    nextGradient.index_copy_(0, keepCurrent, Gradient.index_select(0, keepCurrent));
+                    nextLogits.index_copy_(0, keepCurrent, Logits.index_select(0, keepCurrent));
+                }
+                stepLength = where(pending, stepLength * Backtrack, stepLength);
+            }
+            // Backtracking for the rows that rejected their step: evaluated on those rows only.
+            for (int trial = 1; trial < settings.MaxLineSearchSteps; trial++)
             {
                 var positions = pending.nonzero().squeeze(1);
                 long pendingCount = positions.shape[0];
@@ -171,15 +202,14 @@ internal sealed class ProjectedLbfgs
                 {
                     break;
                 }
-                bool all = pendingCount == Working;
-                var from = all ? Point : Point.index_select(0, positions);
-                var along = all ? direction : direction.index_select(0, positions);
-                var length = all ? stepLength : stepLength.index_select(0, positions);
-                var fromValue = all ? Value : Value.index_select(0, positions);
-                var fromGradient = all ? Gradient : Gradient.index_select(0, positions);
-                var candidate = along.mul(length.unsqueeze(1)).add_(from).clamp_(0.0, 1.0);
-                var evaluation = Evaluate(candidate, all ? Rows : Rows.index_select(0, positions));
-                var predicted = (fromGradient * (candidate - from)).sum(1);
+                var from = Point.index_select(0, positions);
+                var along = direction.index_select(0, positions);
+                var length = stepLength.index_select(0, positions);
+                var fromValue = Value.index_select(0, positions);
+                var fromGradient = Gradient.index_select(0, positions);
+                var candidate = from.addcmul(along, length.unsqueeze(1), 1).clamp_(0.0, 1.0);
+                var evaluation = Evaluate(candidate, Rows.index_select(0, positions));
+                var predicted = RowDot(fromGradient, candidate - from);
                 var accepted = evaluation.Value.le(fromValue + ArmijoSlope * predicted)
                     .logical_and_(evaluation.Value.isfinite());
                 // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
@@ -187,27 +217,35 @@ internal sealed class ProjectedLbfgs
                 if (acceptedLocal.shape[0] > 0)
                 {
                     var acceptedPositions = positions.index_select(0, acceptedLocal);
-                    nextPoint.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
-                    nextValue.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
-                    nextGradient.index_copy_(0, acceptedPositions, evaluation.Gradient.index_select(0, acceptedLocal));
-                    nextLogits.index_copy_(0, acceptedPositions, evaluation.Logits.index_select(0, acceptedLocal));
+                    nextPoint!.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
+                    nextValue!.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
+                    nextGradient!.index_copy_(0, acceptedPositions, evaluation.Gradient.index_select(0, acceptedLocal));
+                    nextLogits!.index_copy_(0, acceptedPositions, evaluation.Logits.index_select(0, acceptedLocal));
                 }
                 pending.index_copy_(0, positions, accepted.logical_not_());
                 stepLength = where(pending, stepLength * Backtrack, stepLength);
             }
+            nextPoint ??= Point.clone();
+            nextValue ??= Value.clone();
+            nextGradient ??= Gradient.clone();
+            nextLogits ??= Logits.clone();
             // A row whose line search found no decrease is at a (numerical) minimum: its run ends here.
             Running.logical_and_(pending.logical_not());
 
-            var step = nextPoint - Point;
-            var gradientChange = nextGradient - Gradient;
-            var curvature = (step * gradientChange).sum(1);
-            var changeSquared = gradientChange.square().sum(1);
+            // The new pair is written straight into its history slot.
+            int slot = stored % settings.History;
+            var step = steps.select(0, slot).copy_(nextPoint).sub_(Point);
+            var gradientChange = gradientChanges.select(0, slot).copy_(nextGradient).sub_(Gradient);
+            var curvature = RowDot(step, gradientChange);
+            var changeSquared = RowDot(gradientChange, gradientChange);
             // Curvature condition s.y > eps |y|^2: otherwise this row skips the pair and keeps a positive-definite H.
             var store = Running.logical_and(curvature.gt(1e-7 * changeSquared)).logical_and_(curvature.gt(0));
-            var storeColumn = store.unsqueeze(1).to_type(dtype);
-            int slot = stored % settings.History;
-            steps.select(0, slot).copy_(step.mul_(storeColumn));
-            gradientChanges.select(0, slot).copy_(gradientChange.mul_(storeColumn));
+            var skipped = store.logical_not().nonzero().squeeze(1);
+            if (skipped.shape[0] > 0)
+            {
+                step.index_fill_(0, skipped, 0.0);
+                gradientChange.index_fill_(0, skipped, 0.0);
+            }
             inverseCurvature.select(0, slot).copy_(where(store, curvature.reciprocal(), zeros_like(curvature)));
             scaling.copy_(where(store, curvature / changeSquared, scaling));
             hasHistory.logical_or_(store);
@@ -219,10 +257,11 @@ internal sealed class ProjectedLbfgs
             runIterations.add_(1);
             Running.logical_and_(runIterations.lt(settings.MaxIterations));
 
-            Point.copy_(nextPoint);
-            Value.copy_(nextValue);
-            Gradient.copy_(nextGradient);
-            Logits.copy_(nextLogits);
+            // The next state replaces the current one (no copy): it moves out of the iteration's dispose scope.
+            Point = Replace(Point, nextPoint);
+            Value = Replace(Value, nextValue);
+            Gradient = Replace(Gradient, nextGradient);
+            Logits = Replace(Logits, nextLogits);
         }
 
         /// <summary>Starts a new run for the rows at <paramref name="positions"/> from <paramref name="points"/>: fresh history, fresh evaluation.</summary>
@@ -297,7 +336,7 @@ internal sealed class ProjectedLbfgs
             for (int age = 0; age < pairs; age++)
             {
                 int slot = (stored - 1 - age) % history;
-                var coefficient = inverseCurvature[slot] * (steps[slot] * q).sum(1);
+                var coefficient = inverseCurvature[slot] * RowDot(steps[slot], q);
                 q.addcmul_(coefficient.unsqueeze(1), gradientChanges[slot], -1);
                 coefficients[slot] = coefficient;
             }
@@ -305,10 +344,17 @@ internal sealed class ProjectedLbfgs
             for (int age = pairs - 1; age >= 0; age--)
             {
                 int slot = (stored - 1 - age) % history;
-                var beta = inverseCurvature[slot] * (gradientChanges[slot] * r).sum(1);
+                var beta = inverseCurvature[slot] * RowDot(gradientChanges[slot], r);
                 r.addcmul_(steps[slot], (coefficients[slot] - beta).unsqueeze(1), 1);
             }
             return r;
+        }
+
+        private static Tensor Replace(Tensor current, Tensor next)
+        {
+            var kept = next.MoveToOuterDisposeScope();
+            current.Dispose();
+            return kept;
         }
 
         private static Tensor Compact(Tensor state, Tensor keep, int dimension = 0)
@@ -320,14 +366,17 @@ internal sealed class ProjectedLbfgs
     }
 
     /// <summary>
-    /// 1 where a coordinate may move, 0 where it sits on a bound with the gradient pushing outwards (L-BFGS-B's
-    /// active set), as float arithmetic: x in [0,1] means 1 - sign(x) marks x = 0 and 1 - sign(1 - x) marks x = 1.
+    /// True where a coordinate sits on a bound with the gradient pushing outwards (L-BFGS-B's active set); every
+    /// other coordinate may move. Points are inside [0,1], so "on a bound" is x &lt;= 0 or x &gt;= 1.
     /// </summary>
-    private static Tensor FreeCoordinates(Tensor point, Tensor gradient)
+    private static Tensor BlockedCoordinates(Tensor point, Tensor gradient)
     {
-        var gradientSign = gradient.sign();
-        var atLowerPushingOut = (1 - point.sign()).mul_(gradientSign.relu());
-        var atUpperPushingOut = (1 - (1 - point).sign_()).mul_(gradientSign.neg().relu_());
-        return (1 - atLowerPushingOut).sub_(atUpperPushingOut);
+        var atLowerPushingOut = point.le(0.0).logical_and_(gradient.gt(0.0));
+        var atUpperPushingOut = point.ge(1.0).logical_and_(gradient.lt(0.0));
+        return atLowerPushingOut.logical_or_(atUpperPushingOut);
     }
+
+    /// <summary>Row-wise dot products of two [N, D] tensors, float [N], without an [N, D] temporary.</summary>
+    private static Tensor RowDot(Tensor left, Tensor right) =>
+        left.unsqueeze(1).bmm(right.unsqueeze(2)).view(-1);
 }
