@@ -160,13 +160,8 @@ public static class AttackCommand
     private static bool LooksLikePath(string name) =>
         name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
 
-    private static float[][] ImageRows(Tensor images)
-    {
-        float[] pixels = images.contiguous().data<float>().ToArray();
-        return Enumerable.Range(0, (int)images.shape[0])
-            .Select(row => pixels.AsSpan(row * Classifier.PixelCount, Classifier.PixelCount).ToArray())
-            .ToArray();
-    }
+    private static float[][] ImageRows(Tensor images) =>
+        [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), Classifier.PixelCount)];
 
     private static AttackReport ToReport(string model, AttackResult result, EightBitSurvival survival, double? epsilon,
         double? stddev, int seed, double? paper, AdversarialFiles? files)

@@ -89,9 +89,8 @@ public sealed class AttacksStudy(int count) : IStudy
         byte[] figure;
         using (var scope = NewDisposeScope())
         {
-            var originals = context.Data.Test.Slice(0, count);
-            float[] pixels = originals.Images.contiguous().data<float>().ToArray();
-            var rows = Enumerable.Range(0, count).Select(row => pixels.AsSpan(row * 784, 784).ToArray()).ToArray();
+            using var originals = context.Data.Test.Slice(0, count);
+            float[][] rows = [.. ImageGrid.SplitRows(originals.Images.contiguous().data<float>().ToArray())];
             figure = Attacks.Figures.AdversarialFigure.Render(lbfgs, rows);
         }
 
