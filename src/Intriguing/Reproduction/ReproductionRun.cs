@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Intriguing.Data;
+using Intriguing.Models;
 using Intriguing.Reporting;
 
 namespace Intriguing.Reproduction;
@@ -28,10 +29,13 @@ public static class ReproductionRun
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
         var resumed = new List<string>();
+        // Studies read the zoo's models, so a kept section is valid only for the recipes that trained them.
+        string recipes = string.Join(";", ModelZoo.All.SelectMany(spec =>
+            new[] { Split.Train, Split.P1, Split.P2 }.Select(split => spec.RecipeFor(split, settings.Quick, null).Describe())));
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
-            string fingerprint = $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}";
+            string fingerprint = $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|recipes={recipes}";
             progress?.Report(new ProgressUpdate("studies", index, studies.Count, study.Key));
             var section = cache.TryLoad(study.Key, fingerprint);
             if (section is null)
