@@ -1,40 +1,60 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Intriguing.Attacks;
 
 /// <summary>
-/// A batched, box-constrained L-BFGS minimiser over [0,1]^D in the style of L-BFGS-B's projected variants
-/// (Byrd, Lu, Nocedal and Zhu 1995; the "projected L-BFGS" of Schmidt et al.). The bounds live inside the
-/// optimiser, not in a clamp after an unconstrained step:
+/// The optimiser behind <see cref="BoxConstrainedLbfgs"/>: for every row r (one image) it minimises
+/// <c>loss_r(x) + c_r |x - x0_r|^2</c> over the box [0,1]^D with a projected L-BFGS in the style of L-BFGS-B
+/// (Byrd, Lu, Nocedal and Zhu 1995; the "projected L-BFGS" of Schmidt et al.), and runs it again with a new c
+/// whenever a run ends, as the attack's search over c asks. The bounds live inside the optimiser, not in a clamp
+/// after an unconstrained step:
 /// <list type="bullet">
-/// <item>the active set holds the coordinates at a bound whose gradient points out of the box; the
-/// search direction is the two-loop L-BFGS direction over the free coordinates only (zero on the active set),
-/// falling back to the projected steepest descent when that is not a descent direction;</item>
-/// <item>a projected backtracking line search accepts x(a) = P[x + a d] by the Armijo condition measured
-/// along the projected path, f(x(a)) &lt;= f(x) + 1e-4 g.(x(a) - x);</item>
-/// <item>a run of a row ends when its projected gradient vanishes, its relative decrease falls below a tolerance,
-/// its line search fails, or it reaches <see cref="MaxIterations"/>.</item>
+/// <item>the active set holds the coordinates at a bound whose gradient points out of the box; the search direction
+/// is the two-loop L-BFGS direction over the free coordinates (zero on the active set), falling back to the projected
+/// steepest descent, and forgetting the history, when that is not a descent direction;</item>
+/// <item>a projected backtracking line search accepts x(t) = P[x + t d] by the Armijo condition along the projected
+/// path, f(x(t)) &lt;= f(x) + 1e-4 g.(x(t) - x), halving t up to <see cref="MaxLineSearchSteps"/> times;</item>
+/// <item>a run ends when the projected gradient vanishes, the relative decrease falls below
+/// <see cref="FunctionTolerance"/>, the line search fails, or after <see cref="MaxIterations"/> iterations.</item>
 /// </list>
-/// Every row is its own problem: its own history (pairs that fail the curvature test are skipped for that row
-/// only), its own step, its own stopping. A row may run several times in a row (the c search of
-/// <see cref="BoxConstrainedLbfgs"/>): when its run ends, <see cref="RunEnded"/> decides at once whether it starts
-/// again (with a new objective and start) or retires. Rows therefore never wait for each other, the batch stays
-/// full, and one forward and backward pass serves every row; line-search retries evaluate only the rows that need
-/// them, and retired rows are compacted away.
+/// <para>
+/// How it runs: every row is its own state machine (its own history, step, line search and c), and each round makes
+/// one forward and backward pass over every live row at once, whatever each row is doing: a first step, a
+/// line-search retry or the start of a run with a new c. So the batch stays full, rows never wait for each other,
+/// and no pass is spent on a small subset. Between passes, each row's update (distance term, line-search test,
+/// curvature pair, two-loop recursion, projection and next point) is one sweep over that row's memory with
+/// <see cref="RowMath"/>'s fused loops, spread over torch's thread count. The state lives in CPU memory; only the
+/// network's pass runs on the model's device.
+/// </para>
+/// <para>
+/// It also keeps, per row, the closest point to x0 that met the attack's criterion at any evaluation (a run starts
+/// from there, or from x0 before the first success).
+/// </para>
 /// </summary>
 internal sealed class ProjectedLbfgs
 {
-    /// <summary>Evaluates the objective at <c>points</c> for the batch rows <c>rows</c> (int64), or all rows when null.</summary>
-    public delegate GradientOracle.Evaluation RowObjective(Tensor points, Tensor? rows);
-
-    /// <summary>Sees the current points and logits of the working rows (int64 batch indices <c>rows</c>) after each iteration.</summary>
-    public delegate void Observer(Tensor points, Tensor logits, Tensor rows);
+    /// <summary>
+    /// The network's part of the objective at the points of some rows: per-row loss float [k], its gradient with
+    /// respect to the points float [k, D], and whether each point meets the attack's criterion bool [k]; all on the
+    /// CPU. <c>points</c> is float [k, D] on the CPU; <c>rows</c> are their row numbers (int64 [k]), or null when
+    /// the points are all the rows in order.
+    /// </summary>
+    public delegate (Tensor Loss, Tensor Gradient, Tensor Adversarial) Network(Tensor points, Tensor? rows);
 
     /// <summary>
-    /// Called with the rows whose run just ended (int64 batch indices), their final points and logits. Returns, per
-    /// row, whether it runs again (bool [k]) and where from (float [k, D]; ignored for rows that retire).
+    /// A run of <c>row</c> ended at a point that does (or does not) meet the criterion: the weight c of its next run,
+    /// or null when the row is done. Called from worker threads, never twice at once for the same row.
     /// </summary>
-    public delegate (Tensor Continues, Tensor RestartPoints) RunEnded(Tensor rows, Tensor points, Tensor logits);
+    public delegate double? NextWeight(int row, bool endedAdversarial);
+
+    /// <param name="Best">Per row, the closest adversarial point found (x0 where none), row-major [N * D].</param>
+    /// <param name="Found">Per row, whether any adversarial point was found.</param>
+    /// <param name="Evaluations">Per row, the forward and backward passes it took.</param>
+    public sealed record Outcome(float[] Best, bool[] Found, long[] Evaluations);
 
     public required int History { get; init; }
 
@@ -50,333 +70,322 @@ internal sealed class ProjectedLbfgs
     private const double Backtrack = 0.5;
 
     /// <summary>
-    /// Runs every row from <paramref name="start"/> (float [N, D] inside the box) until <paramref name="runEnded"/>
-    /// retires it; adds one to <paramref name="evaluations"/> (int64 [N]) for every evaluation of a row.
+    /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] in [0,1]) with c = <paramref name="initialWeight"/>
+    /// for every row's first run, until <paramref name="nextWeight"/> retires every row.
     /// </summary>
-    public void Minimize(Tensor start, RowObjective objective, Observer observe, RunEnded runEnded, Tensor evaluations)
+    public Outcome Minimize(Tensor origins, double initialWeight, Network network, NextWeight nextWeight)
     {
         using var scope = NewDisposeScope();
-        var state = new State(this, start, objective, evaluations);
-        observe(state.Point, state.Logits, state.Rows);
-        while (state.Working > 0)
+        using var rows = new RowStates(this, origins, initialWeight, nextWeight);
+        int threads = Math.Max(1, torch.get_num_threads());
+        var live = rows.Live();
+        while (live.Length > 0)
         {
-            using var iterationScope = NewDisposeScope();
-            state.Iterate();
-            observe(state.Point, state.Logits, state.Rows);
-
-            var ended = state.Running.logical_not().nonzero().squeeze(1);
-            if (ended.shape[0] == 0)
-            {
-                continue;
-            }
-            var (continues, restartPoints) = runEnded(
-                state.Rows.index_select(0, ended), state.Point.index_select(0, ended), state.Logits.index_select(0, ended));
-            var restarting = ended.masked_select(continues);
-            if (restarting.shape[0] > 0)
-            {
-                state.Restart(restarting, restartPoints.index_select(0, continues.nonzero().squeeze(1)));
-            }
-            var retiring = ended.masked_select(continues.logical_not());
-            if (retiring.shape[0] > 0)
-            {
-                state.Retire(retiring);
-            }
+            using var roundScope = NewDisposeScope();
+            bool all = live.Length == rows.Count;
+            var liveRows = all ? null : tensor(Array.ConvertAll(live, row => (long)row));
+            var (loss, gradient, adversarial) = network(all ? rows.Candidates : rows.Candidates.index_select(0, liveRows!), liveRows);
+            rows.Advance(live, loss.data<float>().ToArray(), gradient.contiguous(), adversarial.data<bool>().ToArray(), threads);
+            live = rows.Live();
         }
+        return new Outcome(rows.Best, rows.Found, rows.Evaluations);
     }
 
-    /// <summary>The optimiser state of the working rows; every tensor is indexed by working position.</summary>
-    private sealed class State
+    /// <summary>Every row's state, in flat row-major arrays; a row's update touches only that row's entries.</summary>
+    private sealed class RowStates : IDisposable
     {
         private readonly ProjectedLbfgs settings;
-        private readonly RowObjective objective;
-        private readonly Tensor evaluations;
-        private readonly long batchSize;
-        private readonly ScalarType dtype;
-        private int stored;
+        private readonly NextWeight nextWeight;
+        private readonly int dimension;
+        private readonly int history;
 
-        private Tensor steps;
-        private Tensor gradientChanges;
-        private Tensor inverseCurvature;
-        private Tensor scaling;
-        private Tensor hasHistory;
-        private Tensor runIterations;
-        private Tensor retired;
+        private readonly float[] origin;
+        private readonly float[] point;
+        private readonly float[] gradient;
+        private readonly float[] direction;
+        private readonly float[] candidate;
+        // Row r's pairs, slot i: the step s at (r * 2m + 2i) * D, the gradient change y right after it.
+        private readonly float[] pairs;
+        private readonly float[] inverseCurvature;
 
-        public State(ProjectedLbfgs settings, Tensor start, RowObjective objective, Tensor evaluations)
+        private readonly double[] weight;
+        private readonly double[] value;
+        private readonly double[] predictedDecrease;
+        private readonly float[] stepLength;
+        private readonly float[] scaling;
+        private readonly int[] pairCount;
+        private readonly int[] newestSlot;
+        private readonly int[] iterations;
+        private readonly int[] lineSearchTrials;
+        private readonly bool[] startingRun;
+        private readonly bool[] adversarialAtPoint;
+        private readonly bool[] alive;
+        private readonly float[] bestSquaredDistance;
+
+        public RowStates(ProjectedLbfgs settings, Tensor origins, double initialWeight, NextWeight nextWeight)
         {
             this.settings = settings;
-            this.objective = objective;
-            this.evaluations = evaluations;
-            batchSize = start.shape[0];
-            dtype = start.dtype;
-            Working = batchSize;
-            Rows = arange(batchSize, dtype: ScalarType.Int64);
-            Point = start.detach().clone();
-            var evaluation = Evaluate(Point, Rows);
-            Value = evaluation.Value;
-            Gradient = evaluation.Gradient;
-            Logits = evaluation.Logits;
-            steps = zeros(settings.History, batchSize, start.shape[1], dtype: dtype);
-            gradientChanges = zeros_like(steps);
-            inverseCurvature = zeros(settings.History, batchSize, dtype: dtype);
-            scaling = ones(batchSize, dtype: dtype);
-            hasHistory = zeros(batchSize, dtype: ScalarType.Bool);
-            runIterations = zeros(batchSize, dtype: ScalarType.Int64);
-            Running = ones(batchSize, dtype: ScalarType.Bool);
-            retired = zeros(batchSize, dtype: ScalarType.Bool);
+            this.nextWeight = nextWeight;
+            Count = (int)origins.shape[0];
+            dimension = (int)origins.shape[1];
+            history = settings.History;
+            long size = (long)Count * dimension;
+            if (size * 2 * history > Array.MaxLength)
+            {
+                throw new BadInputException(
+                    $"L-BFGS keeps {2 * history} vectors of {dimension} values per image; a batch of {Count} is too large, use a smaller batch");
+            }
+            // The large arrays come from (and go back to) the shared pool: fresh memory costs a page fault per 4 KB on
+            // first touch, which for a batch of 1,000 MNIST images is as slow as several rounds of the search itself.
+            origin = Rent(size);
+            origins.detach().to(CPU).to_type(ScalarType.Float32).contiguous().data<float>().CopyTo(origin.AsSpan(0, (int)size), 0, 0);
+            point = Rent(size);
+            gradient = Rent(size);
+            direction = Rent(size);
+            // The next points to evaluate, shared with the tensor handed to the network (no copy).
+            candidate = Rent(size);
+            origin.AsSpan(0, (int)size).CopyTo(candidate);
+            Candidates = frombuffer(candidate, ScalarType.Float32, size, 0, false).view(Count, dimension);
+            pairs = Rent(size * 2 * history);
+            inverseCurvature = new float[Count * history];
+            weight = Enumerable.Repeat(initialWeight, Count).ToArray();
+            value = new double[Count];
+            predictedDecrease = new double[Count];
+            stepLength = new float[Count];
+            scaling = Enumerable.Repeat(1f, Count).ToArray();
+            pairCount = new int[Count];
+            newestSlot = new int[Count];
+            iterations = new int[Count];
+            lineSearchTrials = new int[Count];
+            startingRun = Enumerable.Repeat(true, Count).ToArray();
+            adversarialAtPoint = new bool[Count];
+            alive = Enumerable.Repeat(true, Count).ToArray();
+            Best = origin.AsSpan(0, (int)size).ToArray();
+            Found = new bool[Count];
+            bestSquaredDistance = Enumerable.Repeat(float.PositiveInfinity, Count).ToArray();
+            Evaluations = new long[Count];
         }
 
-        public long Working { get; private set; }
+        public int Count { get; }
 
-        public Tensor Rows { get; private set; }
+        /// <summary>The points to evaluate next, float [N, D] over the candidate array.</summary>
+        public Tensor Candidates { get; }
 
-        public Tensor Point { get; private set; }
+        public float[] Best { get; }
 
-        public Tensor Value { get; private set; }
+        public bool[] Found { get; }
 
-        public Tensor Gradient { get; private set; }
+        public long[] Evaluations { get; }
 
-        public Tensor Logits { get; private set; }
-
-        /// <summary>Bool [working]: rows whose current run has not ended.</summary>
-        public Tensor Running { get; private set; }
-
-        /// <summary>One L-BFGS iteration for every running row.</summary>
-        public void Iterate()
+        public void Dispose()
         {
-            // Active set: at a bound with the gradient pushing outwards. Only free coordinates move.
-            var blocked = BlockedCoordinates(Point, Gradient);
-            var projectedGradient = Gradient.masked_fill(blocked, 0.0);
-            Running.logical_and_(projectedGradient.abs().amax(1).gt(settings.GradientTolerance));
-
-            var direction = TwoLoop(projectedGradient).neg_().masked_fill_(blocked, 0.0);
-            var slope = RowDot(projectedGradient, direction);
-            var notDescent = slope.ge(0).logical_or_(slope.isfinite().logical_not_());
-            // A row whose quasi-Newton direction failed takes the projected steepest descent (rare: rows are copied
-            // by index instead of blending the whole batch) and forgets its history.
-            var notDescentPositions = notDescent.nonzero().squeeze(1);
-            if (notDescentPositions.shape[0] > 0)
+            Candidates.Dispose();
+            foreach (var array in new[] { origin, point, gradient, direction, candidate, pairs })
             {
-                direction.index_copy_(0, notDescentPositions, projectedGradient.index_select(0, notDescentPositions).neg_());
-                ForgetHistory(notDescent);
+                ArrayPool<float>.Shared.Return(array);
             }
-
-            // L-BFGS takes the unit step once it has curvature; the first step is scaled to unit length (as L-BFGS-B).
-            var stepLength = where(hasHistory, ones_like(scaling), direction.norm(1).reciprocal().clamp_max(1.0));
-            // The state after the line search; rows whose search fails keep the current one.
-            Tensor? nextPoint = null, nextValue = null, nextGradient = null, nextLogits = null;
-            var pending = Running.clone();
-            var firstPositions = pending.nonzero().squeeze(1);
-            if (firstPositions.shape[0] > 0)
-            {
-                // First trial, the unit step that most rows accept: computed over the whole state, so the next state
-                // is the evaluation itself and only rejected (or not running) rows are copied back.
-                bool all = firstPositions.shape[0] == Working;
-                var candidate = Point.addcmul(direction, stepLength.unsqueeze(1), 1).clamp_(0.0, 1.0);
-                var evaluation = Evaluate(all ? candidate : candidate.index_select(0, firstPositions),
-                    all ? Rows : Rows.index_select(0, firstPositions));
-                var predicted = RowDot(Gradient, candidate - Point);
-                nextPoint = candidate;
-                nextValue = all ? evaluation.Value : Value.index_copy(0, firstPositions, evaluation.Value);
-                nextGradient = all ? evaluation.Gradient : Gradient.index_copy(0, firstPositions, evaluation.Gradient);
-                nextLogits = all ? evaluation.Logits : Logits.index_copy(0, firstPositions, evaluation.Logits);
-                var accepted = nextValue.le(Value + ArmijoSlope * predicted)
-                    .logical_and_(nextValue.isfinite()).logical_and_(pending);
-                pending.logical_and_(accepted.logical_not());
-                var keepCurrent = accepted.logical_not().nonzero().squeeze(1);
-                if (keepCurrent.shape[0] > 0)
-                {
-                    nextPoint.index_copy_(0, keepCurrent, Point.index_select(0, keepCurrent));
-                    nextValue.index_copy_(0, keepCurrent, Value.index_select(0, keepCurrent));
-                    nextGradient.index_copy_(0, keepCurrent, Gradient.index_select(0, keepCurrent));
-                    nextLogits.index_copy_(0, keepCurrent, Logits.index_select(0, keepCurrent));
-                }
-                stepLength = where(pending, stepLength * Backtrack, stepLength);
-            }
-            // Backtracking for the rows that rejected their step: evaluated on those rows only.
-            for (int trial = 1; trial < settings.MaxLineSearchSteps; trial++)
-            {
-                var positions = pending.nonzero().squeeze(1);
-                long pendingCount = positions.shape[0];
-                if (pendingCount == 0)
-                {
-                    break;
-                }
-                var from = Point.index_select(0, positions);
-                var along = direction.index_select(0, positions);
-                var length = stepLength.index_select(0, positions);
-                var fromValue = Value.index_select(0, positions);
-                var fromGradient = Gradient.index_select(0, positions);
-                var candidate = from.addcmul(along, length.unsqueeze(1), 1).clamp_(0.0, 1.0);
-                var evaluation = Evaluate(candidate, Rows.index_select(0, positions));
-                var predicted = RowDot(fromGradient, candidate - from);
-                var accepted = evaluation.Value.le(fromValue + ArmijoSlope * predicted)
-                    .logical_and_(evaluation.Value.isfinite());
-                // Copy accepted rows only (a row index copy: [N, D] masks are slow on CPU).
-                var acceptedLocal = accepted.nonzero().squeeze(1);
-                if (acceptedLocal.shape[0] > 0)
-                {
-                    var acceptedPositions = positions.index_select(0, acceptedLocal);
-                    nextPoint!.index_copy_(0, acceptedPositions, candidate.index_select(0, acceptedLocal));
-                    nextValue!.index_copy_(0, acceptedPositions, evaluation.Value.index_select(0, acceptedLocal));
-                    nextGradient!.index_copy_(0, acceptedPositions, evaluation.Gradient.index_select(0, acceptedLocal));
-                    nextLogits!.index_copy_(0, acceptedPositions, evaluation.Logits.index_select(0, acceptedLocal));
-                }
-                pending.index_copy_(0, positions, accepted.logical_not_());
-                stepLength = where(pending, stepLength * Backtrack, stepLength);
-            }
-            nextPoint ??= Point.clone();
-            nextValue ??= Value.clone();
-            nextGradient ??= Gradient.clone();
-            nextLogits ??= Logits.clone();
-            // A row whose line search found no decrease is at a (numerical) minimum: its run ends here.
-            Running.logical_and_(pending.logical_not());
-
-            // The new pair is written straight into its history slot.
-            int slot = stored % settings.History;
-            var step = steps.select(0, slot).copy_(nextPoint).sub_(Point);
-            var gradientChange = gradientChanges.select(0, slot).copy_(nextGradient).sub_(Gradient);
-            var curvature = RowDot(step, gradientChange);
-            var changeSquared = RowDot(gradientChange, gradientChange);
-            // Curvature condition s.y > eps |y|^2: otherwise this row skips the pair and keeps a positive-definite H.
-            var store = Running.logical_and(curvature.gt(1e-7 * changeSquared)).logical_and_(curvature.gt(0));
-            var skipped = store.logical_not().nonzero().squeeze(1);
-            if (skipped.shape[0] > 0)
-            {
-                step.index_fill_(0, skipped, 0.0);
-                gradientChange.index_fill_(0, skipped, 0.0);
-            }
-            inverseCurvature.select(0, slot).copy_(where(store, curvature.reciprocal(), zeros_like(curvature)));
-            scaling.copy_(where(store, curvature / changeSquared, scaling));
-            hasHistory.logical_or_(store);
-            stored++;
-
-            var decrease = Value - nextValue;
-            var magnitude = Value.abs().maximum(nextValue.abs()).clamp_min(1.0);
-            Running.logical_and_(decrease.gt(settings.FunctionTolerance * magnitude));
-            runIterations.add_(1);
-            Running.logical_and_(runIterations.lt(settings.MaxIterations));
-
-            // The next state replaces the current one (no copy): it moves out of the iteration's dispose scope.
-            Point = Replace(Point, nextPoint);
-            Value = Replace(Value, nextValue);
-            Gradient = Replace(Gradient, nextGradient);
-            Logits = Replace(Logits, nextLogits);
         }
 
-        /// <summary>Starts a new run for the rows at <paramref name="positions"/> from <paramref name="points"/>: fresh history, fresh evaluation.</summary>
-        public void Restart(Tensor positions, Tensor points)
-        {
-            var evaluation = Evaluate(points, Rows.index_select(0, positions));
-            Point.index_copy_(0, positions, points);
-            Value.index_copy_(0, positions, evaluation.Value);
-            Gradient.index_copy_(0, positions, evaluation.Gradient);
-            Logits.index_copy_(0, positions, evaluation.Logits);
-            var restarting = zeros(Working, dtype: ScalarType.Bool).index_fill_(0, positions, true);
-            ForgetHistory(restarting);
-            runIterations.index_fill_(0, positions, 0);
-            Running.index_fill_(0, positions, true);
-        }
+        private static float[] Rent(long size) => ArrayPool<float>.Shared.Rent((int)size);
 
-        /// <summary>Takes the rows at <paramref name="positions"/> out for good; compacts once a quarter of the state is dead.</summary>
-        public void Retire(Tensor positions)
+        public int[] Live() => Enumerable.Range(0, Count).Where(row => alive[row]).ToArray();
+
+        /// <summary>
+        /// Takes one evaluation of each live row's candidate (<paramref name="live"/>[p] was evaluated at position p)
+        /// and moves every row to its next candidate, in parallel over rows.
+        /// </summary>
+        public void Advance(int[] live, float[] networkLoss, Tensor networkGradient, bool[] adversarial, int threads)
         {
-            retired.index_fill_(0, positions, true);
-            Running.index_fill_(0, positions, false);
-            long alive = Working - retired.sum().item<long>();
-            if (alive == 0)
+            void AdvanceRange(int from, int to)
             {
-                Working = 0;
+                var gradients = MemoryMarshal.Cast<byte, float>(networkGradient.bytes);
+                var product = new float[dimension];
+                var coefficients = new float[history];
+                for (int position = from; position < to; position++)
+                {
+                    AdvanceRow(live[position], networkLoss[position], adversarial[position],
+                        gradients.Slice(position * dimension, dimension), product, coefficients);
+                }
+            }
+
+            if (threads == 1 || live.Length < 64)
+            {
+                AdvanceRange(0, live.Length);
                 return;
             }
-            if ((Working - alive) * 4 < Working)
+            int chunk = Math.Max(16, live.Length / (threads * 8));
+            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+            Parallel.For(0, (live.Length + chunk - 1) / chunk, options,
+                index => AdvanceRange(index * chunk, Math.Min(live.Length, (index + 1) * chunk)));
+        }
+
+        private Span<float> Row(float[] values, int row) => values.AsSpan(row * dimension, dimension);
+
+        private Span<float> Step(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot) * dimension, dimension);
+
+        private Span<float> GradientChange(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot + 1) * dimension, dimension);
+
+        /// <summary>
+        /// One evaluation of row <paramref name="row"/> at its candidate: the network's loss and gradient (the gradient
+        /// span becomes the full objective's gradient, in place).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void AdvanceRow(int row, float networkLoss, bool isAdversarial, Span<float> candidateGradient,
+            Span<float> product, Span<float> coefficients)
+        {
+            var at = Row(candidate, row);
+            float squaredDistance = RowMath.AddDistanceTerm(at, Row(origin, row), (float)weight[row], candidateGradient);
+            double candidateValue = networkLoss + weight[row] * squaredDistance;
+            Evaluations[row]++;
+            if (isAdversarial && squaredDistance < bestSquaredDistance[row])
+            {
+                at.CopyTo(Row(Best, row));
+                bestSquaredDistance[row] = squaredDistance;
+                Found[row] = true;
+            }
+
+            if (startingRun[row])
+            {
+                startingRun[row] = false;
+                MoveTo(row, at, candidateGradient, candidateValue, isAdversarial);
+                NextDirection(row, product, coefficients);
+                return;
+            }
+
+            bool accepted = double.IsFinite(candidateValue)
+                && candidateValue <= value[row] + ArmijoSlope * predictedDecrease[row];
+            if (!accepted)
+            {
+                if (++lineSearchTrials[row] >= settings.MaxLineSearchSteps)
+                {
+                    // No decrease along the direction: a (numerical) minimum for this c.
+                    EndRun(row);
+                    return;
+                }
+                stepLength[row] *= (float)Backtrack;
+                predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), at);
+                return;
+            }
+
+            StorePair(row, at, candidateGradient);
+            double decrease = value[row] - candidateValue;
+            double magnitude = Math.Max(Math.Max(Math.Abs(value[row]), Math.Abs(candidateValue)), 1.0);
+            MoveTo(row, at, candidateGradient, candidateValue, isAdversarial);
+            if (++iterations[row] >= settings.MaxIterations || !(decrease > settings.FunctionTolerance * magnitude))
+            {
+                EndRun(row);
+                return;
+            }
+            NextDirection(row, product, coefficients);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void MoveTo(int row, ReadOnlySpan<float> at, ReadOnlySpan<float> atGradient, double atValue, bool isAdversarial)
+        {
+            at.CopyTo(Row(point, row));
+            atGradient.CopyTo(Row(gradient, row));
+            value[row] = atValue;
+            adversarialAtPoint[row] = isAdversarial;
+        }
+
+        /// <summary>
+        /// Adds the pair (s, y) = (x' - x, g' - g) to the row's history if it passes the curvature test
+        /// s.y &gt; 1e-7 |y|^2 (else the row skips it and keeps a positive-definite H).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void StorePair(int row, ReadOnlySpan<float> nextPoint, ReadOnlySpan<float> nextGradient)
+        {
+            var x = Row(point, row);
+            var g = Row(gradient, row);
+            var (curvature, changeSquared) = RowMath.PairProducts(nextPoint, x, nextGradient, g);
+            if (!(curvature > 1e-7f * changeSquared) || !(curvature > 0f) || !float.IsFinite(changeSquared))
             {
                 return;
             }
-            var keep = retired.logical_not().nonzero().squeeze(1);
-            Rows = Compact(Rows, keep);
-            Point = Compact(Point, keep);
-            Value = Compact(Value, keep);
-            Gradient = Compact(Gradient, keep);
-            Logits = Compact(Logits, keep);
-            Running = Compact(Running, keep);
-            retired = Compact(retired, keep);
-            scaling = Compact(scaling, keep);
-            hasHistory = Compact(hasHistory, keep);
-            runIterations = Compact(runIterations, keep);
-            steps = Compact(steps, keep, dimension: 1);
-            gradientChanges = Compact(gradientChanges, keep, dimension: 1);
-            inverseCurvature = Compact(inverseCurvature, keep, dimension: 1);
-            Working = alive;
+            int slot = pairCount[row] == 0 ? 0 : (newestSlot[row] + 1) % history;
+            RowMath.Difference(Step(row, slot), nextPoint, x);
+            RowMath.Difference(GradientChange(row, slot), nextGradient, g);
+            inverseCurvature[row * history + slot] = 1f / curvature;
+            scaling[row] = curvature / changeSquared;
+            newestSlot[row] = slot;
+            pairCount[row] = Math.Min(pairCount[row] + 1, history);
         }
 
-        private GradientOracle.Evaluation Evaluate(Tensor points, Tensor rows)
+        /// <summary>A new direction from the current point, and its first trial point; or the end of the run.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void NextDirection(int row, Span<float> product, Span<float> coefficients)
         {
-            long count = rows.shape[0];
-            var evaluation = objective(points, count == batchSize ? null : rows);
-            evaluations.index_add_(0, rows, ones(count, dtype: ScalarType.Int64), 1);
-            return evaluation;
-        }
-
-        private void ForgetHistory(Tensor rowsToForget)
-        {
-            var keep = rowsToForget.logical_not();
-            inverseCurvature.mul_(keep.to_type(dtype));
-            scaling.copy_(where(rowsToForget, ones_like(scaling), scaling));
-            hasHistory.logical_and_(keep);
-        }
-
-        /// <summary>The two-loop recursion, row by row: H g for each row's own history (rows without pairs get gamma g).</summary>
-        private Tensor TwoLoop(Tensor gradient)
-        {
-            int history = settings.History;
-            int pairs = Math.Min(stored, history);
-            var q = gradient.clone();
-            var coefficients = new Tensor[history];
-            for (int age = 0; age < pairs; age++)
+            var x = Row(point, row);
+            var g = Row(gradient, row);
+            var d = Row(direction, row);
+            float largest = RowMath.ProjectGradient(x, g, product);
+            if (!(largest > settings.GradientTolerance))
             {
-                int slot = (stored - 1 - age) % history;
-                var coefficient = inverseCurvature[slot] * RowDot(steps[slot], q);
-                q.addcmul_(coefficient.unsqueeze(1), gradientChanges[slot], -1);
-                coefficients[slot] = coefficient;
+                EndRun(row);
+                return;
             }
-            var r = q.mul_(scaling.unsqueeze(1));
-            for (int age = pairs - 1; age >= 0; age--)
+            TwoLoop(row, product, coefficients);
+            var (slope, length1) = RowMath.DescentDirection(x, g, product, d);
+            if (!(slope < 0f) || !float.IsFinite(length1))
             {
-                int slot = (stored - 1 - age) % history;
-                var beta = inverseCurvature[slot] * RowDot(gradientChanges[slot], r);
-                r.addcmul_(steps[slot], (coefficients[slot] - beta).unsqueeze(1), 1);
+                // Not a descent direction: projected steepest descent, and the history goes.
+                RowMath.ProjectGradient(x, g, d);
+                RowMath.Scale(d, -1f);
+                length1 = 0f;
+                foreach (float entry in d)
+                {
+                    length1 += Math.Abs(entry);
+                }
+                ForgetHistory(row);
             }
-            return r;
+            // As L-BFGS-B: the first iteration of a run tries a step of unit length, every later one the unit step (even
+            // without curvature pairs: a row whose pairs all failed the curvature test must not crawl along -g).
+            stepLength[row] = iterations[row] > 0 || pairCount[row] > 0 ? 1f : Math.Min(1f, 1f / length1);
+            lineSearchTrials[row] = 0;
+            predictedDecrease[row] = RowMath.StepInBox(x, d, stepLength[row], g, Row(candidate, row));
         }
 
-        private static Tensor Replace(Tensor current, Tensor next)
+        /// <summary>The two-loop recursion: <paramref name="vector"/> becomes H vector for the row's own history.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void TwoLoop(int row, Span<float> vector, Span<float> coefficients)
         {
-            var kept = next.MoveToOuterDisposeScope();
-            current.Dispose();
-            return kept;
+            int count = pairCount[row];
+            for (int age = 0; age < count; age++)
+            {
+                int slot = (newestSlot[row] - age + history) % history;
+                float alpha = inverseCurvature[row * history + slot] * RowMath.Dot(Step(row, slot), vector);
+                coefficients[slot] = alpha;
+                RowMath.AddScaled(vector, -alpha, GradientChange(row, slot));
+            }
+            RowMath.Scale(vector, scaling[row]);
+            for (int age = count - 1; age >= 0; age--)
+            {
+                int slot = (newestSlot[row] - age + history) % history;
+                float beta = inverseCurvature[row * history + slot] * RowMath.Dot(GradientChange(row, slot), vector);
+                RowMath.AddScaled(vector, coefficients[slot] - beta, Step(row, slot));
+            }
         }
 
-        private static Tensor Compact(Tensor state, Tensor keep, int dimension = 0)
+        private void ForgetHistory(int row)
         {
-            var kept = state.index_select(dimension, keep).MoveToOuterDisposeScope();
-            state.Dispose();
-            return kept;
+            pairCount[row] = 0;
+            scaling[row] = 1f;
+        }
+
+        /// <summary>The run for the current c is over: ask for the next c, and start from the best point so far (or x0).</summary>
+        private void EndRun(int row)
+        {
+            double? next = nextWeight(row, adversarialAtPoint[row]);
+            if (next is null)
+            {
+                alive[row] = false;
+                return;
+            }
+            weight[row] = next.Value;
+            ForgetHistory(row);
+            iterations[row] = 0;
+            startingRun[row] = true;
+            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(Row(candidate, row));
         }
     }
-
-    /// <summary>
-    /// True where a coordinate sits on a bound with the gradient pushing outwards (L-BFGS-B's active set); every
-    /// other coordinate may move. Points are inside [0,1], so "on a bound" is x &lt;= 0 or x &gt;= 1.
-    /// </summary>
-    private static Tensor BlockedCoordinates(Tensor point, Tensor gradient)
-    {
-        var atLowerPushingOut = point.le(0.0).logical_and_(gradient.gt(0.0));
-        var atUpperPushingOut = point.ge(1.0).logical_and_(gradient.lt(0.0));
-        return atLowerPushingOut.logical_or_(atUpperPushingOut);
-    }
-
-    /// <summary>Row-wise dot products of two [N, D] tensors, float [N], without an [N, D] temporary.</summary>
-    private static Tensor RowDot(Tensor left, Tensor right) =>
-        left.unsqueeze(1).bmm(right.unsqueeze(2)).view(-1);
 }
