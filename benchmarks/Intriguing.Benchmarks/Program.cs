@@ -13,6 +13,8 @@ public static class Program
     /// </summary>
     public static void Main(string[] args)
     {
+        // The same allocator settings as the command line (see NativeMemory.KeepFreedMemory).
+        NativeMemory.KeepFreedMemory();
         // L-BFGS over a batch takes seconds per call: allow each in-process invocation up to ten minutes.
         var job = Job.ShortRun.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(10), logOutput: true));
         var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);

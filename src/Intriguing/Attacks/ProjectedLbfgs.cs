@@ -203,6 +203,10 @@ internal sealed class ProjectedLbfgs
                 var coefficients = new float[history];
                 for (int position = from; position < to; position++)
                 {
+                    if (position + 1 < to)
+                    {
+                        PrefetchRow(live[position + 1], gradients.Slice((position + 1) * dimension, dimension));
+                    }
                     AdvanceRow(live[position], networkLoss[position], adversarial[position],
                         gradients.Slice(position * dimension, dimension), product, coefficients);
                 }
@@ -217,6 +221,23 @@ internal sealed class ProjectedLbfgs
             var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
             Parallel.For(0, (live.Length + chunk - 1) / chunk, options,
                 index => AdvanceRange(index * chunk, Math.Min(live.Length, (index + 1) * chunk)));
+        }
+
+        /// <summary>Starts fetching what the update of <paramref name="row"/> will read, while the previous row is updated.</summary>
+        private void PrefetchRow(int row, ReadOnlySpan<float> networkGradient)
+        {
+            RowMath.Prefetch(networkGradient);
+            RowMath.Prefetch(Row(candidate, row));
+            RowMath.Prefetch(Row(origin, row));
+            RowMath.Prefetch(Row(point, row));
+            RowMath.Prefetch(Row(gradient, row));
+            RowMath.Prefetch(Row(direction, row));
+            for (int age = 0; age < pairCount[row]; age++)
+            {
+                int slot = (newestSlot[row] - age + history) % history;
+                RowMath.Prefetch(Step(row, slot));
+                RowMath.Prefetch(GradientChange(row, slot));
+            }
         }
 
         private Span<float> Row(float[] values, int row) => values.AsSpan(row * dimension, dimension);
