@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Intriguing.Attacks;
@@ -29,7 +30,21 @@ public sealed class PgdLinf : Pgd
     {
         var lower = (images - Epsilon).clamp_min_(0.0);
         var upper = (images + Epsilon).clamp_max_(1.0);
-        return (adversarial, gradient) => adversarial.sub_(gradient.sign_().mul_(StepSize)).clamp_(lower, upper);
+        if (images.device_type != TorchSharp.DeviceType.CPU || images.dtype != ScalarType.Float32)
+        {
+            return (adversarial, gradient) => adversarial.sub_(gradient.sign_().mul_(StepSize)).clamp_(lower, upper);
+        }
+        // On the CPU, one SIMD pass over the batch instead of four tensor operations (four passes over memory).
+        float[] lowerValues = lower.data<float>().ToArray();
+        float[] upperValues = upper.data<float>().ToArray();
+        float step = (float)StepSize;
+        return (adversarial, gradient) =>
+        {
+            var values = adversarial.is_contiguous() ? adversarial : throw new InvalidOperationException("PGD's iterate must be contiguous");
+            using var contiguousGradient = gradient.contiguous();
+            RowMath.SignStepInInterval(MemoryMarshal.Cast<byte, float>(values.bytes), MemoryMarshal.Cast<byte, float>(contiguousGradient.bytes),
+                step, lowerValues, upperValues);
+        };
     }
 
     protected override Tensor RandomPerturbation(long[] shape, Generator generator) =>

@@ -258,6 +258,35 @@ internal static class RowMath
     }
 
     /// <summary>
+    /// PGD's L-inf step in one pass: x = clamp(x - step sign(g), lower, upper), element by element (the interval is
+    /// the eps-box around the image intersected with [0,1]). A zero or NaN gradient entry leaves its pixel in place.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void SignStepInInterval(Span<float> x, ReadOnlySpan<float> g, float step,
+        ReadOnlySpan<float> lower, ReadOnlySpan<float> upper)
+    {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rl = ref MemoryMarshal.GetReference(lower);
+        ref float ru = ref MemoryMarshal.GetReference(upper);
+        var up = new Vector<float>(step);
+        var down = new Vector<float>(-step);
+        int n = x.Length, i = 0;
+        for (; i + Width <= n; i += Width)
+        {
+            var gradient = Load(ref rg, i);
+            var move = Vector.ConditionalSelect(Vector.GreaterThan(gradient, Vector<float>.Zero), down,
+                Vector.ConditionalSelect(Vector.LessThan(gradient, Vector<float>.Zero), up, Vector<float>.Zero));
+            Vector.Min(Vector.Max(Load(ref rx, i) + move, Load(ref rl, i)), Load(ref ru, i)).StoreUnsafe(ref rx, (nuint)i);
+        }
+        for (; i < n; i++)
+        {
+            float move = g[i] > 0 ? -step : g[i] < 0 ? step : 0f;
+            x[i] = Math.Min(Math.Max(x[i] + move, lower[i]), upper[i]);
+        }
+    }
+
+    /// <summary>
     /// Asks the CPU to start fetching <paramref name="values"/> into its cache (one hint per 64-byte line) while it
     /// works on something else: a row's vectors are cold after a round over the whole batch, and without the hint
     /// each short stream stalls until the hardware prefetcher notices it.
