@@ -29,7 +29,7 @@ public sealed class BenchCommandTests : IDisposable
             ModelStore.Save(model);
         }
 
-        var run = CliRun.Of("bench", "--model", path, "--batch", "16", "--data-dir", RealMnist.Folder, "--json");
+        var run = CliRun.Of("bench", "--model", path, "--batch", "16", "--repetitions", "1", "--data-dir", RealMnist.Folder, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var json = run.Json();
@@ -41,12 +41,14 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(json.GetProperty("attackGradientsPerSecond").GetDouble() / json.GetProperty("rawGradientsPerSecond").GetDouble(), ratio, 0.01);
         Assert.True(json.GetProperty("lbfgsImagesPerSecond").GetDouble() > 0);
         Assert.InRange(json.GetProperty("lbfgsGradientsPerImage").GetDouble(), 1, 1000);
+        Assert.Equal(1, json.GetProperty("repetitions").GetInt32());
     }
 
     [Fact]
     public void Bad_batch_and_unknown_model_are_bad_input()
     {
         Assert.Equal(2, CliRun.Of("bench", "--batch", "0").ExitCode);
+        Assert.Equal(2, CliRun.Of("bench", "--repetitions", "0").ExitCode);
         var unknown = CliRun.Of("bench", "--model", "fc999");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("fc999", unknown.StandardError);

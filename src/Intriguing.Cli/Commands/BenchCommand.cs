@@ -34,6 +34,7 @@ public static class BenchCommand
         double LbfgsSuccessRate,
         double? LbfgsMeanDistortion,
         int Threads,
+        int Repetitions,
         BenchTargets Targets,
         bool MeetsTargets);
 
@@ -59,10 +60,15 @@ public static class BenchCommand
         {
             Description = "libtorch intra-op threads (default: libtorch's choice).",
         };
+        var repetitions = new Option<int>("--repetitions")
+        {
+            Description = "Rounds of raw / PGD / raw / L-BFGS / raw; the round with the median ratio is reported.",
+            DefaultValueFactory = _ => 3,
+        };
         var dataDir = CommonOptions.DataDir();
         var command = new Command("bench", "Measure the attacks' gradient throughput against a raw TorchSharp loop, and L-BFGS images per second.")
         {
-            model, batch, quick, threads, dataDir,
+            model, batch, quick, threads, repetitions, dataDir,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
@@ -75,6 +81,11 @@ public static class BenchCommand
             if (!modelName.Contains('/') && !modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase))
             {
                 ModelZoo.Get(modelName);
+            }
+            int repetitionCount = parseResult.GetValue(repetitions);
+            if (repetitionCount < 1 || repetitionCount > 100)
+            {
+                throw new BadInputException($"--repetitions must be 1..100; got {repetitionCount}");
             }
             if (parseResult.GetValue(threads) is int threadCount)
             {
@@ -89,8 +100,10 @@ public static class BenchCommand
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
                 using var trained = ModelStore.GetOrTrain(modelName, data, quick: parseResult.GetValue(quick), progress: progress);
                 using var images = data.Test.Slice(0, batchSize);
-                var result = AttackBenchmark.Run(trained.Model, images.Images, images.Labels, progress: progress);
-                bool meets = result.Ratio >= IssueTargets.Ratio
+                var result = AttackBenchmark.Run(trained.Model, images.Images, images.Labels,
+                    repetitions: repetitionCount, progress: progress);
+                // The issue asks it of the gradient rate inside each attack, so both attacks must reach it.
+                bool meets = result.PgdRatio >= IssueTargets.Ratio && result.LbfgsRatio >= IssueTargets.Ratio
                     && result.LbfgsImagesPerSecond >= IssueTargets.LbfgsImagesPerSecond
                     && result.LbfgsGradientsPerImage <= IssueTargets.LbfgsGradientsPerImage;
                 return new BenchReport(
@@ -99,7 +112,7 @@ public static class BenchCommand
                     Math.Round(result.PgdGradientsPerSecond), Math.Round(result.LbfgsGradientsPerSecond),
                     Math.Round(result.PgdRatio, 3), Math.Round(result.LbfgsRatio, 3), result.LbfgsSuccessRate,
                     double.IsFinite(result.LbfgsMeanDistortion) ? result.LbfgsMeanDistortion : null,
-                    result.Threads, IssueTargets, meets);
+                    result.Threads, result.Repetitions, IssueTargets, meets);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -110,16 +123,16 @@ public static class BenchCommand
     private static void Render(IAnsiConsole console, BenchReport report)
     {
         var table = new Table()
-            .Title($"attack throughput on {Markup.Escape(report.Model)}, batch {report.Batch}, {report.Threads} thread(s)")
+            .Title($"attack throughput on {Markup.Escape(report.Model)}, batch {report.Batch}, {report.Threads} thread(s), median of {report.Repetitions} rounds")
             .AddColumn("measure")
             .AddColumn(new TableColumn("ours").RightAligned())
             .AddColumn(new TableColumn("target").RightAligned());
         table.AddRow("raw forward+backward (image gradients/s)", Number(report.RawGradientsPerSecond), "");
         table.AddRow("PGD (image gradients/s)", Number(report.PgdGradientsPerSecond), "");
         table.AddRow("L-BFGS (image gradients/s)", Number(report.LbfgsGradientsPerSecond), "");
-        table.AddRow("attacks / raw", Ratio(report.Ratio), $">= {Ratio(report.Targets.Ratio)}");
-        table.AddRow("  PGD / raw", Ratio(report.PgdRatio), "");
-        table.AddRow("  L-BFGS / raw", Ratio(report.LbfgsRatio), "");
+        table.AddRow("attacks / raw (both together)", Ratio(report.Ratio), "");
+        table.AddRow("  PGD / raw", Ratio(report.PgdRatio), $">= {Ratio(report.Targets.Ratio)}");
+        table.AddRow("  L-BFGS / raw", Ratio(report.LbfgsRatio), $">= {Ratio(report.Targets.Ratio)}");
         table.AddRow("L-BFGS with c search (images/s)", report.LbfgsImagesPerSecond.ToString("F1", CultureInfo.InvariantCulture), $">= {report.Targets.LbfgsImagesPerSecond:F0}");
         table.AddRow("L-BFGS gradient evaluations per image", report.LbfgsGradientsPerImage.ToString("F1", CultureInfo.InvariantCulture), $"<= {report.Targets.LbfgsGradientsPerImage:F0}");
         table.AddRow("L-BFGS success / mean distortion", $"{report.LbfgsSuccessRate:P1} / {report.LbfgsMeanDistortion:F4}", "");

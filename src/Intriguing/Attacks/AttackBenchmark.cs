@@ -11,11 +11,13 @@ namespace Intriguing.Attacks;
 /// <item>raw: a plain TorchSharp loop of forward + cross-entropy + torch.autograd.grad with respect to the images
 /// (the cheapest way to get input gradients; the attacks use the same call);</item>
 /// <item>PGD (L-inf, no random start) and targeted box-constrained L-BFGS with its c search on the same batch:
-/// per-image gradient evaluations divided by wall time.</item>
+/// per-image gradient evaluations divided by wall time, everything the attack does included.</item>
 /// </list>
-/// The ratio is (all attack gradient evaluations / all attack seconds) over the raw rate; per-attack ratios are
-/// reported too. Each part is warmed up first, and the raw loop runs before and after the attacks (averaged), so a
-/// change in machine load during the run affects both sides.
+/// Shared machines drift, so the parts are interleaved: raw, PGD, raw, L-BFGS, raw, repeated
+/// <c>repetitions</c> times. Each attack's rate is divided by the mean of the raw rates measured just before and
+/// just after it, and the repetition with the median combined ratio is reported whole. The combined ratio is (PGD's and
+/// L-BFGS's gradient evaluations / their seconds) over the raw rate around them. Each part is warmed up first (the
+/// L-BFGS warm-up also maps its pooled state for the whole batch).
 /// </summary>
 public static class AttackBenchmark
 {
@@ -32,43 +34,55 @@ public static class AttackBenchmark
         double LbfgsGradientsPerImage,
         double LbfgsSuccessRate,
         double LbfgsMeanDistortion,
-        int Threads);
+        int Threads,
+        int Repetitions);
 
     public static Result Run(Classifier model, Tensor images, Tensor labels, int rawIterations = 100, int pgdSteps = 100,
-        IProgress<ProgressUpdate>? progress = null)
+        int repetitions = 3, IProgress<ProgressUpdate>? progress = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         using var scope = NewDisposeScope();
         int batch = (int)images.shape[0];
         var targets = AttackTargets.RandomWrong(labels, seed: 0);
         var pgd = new PgdLinf { Steps = pgdSteps, RandomStart = false };
         var lbfgs = new BoxConstrainedLbfgs();
+        int parts = 1 + 4 * repetitions, done = 0;
+        void Report(string what) => progress?.Report(new ProgressUpdate("bench", ++done, parts, what));
 
         // Warm-up: first calls pay for allocation and kernel selection.
         RawLoop(model, images, labels, 3);
         new PgdLinf { Steps = 2, RandomStart = false }.Run(model, images, labels, batchSize: batch);
-        // A short L-BFGS run on the whole batch also maps the optimiser's pooled state into memory.
         new BoxConstrainedLbfgs { SearchSteps = 1, MaxIterations = 3, History = lbfgs.History }
             .Run(model, images, labels, targets, batchSize: batch);
-        progress?.Report(new ProgressUpdate("bench", 1, 5, "warm-up done"));
-
         double rawBefore = RawLoop(model, images, labels, rawIterations);
-        progress?.Report(new ProgressUpdate("bench", 2, 5, "raw loop"));
-        var pgdSummary = pgd.Run(model, images, labels, batchSize: batch).Summary;
-        progress?.Report(new ProgressUpdate("bench", 3, 5, "pgd"));
-        var lbfgsSummary = lbfgs.Run(model, images, labels, targets, batchSize: batch).Summary;
-        progress?.Report(new ProgressUpdate("bench", 4, 5, "lbfgs"));
-        double rawAfter = RawLoop(model, images, labels, rawIterations);
-        progress?.Report(new ProgressUpdate("bench", 5, 5, "raw loop"));
+        Report("warm-up and raw loop");
 
-        double raw = (rawBefore + rawAfter) / 2;
-        double pgdRate = pgdSummary.GradientEvaluations / pgdSummary.Seconds;
-        double lbfgsRate = lbfgsSummary.GradientEvaluations / lbfgsSummary.Seconds;
-        double attackRate = (pgdSummary.GradientEvaluations + lbfgsSummary.GradientEvaluations)
-            / (pgdSummary.Seconds + lbfgsSummary.Seconds);
-        return new Result(
-            batch, raw, pgdRate, lbfgsRate, attackRate, attackRate / raw, pgdRate / raw, lbfgsRate / raw,
-            lbfgsSummary.ImagesPerSecond, lbfgsSummary.GradientEvaluationsPerImage, lbfgsSummary.SuccessRate,
-            lbfgsSummary.MeanDistortion, torch.get_num_threads());
+        var measured = new List<Result>();
+        for (int repetition = 0; repetition < repetitions; repetition++)
+        {
+            var pgdSummary = pgd.Run(model, images, labels, batchSize: batch).Summary;
+            Report("pgd");
+            double rawMiddle = RawLoop(model, images, labels, rawIterations);
+            Report("raw loop");
+            var lbfgsSummary = lbfgs.Run(model, images, labels, targets, batchSize: batch).Summary;
+            Report("lbfgs");
+            double rawAfter = RawLoop(model, images, labels, rawIterations);
+            Report("raw loop");
+
+            double raw = (rawBefore + rawMiddle + rawAfter) / 3;
+            double pgdRate = pgdSummary.GradientEvaluations / pgdSummary.Seconds;
+            double lbfgsRate = lbfgsSummary.GradientEvaluations / lbfgsSummary.Seconds;
+            double attackRate = (pgdSummary.GradientEvaluations + lbfgsSummary.GradientEvaluations)
+                / (pgdSummary.Seconds + lbfgsSummary.Seconds);
+            measured.Add(new Result(
+                batch, raw, pgdRate, lbfgsRate, attackRate, attackRate / raw,
+                pgdRate / ((rawBefore + rawMiddle) / 2), lbfgsRate / ((rawMiddle + rawAfter) / 2),
+                lbfgsSummary.ImagesPerSecond, lbfgsSummary.GradientEvaluationsPerImage, lbfgsSummary.SuccessRate,
+                lbfgsSummary.MeanDistortion, torch.get_num_threads(), repetitions));
+            rawBefore = rawAfter;
+        }
+        // The repetition with the median combined ratio, whole, so that its numbers agree with each other.
+        return measured.OrderBy(result => result.Ratio).ElementAt(measured.Count / 2);
     }
 
     /// <summary>Per-image gradients per second of the plain loop.</summary>
