@@ -121,6 +121,30 @@ public sealed class AttackCommandTests : IDisposable
         Assert.Contains("nothing.safetensors", missing.StandardError);
     }
 
+    [Fact]
+    public void Unknown_or_unavailable_device_is_bad_input_before_any_work()
+    {
+        var unknown = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "fgsm", "--device", "tpu");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("expected cpu, cuda or cuda:N", unknown.StandardError);
+        if (!TorchSharp.torch.cuda.is_available())
+        {
+            var cuda = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "fgsm", "--device", "cuda");
+            Assert.Equal(2, cuda.ExitCode);
+            Assert.Contains("CUDA is not available", cuda.StandardError);
+        }
+    }
+
+    [Fact]
+    public void Explicit_cpu_device_runs()
+    {
+        var run = CliRun.Of("attack", "--model", TinyModelFile(), "--method", "pgd", "--count", "6", "--device", "cpu",
+            "--data-dir", RealMnist.Folder, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.True(run.Json().GetProperty("verified").GetBoolean());
+    }
+
     [Theory]
     [InlineData("--count", "0")]
     [InlineData("--eps", "-0.1")]

@@ -6,6 +6,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Models;
 using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Intriguing.Cli.Commands;
@@ -86,6 +87,7 @@ public static class AttackCommand
             DefaultValueFactory = _ => 500,
         };
         var dataDir = CommonOptions.DataDir();
+        var device = CommonOptions.Device();
         var quick = new Option<bool>("--quick")
         {
             Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
@@ -97,7 +99,7 @@ public static class AttackCommand
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
-            model, method, count, eps, stddev, targeted, seed, batch, dataDir, quick, threads, output,
+            model, method, count, eps, stddev, targeted, seed, batch, dataDir, device, quick, threads, output,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
@@ -129,6 +131,7 @@ public static class AttackCommand
                 }
                 TorchSharp.torch.set_num_threads(threadCount);
             }
+            var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             bool isTargeted = parseResult.GetValue(targeted);
             string? outFolder = parseResult.GetValue(output);
 
@@ -137,8 +140,11 @@ public static class AttackCommand
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress);
                 using var test = data.Test.Slice(0, imageCount);
-                var targets = isTargeted ? AttackTargets.RandomWrong(test.Labels, seedValue) : null;
-                var result = attack.Run(trained.Model, test.Images, test.Labels, targets, batchSize, progress);
+                trained.Model.to(target);
+                var images = test.Images.to(target);
+                var labels = test.Labels.to(target);
+                var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue) : null;
+                var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress);
                 var survival = EightBitSurvival.Measure(trained.Model, result);
                 AdversarialFiles? files = null;
                 if (outFolder is not null)

@@ -22,6 +22,12 @@ public static class CommonOptions
         DefaultValueFactory = _ => 0,
     };
 
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Where the model and images live: cpu, or cuda / cuda:N where TorchSharp's CUDA package is installed.",
+        DefaultValueFactory = _ => "cpu",
+    };
+
     public static Option<string?> Out(string what) => new("--out")
     {
         Description = what,

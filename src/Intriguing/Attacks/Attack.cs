@@ -120,16 +120,16 @@ public abstract class Attack
         var probabilities = nn.functional.softmax(finalLogits, 1);
         var (confidence, finalPrediction) = probabilities.max(1);
 
-        long[] labels = criterion.Labels.data<long>().ToArray();
-        long[]? targets = criterion.Targets?.data<long>().ToArray();
-        long[] cleanPredictions = cleanLogits.argmax(1).data<long>().ToArray();
-        bool[] successes = success.data<bool>().ToArray();
-        float[] rms = Distance.Rms.Measure(images, adversarials).data<float>().ToArray();
-        float[] l2 = Distance.L2.Measure(images, adversarials).data<float>().ToArray();
-        float[] linf = Distance.Linf.Measure(images, adversarials).data<float>().ToArray();
-        long[] predictions = finalPrediction.data<long>().ToArray();
-        float[] confidences = confidence.data<float>().ToArray();
-        long[] gradients = output.GradientEvaluations.to_type(ScalarType.Int64).data<long>().ToArray();
+        long[] labels = criterion.Labels.cpu().data<long>().ToArray();
+        long[]? targets = criterion.Targets?.cpu().data<long>().ToArray();
+        long[] cleanPredictions = cleanLogits.argmax(1).cpu().data<long>().ToArray();
+        bool[] successes = success.cpu().data<bool>().ToArray();
+        float[] rms = Distance.Rms.Measure(images, adversarials).cpu().data<float>().ToArray();
+        float[] l2 = Distance.L2.Measure(images, adversarials).cpu().data<float>().ToArray();
+        float[] linf = Distance.Linf.Measure(images, adversarials).cpu().data<float>().ToArray();
+        long[] predictions = finalPrediction.cpu().data<long>().ToArray();
+        float[] confidences = confidence.cpu().data<float>().ToArray();
+        long[] gradients = output.GradientEvaluations.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
 
         var examples = new AdversarialExample[labels.Length];
         for (int i = 0; i < labels.Length; i++)

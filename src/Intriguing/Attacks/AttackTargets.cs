@@ -20,6 +20,6 @@ public static class AttackTargets
             long drawn = random.Next(Models.Classifier.ClassCount - 1);
             targets[i] = drawn >= trueClasses[i] ? drawn + 1 : drawn;
         }
-        return tensor(targets);
+        return tensor(targets).to(labels.device);
     }
 }

@@ -40,19 +40,19 @@ public sealed class CarliniWagnerL2 : Attack
         long rowCount = images.shape[0];
         // atanh of the image mapped to (-1, 1); the factor keeps pixels at exactly 0 or 1 finite.
         var start = (images * 2 - 1).mul_(0.999999).atanh();
-        var constant = full(rowCount, InitialConstant, dtype: images.dtype);
-        var lower = zeros(rowCount, dtype: images.dtype);
-        var upper = full(rowCount, double.PositiveInfinity, dtype: images.dtype);
+        var constant = full(rowCount, InitialConstant, dtype: images.dtype, device: images.device);
+        var lower = zeros(rowCount, dtype: images.dtype, device: images.device);
+        var upper = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
         var best = images.clone();
-        var bestSquaredDistance = full(rowCount, double.PositiveInfinity, dtype: images.dtype);
-        var found = zeros(rowCount, dtype: ScalarType.Bool);
+        var bestSquaredDistance = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
+        var found = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
         Func<Tensor, Tensor> toImages = variables => (variables.tanh() + 1) / 2;
 
         for (int searchStep = 0; searchStep < BinarySearchSteps; searchStep++)
         {
             using var searchScope = NewDisposeScope();
             var currentConstant = constant.clone();
-            var succeeded = zeros(rowCount, dtype: ScalarType.Bool);
+            var succeeded = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
             var variables = start.clone();
             var firstMoment = zeros_like(variables);
             var secondMoment = zeros_like(variables);
@@ -92,6 +92,6 @@ public sealed class CarliniWagnerL2 : Attack
             constant.copy_(where(bracketed, (lower + upper) / 2, currentConstant * 10));
         }
         long evaluationsPerImage = (long)BinarySearchSteps * Steps;
-        return new PerturbOutput(best, full(rowCount, evaluationsPerImage, dtype: ScalarType.Int64), found);
+        return new PerturbOutput(best, full(rowCount, evaluationsPerImage, dtype: ScalarType.Int64, device: images.device), found);
     }
 }

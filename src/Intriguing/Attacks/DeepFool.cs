@@ -29,7 +29,7 @@ public sealed class DeepFool : Attack
         long rowCount = images.shape[0];
         int classCount = Classifier.ClassCount;
         var totalPerturbation = zeros_like(images);
-        var evaluations = zeros(rowCount, dtype: ScalarType.Int64);
+        var evaluations = zeros(rowCount, dtype: ScalarType.Int64, device: images.device);
         // The class each image moves away from (untargeted) or the class it moves towards (targeted).
         var reference = criterion.Targets ?? criterion.Labels;
         var adversarial = images.clone();

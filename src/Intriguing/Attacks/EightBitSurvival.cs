@@ -22,14 +22,16 @@ public sealed record EightBitSurvival(int Checked, int Survived)
         {
             return new EightBitSurvival(0, 0);
         }
+        float[] adversarials = result.Adversarials.cpu().contiguous().data<float>().ToArray();
         var roundTripped = new float[successes.Count * Classifier.PixelCount];
         for (int i = 0; i < successes.Count; i++)
         {
-            float[] pixels = result.Adversarials[successes[i].Index].data<float>().ToArray();
+            float[] pixels = adversarials.AsSpan(successes[i].Index * Classifier.PixelCount, Classifier.PixelCount).ToArray();
             DigitPng.Decode(DigitPng.Encode(pixels)).CopyTo(roundTripped, i * Classifier.PixelCount);
         }
-        var images = tensor(roundTripped).reshape(successes.Count, Classifier.PixelCount);
-        long[] predictions = model.Predict(images).data<long>().ToArray();
+        // The model's device is the adversarials' device.
+        var images = tensor(roundTripped).reshape(successes.Count, Classifier.PixelCount).to(result.Adversarials.device);
+        long[] predictions = model.Predict(images).cpu().data<long>().ToArray();
         int survived = 0;
         for (int i = 0; i < successes.Count; i++)
         {

@@ -25,6 +25,6 @@ public sealed class Fgsm : Attack
         var evaluation = GradientOracle.Evaluate(model, images, (_, logits) => criterion.CrossEntropyLoss(logits));
         // Descend the loss to minimise (minus the true label's cross-entropy, or the target's).
         var adversarials = (images - Epsilon * evaluation.Gradient.sign()).clamp(0.0, 1.0);
-        return new PerturbOutput(adversarials, ones(images.shape[0], dtype: ScalarType.Int64));
+        return new PerturbOutput(adversarials, ones(images.shape[0], dtype: ScalarType.Int64, device: images.device));
     }
 }

@@ -25,7 +25,8 @@ public sealed class GaussianNoise : Attack
             throw new BadInputException($"noise: stddev must be a finite number >= 0; got {StandardDeviation}");
         }
         using var generator = AttackRandomness.ForBatch(Seed, batchStart);
-        var noise = randn(images.shape, generator: generator) * StandardDeviation;
-        return new PerturbOutput((images + noise).clamp(0.0, 1.0), zeros(images.shape[0], dtype: ScalarType.Int64));
+        // Drawn on the CPU generator whatever the device, so a seed gives the same noise everywhere.
+        var noise = (randn(images.shape, generator: generator) * StandardDeviation).to(images.device);
+        return new PerturbOutput((images + noise).clamp(0.0, 1.0), zeros(images.shape[0], dtype: ScalarType.Int64, device: images.device));
     }
 }

@@ -57,13 +57,13 @@ public abstract class Pgd : Attack
         using var generator = AttackRandomness.ForBatch(Seed, batchStart);
         long rowCount = images.shape[0];
         var best = images.clone();
-        var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool);
-        var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype);
+        var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
+        var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype, device: images.device);
         var step = CreateStep(images);
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
-            var start = RandomStart ? ProjectPerturbation(RandomPerturbation(images.shape, generator)) : zeros_like(images);
+            var start = RandomStart ? ProjectPerturbation(RandomPerturbation(images.shape, generator).to(images.device)) : zeros_like(images);
             var adversarial = (images + start).clamp(0.0, 1.0);
             for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
             {
@@ -81,6 +81,6 @@ public abstract class Pgd : Attack
             bestLoss.copy_(where(better, loss, bestLoss));
             bestSuccess.logical_or_(success);
         }
-        return new PerturbOutput(best, full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64), bestSuccess);
+        return new PerturbOutput(best, full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64, device: images.device), bestSuccess);
     }
 }

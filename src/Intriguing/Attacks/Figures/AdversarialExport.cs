@@ -18,7 +18,7 @@ public static class AdversarialExport
     {
         Directory.CreateDirectory(folder);
         int count = result.Examples.Count;
-        float[] adversarialPixels = result.Adversarials.contiguous().data<float>().ToArray();
+        float[] adversarialPixels = result.Adversarials.cpu().contiguous().data<float>().ToArray();
         float[] originalPixels = originals.SelectMany(image => image).ToArray();
         var tensors = new List<StoredTensor>
         {

@@ -19,7 +19,7 @@ public static class AdversarialFigure
             shown = result.Examples.Take(columns).ToList();
         }
         var originalImages = shown.Select(example => originals[example.Index]).ToList();
-        var adversarialImages = shown.Select(example => result.Adversarials[example.Index].data<float>().ToArray()).ToList();
+        var adversarialImages = shown.Select(example => result.Adversarials[example.Index].cpu().data<float>().ToArray()).ToList();
         // Magnify so a typical change is clearly visible (a whole number the reader can use); the extremes may clip.
         float largestDistortion = shown.Count == 0 ? 0 : (float)shown.Max(example => example.Distortion);
         float magnification = largestDistortion > 0 ? MathF.Max(1, MathF.Round(0.25f / largestDistortion)) : 1;
