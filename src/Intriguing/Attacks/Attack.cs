@@ -124,9 +124,10 @@ public abstract class Attack
         long[]? targets = criterion.Targets?.cpu().data<long>().ToArray();
         long[] cleanPredictions = cleanLogits.argmax(1).cpu().data<long>().ToArray();
         bool[] successes = success.cpu().data<bool>().ToArray();
-        float[] rms = Distance.Rms.Measure(images, adversarials).cpu().data<float>().ToArray();
-        float[] l2 = Distance.L2.Measure(images, adversarials).cpu().data<float>().ToArray();
-        float[] linf = Distance.Linf.Measure(images, adversarials).cpu().data<float>().ToArray();
+        var distances = Distance.MeasureAll(images, adversarials);
+        float[] rms = distances.Rms.cpu().data<float>().ToArray();
+        float[] l2 = distances.L2.cpu().data<float>().ToArray();
+        float[] linf = distances.Linf.cpu().data<float>().ToArray();
         long[] predictions = finalPrediction.cpu().data<long>().ToArray();
         float[] confidences = confidence.cpu().data<float>().ToArray();
         long[] gradients = output.GradientEvaluations.to_type(ScalarType.Int64).cpu().data<long>().ToArray();

@@ -94,7 +94,7 @@ public sealed class BoxConstrainedLbfgs : Attack
 
         var outcome = optimizer.Minimize(images, InitialConstant, network, nextWeight);
         return new PerturbOutput(
-            tensor(outcome.Best, images.shape, dtype: ScalarType.Float32).to(device).to_type(images.dtype),
+            outcome.Best.to(device).to_type(images.dtype),
             tensor(outcome.Evaluations).to(device),
             tensor(outcome.Found).to(device));
     }

@@ -51,10 +51,10 @@ internal sealed class ProjectedLbfgs
     /// </summary>
     public delegate double? NextWeight(int row, bool endedAdversarial);
 
-    /// <param name="Best">Per row, the closest adversarial point found (x0 where none), row-major [N * D].</param>
+    /// <param name="Best">Per row, the closest adversarial point found (x0 where none), float [N, D] on the CPU.</param>
     /// <param name="Found">Per row, whether any adversarial point was found.</param>
     /// <param name="Evaluations">Per row, the forward and backward passes it took.</param>
-    public sealed record Outcome(float[] Best, bool[] Found, long[] Evaluations);
+    public sealed record Outcome(Tensor Best, bool[] Found, long[] Evaluations);
 
     public required int History { get; init; }
 
@@ -88,7 +88,9 @@ internal sealed class ProjectedLbfgs
             rows.Advance(live, loss.data<float>().ToArray(), gradient.contiguous(), adversarial.data<bool>().ToArray(), threads);
             live = rows.Live();
         }
-        return new Outcome(rows.Best, rows.Found, rows.Evaluations);
+        var best = rows.Candidates.clone();
+        rows.Best.AsSpan(0, (int)best.numel()).CopyTo(MemoryMarshal.Cast<byte, float>(best.bytes));
+        return new Outcome(best.MoveToOuterDisposeScope(), rows.Found, rows.Evaluations);
     }
 
     /// <summary>Every row's state, in flat row-major arrays; a row's update touches only that row's entries.</summary>
@@ -160,7 +162,8 @@ internal sealed class ProjectedLbfgs
             startingRun = Enumerable.Repeat(true, Count).ToArray();
             adversarialAtPoint = new bool[Count];
             alive = Enumerable.Repeat(true, Count).ToArray();
-            Best = origin.AsSpan(0, (int)size).ToArray();
+            Best = Rent(size);
+            origin.AsSpan(0, (int)size).CopyTo(Best);
             Found = new bool[Count];
             bestSquaredDistance = Enumerable.Repeat(float.PositiveInfinity, Count).ToArray();
             Evaluations = new long[Count];
@@ -180,7 +183,7 @@ internal sealed class ProjectedLbfgs
         public void Dispose()
         {
             Candidates.Dispose();
-            foreach (var array in new[] { origin, point, gradient, direction, candidate, pairs })
+            foreach (var array in new[] { origin, point, gradient, direction, candidate, pairs, Best })
             {
                 ArrayPool<float>.Shared.Return(array);
             }

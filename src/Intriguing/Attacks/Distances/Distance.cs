@@ -16,6 +16,18 @@ public abstract class Distance
 
     public abstract Tensor Measure(Tensor original, Tensor perturbed);
 
+    /// <summary>
+    /// RMS, L2 and L-inf at once from one difference tensor (norms computed without squared or absolute
+    /// temporaries): three [N, 784] temporaries fewer than three separate measures, each a fresh allocation.
+    /// </summary>
+    public static (Tensor Rms, Tensor L2, Tensor Linf) MeasureAll(Tensor original, Tensor perturbed)
+    {
+        var difference = perturbed - original;
+        var l2 = linalg.vector_norm(difference, 2, [1]);
+        var linf = linalg.vector_norm(difference, double.PositiveInfinity, [1]);
+        return (l2 / Math.Sqrt(original.shape[1]), l2, linf);
+    }
+
     private sealed class RmsDistance : Distance
     {
         public override string Name => "rms";
