@@ -147,7 +147,11 @@ internal sealed class ProjectedLbfgs
             // The next points to evaluate, shared with the tensor handed to the network (no copy).
             candidate = Rent(size);
             origin.AsSpan(0, (int)size).CopyTo(candidate);
-            Candidates = frombuffer(candidate, ScalarType.Float32, size, 0, false).view(Count, dimension);
+            using (var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false))
+            {
+                // The view keeps the (pinned) storage; disposing it in Dispose releases the array before it goes back to the pool.
+                Candidates = flat.view(Count, dimension).DetachFromDisposeScope();
+            }
             pairs = Rent(size * 2 * history);
             inverseCurvature = new float[Count * history];
             weight = Enumerable.Repeat(initialWeight, Count).ToArray();
