@@ -219,15 +219,7 @@ internal sealed class ProjectedLbfgs
                 }
             }
 
-            if (threads == 1 || live.Length < 64)
-            {
-                AdvanceRange(0, live.Length);
-                return;
-            }
-            int chunk = Math.Max(16, live.Length / (threads * 8));
-            var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-            Parallel.For(0, (live.Length + chunk - 1) / chunk, options,
-                index => AdvanceRange(index * chunk, Math.Min(live.Length, (index + 1) * chunk)));
+            RowParallel.For(live.Length, threads, AdvanceRange);
         }
 
         /// <summary>Starts fetching what the update of <paramref name="row"/> will read, while the previous row is updated.</summary>

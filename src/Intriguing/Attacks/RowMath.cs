@@ -257,6 +257,81 @@ internal static class RowMath
         return sum;
     }
 
+    /// <summary>|a - b|^2</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        var sum = Vector<float>.Zero;
+        int n = a.Length, i = 0;
+        for (; i + Width <= n; i += Width)
+        {
+            var difference = Load(ref ra, i) - Load(ref rb, i);
+            sum = Vector.FusedMultiplyAdd(difference, difference, sum);
+        }
+        float total = Vector.Sum(sum);
+        for (; i < n; i++)
+        {
+            total += (a[i] - b[i]) * (a[i] - b[i]);
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// One Adam step of Carlini and Wagner's L2 attack in the tanh variables w, where the image is
+    /// x' = (tanh(w) + 1) / 2 = 1 / (1 + exp(-2w)). With <paramref name="lossGradient"/> the gradient of the loss term
+    /// with respect to x', the objective's gradient in w is g = (2 (x' - x0) + lossGradient) * 2 x' (1 - x'); then
+    /// m1 = b1 m1 + (1 - b1) g, m2 = b2 m2 + (1 - b2) g^2, w -= lr (m1 / c1) / (sqrt(m2 / c2) + eps), and x' is
+    /// recomputed from the new w (in place).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void CarliniWagnerAdamStep(Span<float> image, ReadOnlySpan<float> origin, ReadOnlySpan<float> lossGradient,
+        Span<float> variables, Span<float> firstMoment, Span<float> secondMoment, in AdamStep adam)
+    {
+        ref float rx = ref MemoryMarshal.GetReference(image);
+        ref float ro = ref MemoryMarshal.GetReference(origin);
+        ref float rl = ref MemoryMarshal.GetReference(lossGradient);
+        ref float rw = ref MemoryMarshal.GetReference(variables);
+        ref float rm = ref MemoryMarshal.GetReference(firstMoment);
+        ref float rv = ref MemoryMarshal.GetReference(secondMoment);
+        var two = new Vector<float>(2f);
+        var beta1 = new Vector<float>(adam.Beta1);
+        var beta2 = new Vector<float>(adam.Beta2);
+        var oneMinusBeta1 = new Vector<float>(1 - adam.Beta1);
+        var oneMinusBeta2 = new Vector<float>(1 - adam.Beta2);
+        var inverseCorrection1 = new Vector<float>(1 / adam.Correction1);
+        var inverseCorrection2 = new Vector<float>(1 / adam.Correction2);
+        var epsilon = new Vector<float>(adam.Epsilon);
+        var rate = new Vector<float>(adam.LearningRate);
+        int n = image.Length, i = 0;
+        for (; i + Width <= n; i += Width)
+        {
+            var x = Load(ref rx, i);
+            var g = Vector.FusedMultiplyAdd(two, x - Load(ref ro, i), Load(ref rl, i)) * (two * x * (Vector<float>.One - x));
+            var m = Vector.FusedMultiplyAdd(beta1, Load(ref rm, i), oneMinusBeta1 * g);
+            var v = Vector.FusedMultiplyAdd(beta2, Load(ref rv, i), oneMinusBeta2 * g * g);
+            var w = Load(ref rw, i) - rate * (m * inverseCorrection1) / (Vector.SquareRoot(v * inverseCorrection2) + epsilon);
+            m.StoreUnsafe(ref rm, (nuint)i);
+            v.StoreUnsafe(ref rv, (nuint)i);
+            w.StoreUnsafe(ref rw, (nuint)i);
+            (Vector<float>.One / (Vector<float>.One + Vector.Exp(-two * w))).StoreUnsafe(ref rx, (nuint)i);
+        }
+        for (; i < n; i++)
+        {
+            float x = image[i];
+            float g = (2 * (x - origin[i]) + lossGradient[i]) * (2 * x * (1 - x));
+            firstMoment[i] = adam.Beta1 * firstMoment[i] + (1 - adam.Beta1) * g;
+            secondMoment[i] = adam.Beta2 * secondMoment[i] + (1 - adam.Beta2) * g * g;
+            variables[i] -= adam.LearningRate * (firstMoment[i] / adam.Correction1)
+                / (MathF.Sqrt(secondMoment[i] / adam.Correction2) + adam.Epsilon);
+            image[i] = 1 / (1 + MathF.Exp(-2 * variables[i]));
+        }
+    }
+
+    /// <summary>Adam's constants for one step: decay rates, bias corrections 1 - beta^t, epsilon and learning rate.</summary>
+    public readonly record struct AdamStep(float Beta1, float Beta2, float Correction1, float Correction2, float Epsilon, float LearningRate);
+
     /// <summary>
     /// PGD's L-inf step in one pass: x = clamp(x - step sign(g), lower, upper), element by element (the interval is
     /// the eps-box around the image intersected with [0,1]). A zero or NaN gradient entry leaves its pixel in place.

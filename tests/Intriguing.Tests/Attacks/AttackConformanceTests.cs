@@ -24,6 +24,7 @@ public class AttackConformanceTests
         "pgd-random" => new PgdLinf { Epsilon = 0.1, StepSize = 0.02, Steps = 10, Restarts = 2, Seed = 3 },
         "pgd-l2" => new PgdL2 { Epsilon = 1.5, StepSize = 0.3, Steps = 10, RandomStart = false },
         "cw" => new CarliniWagnerL2 { BinarySearchSteps = 4, Steps = 30 },
+        "cw-tensors" => new CarliniWagnerL2 { BinarySearchSteps = 4, Steps = 30, UseTensorOperations = true },
         "deepfool" => new DeepFool(),
         "noise" => new GaussianNoise { StandardDeviation = 0.3, Seed = 2 },
         _ => throw new ArgumentException(method),
@@ -47,7 +48,7 @@ public class AttackConformanceTests
     public static TheoryData<string, string, bool> Cases()
     {
         var cases = new TheoryData<string, string, bool>();
-        foreach (var method in new[] { "lbfgs", "fgsm", "pgd", "pgd-random", "pgd-l2", "cw", "deepfool", "noise" })
+        foreach (var method in new[] { "lbfgs", "fgsm", "pgd", "pgd-random", "pgd-l2", "cw", "cw-tensors", "deepfool", "noise" })
         {
             foreach (var model in new[] { "linear", "mlp" })
             {
@@ -133,5 +134,29 @@ public class AttackConformanceTests
         Assert.True(first.eq(second).all().item<bool>());
         Assert.False(first.eq(labels).any().item<bool>());
         Assert.Equal(10, first.unique().Item1.shape[0]);
+    }
+
+    /// <summary>
+    /// C&amp;W's fused CPU path and its tensor path (the one other devices take) are the same mathematics: same successes,
+    /// distortions equal up to float rounding.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FusedAndTensorCarliniWagnerAgree(bool targeted)
+    {
+        using var scope = NewDisposeScope();
+        var (images, labels) = SyntheticData.Images(ImageCount, seed: 5);
+        var targets = targeted ? AttackTargets.RandomWrong(labels, seed: 4) : null;
+        var fused = new CarliniWagnerL2 { BinarySearchSteps = 4, Steps = 30 }.Run(SyntheticData.Mlp, images, labels, targets);
+        var tensors = new CarliniWagnerL2 { BinarySearchSteps = 4, Steps = 30, UseTensorOperations = true }
+            .Run(SyntheticData.Mlp, images, labels, targets);
+
+        Assert.True(fused.Summary.Successes > 0);
+        for (int i = 0; i < ImageCount; i++)
+        {
+            Assert.Equal(tensors.Examples[i].Success, fused.Examples[i].Success);
+            Assert.Equal(tensors.Examples[i].L2, fused.Examples[i].L2, 2e-3);
+        }
     }
 }
