@@ -97,6 +97,11 @@ public static class AttackBenchmark
             var loss = nn.functional.cross_entropy(model.forward(input), labels);
             _ = torch.autograd.grad([loss], [input])[0];
         }
+        if (images.device_type == DeviceType.CUDA)
+        {
+            // CUDA queues work; the attacks read their results back, so the raw loop must wait for its own too.
+            torch.cuda.synchronize();
+        }
         return (double)iterations * images.shape[0] / stopwatch.Elapsed.TotalSeconds;
     }
 }

@@ -52,6 +52,12 @@ public sealed class BoxConstrainedLbfgs : Attack
 
     protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
     {
+        if (SearchSteps < 1 || MaxIterations < 1 || History < 1 || !(InitialConstant > 0) || !double.IsFinite(InitialConstant))
+        {
+            throw new BadInputException(
+                $"{Name}: need search steps >= 1, iterations >= 1, history >= 1 and a finite initial c > 0; got {SearchSteps}, " +
+                $"{MaxIterations}, {History} and {InitialConstant}");
+        }
         int rowCount = (int)images.shape[0];
         var device = images.device;
         var optimizer = new ProjectedLbfgs

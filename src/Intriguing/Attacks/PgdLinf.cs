@@ -32,7 +32,8 @@ public sealed class PgdLinf : Pgd
         var upper = (images + Epsilon).clamp_max_(1.0);
         if (images.device_type != TorchSharp.DeviceType.CPU || images.dtype != ScalarType.Float32)
         {
-            return (adversarial, gradient) => adversarial.sub_(gradient.sign_().mul_(StepSize)).clamp_(lower, upper);
+            // A NaN gradient entry leaves its pixel in place, as on the CPU path.
+            return (adversarial, gradient) => adversarial.sub_(gradient.nan_to_num_(0.0).sign_().mul_(StepSize)).clamp_(lower, upper);
         }
         // On the CPU, one SIMD pass over the batch instead of four tensor operations (four passes over memory). The
         // bounds are read in place: copying them into managed arrays would cost a page fault per 4 KB on every run.

@@ -25,6 +25,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
+        SameLength(a.Length, b.Length);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         int n = a.Length, i = 0;
@@ -53,6 +54,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(Span<float> y, float a, ReadOnlySpan<float> x)
     {
+        SameLength(y.Length, x.Length);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
         var scale = new Vector<float>(a);
@@ -88,6 +90,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Difference(Span<float> destination, ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
+        SameLength(destination.Length, a.Length, b.Length);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rd = ref MemoryMarshal.GetReference(destination);
@@ -109,6 +112,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float AddDistanceTerm(ReadOnlySpan<float> point, ReadOnlySpan<float> origin, float weight, Span<float> gradient)
     {
+        SameLength(point.Length, origin.Length, gradient.Length);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float ro = ref MemoryMarshal.GetReference(origin);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
@@ -136,6 +140,7 @@ internal static class RowMath
     public static (float Curvature, float ChangeSquared) PairProducts(
         ReadOnlySpan<float> nextPoint, ReadOnlySpan<float> point, ReadOnlySpan<float> nextGradient, ReadOnlySpan<float> gradient)
     {
+        SameLength(point.Length, nextPoint.Length, nextGradient.Length, gradient.Length);
         ref float rx1 = ref MemoryMarshal.GetReference(nextPoint);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rg1 = ref MemoryMarshal.GetReference(nextGradient);
@@ -167,6 +172,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ProjectGradient(ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, Span<float> projected)
     {
+        SameLength(point.Length, gradient.Length, projected.Length);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
         ref float rp = ref MemoryMarshal.GetReference(projected);
@@ -199,6 +205,7 @@ internal static class RowMath
     public static (float Slope, float Length1) DescentDirection(
         ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, ReadOnlySpan<float> product, Span<float> direction)
     {
+        SameLength(point.Length, gradient.Length, product.Length, direction.Length);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
         ref float rh = ref MemoryMarshal.GetReference(product);
@@ -233,6 +240,7 @@ internal static class RowMath
     public static float StepInBox(ReadOnlySpan<float> point, ReadOnlySpan<float> direction, float length,
         ReadOnlySpan<float> gradient, Span<float> candidate)
     {
+        SameLength(point.Length, direction.Length, gradient.Length, candidate.Length);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rd = ref MemoryMarshal.GetReference(direction);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
@@ -261,6 +269,7 @@ internal static class RowMath
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
+        SameLength(a.Length, b.Length);
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         var sum = Vector<float>.Zero;
@@ -289,6 +298,7 @@ internal static class RowMath
     public static void CarliniWagnerAdamStep(Span<float> image, ReadOnlySpan<float> origin, ReadOnlySpan<float> lossGradient,
         Span<float> variables, Span<float> firstMoment, Span<float> secondMoment, in AdamStep adam)
     {
+        SameLength(image.Length, origin.Length, lossGradient.Length, variables.Length, firstMoment.Length, secondMoment.Length);
         ref float rx = ref MemoryMarshal.GetReference(image);
         ref float ro = ref MemoryMarshal.GetReference(origin);
         ref float rl = ref MemoryMarshal.GetReference(lossGradient);
@@ -340,6 +350,7 @@ internal static class RowMath
     public static void SignStepInInterval(Span<float> x, ReadOnlySpan<float> g, float step,
         ReadOnlySpan<float> lower, ReadOnlySpan<float> upper)
     {
+        SameLength(x.Length, g.Length, lower.Length, upper.Length);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rl = ref MemoryMarshal.GetReference(lower);
@@ -377,6 +388,18 @@ internal static class RowMath
             for (int i = 0; i < values.Length; i += 16)
             {
                 Sse.Prefetch0(start + i);
+            }
+        }
+    }
+
+    /// <summary>The loops read and write without bounds checks, so every span must be as long as the first.</summary>
+    private static void SameLength(int length, params ReadOnlySpan<int> others)
+    {
+        foreach (int other in others)
+        {
+            if (other != length)
+            {
+                throw new ArgumentException($"row loops need spans of one length; got {length} and {other}");
             }
         }
     }
