@@ -121,15 +121,19 @@ public sealed class AttackCommandTests : IDisposable
         Assert.Contains("nothing.safetensors", missing.StandardError);
     }
 
-    [Fact]
-    public void Unknown_or_unavailable_device_is_bad_input_before_any_work()
+    [Theory]
+    [InlineData("attack", "--model", "fc10-1e-4", "--method", "fgsm")]
+    [InlineData("bench")]
+    [InlineData("train", "--model", "fc10-1e-4")]
+    [InlineData("reproduce", "--quick")]
+    public void Unknown_or_unavailable_device_is_bad_input_before_any_work(params string[] command)
     {
-        var unknown = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "fgsm", "--device", "tpu");
+        var unknown = CliRun.Of([.. command, "--device", "tpu"]);
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("expected cpu, cuda or cuda:N", unknown.StandardError);
         if (!TorchSharp.torch.cuda.is_available())
         {
-            var cuda = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "fgsm", "--device", "cuda");
+            var cuda = CliRun.Of([.. command, "--device", "cuda"]);
             Assert.Equal(2, cuda.ExitCode);
             Assert.Contains("CUDA is not available", cuda.StandardError);
         }

@@ -37,6 +37,7 @@ public static class ReproduceCommand
         };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
+        var device = CommonOptions.Device();
         var command = new Command(
             "reproduce",
             "Reproduce the paper: train (or reuse) the zoo, run the studies, and write the report with the paper's numbers beside ours. " +
@@ -46,13 +47,16 @@ public static class ReproduceCommand
             outDir,
             seed,
             dataDir,
+            device,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             bool isQuick = parseResult.GetValue(quick);
+            string deviceName = parseResult.GetValue(device)!;
+            ComputeDevice.Parse(deviceName); // bad input before any work
             string folder = Path.GetFullPath(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"));
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, "mnist", parseResult.GetValue(dataDir),
-                "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)));
+                "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName);
             var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));
             var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
                 result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,

@@ -54,6 +54,7 @@ public static class TrainCommand
             Description = "The quick recipe of `reproduce --quick` (fewer epochs; cached as <model>-<split>-s<seed>-quick).",
         };
         var dataDir = CommonOptions.DataDir();
+        var device = CommonOptions.Device();
         var command = new Command("train", "Train a model of the paper's zoo, store it (safetensors + JSON sidecar) and report its error rates beside the paper's.")
         {
             model,
@@ -62,6 +63,7 @@ public static class TrainCommand
             epochs,
             quick,
             dataDir,
+            device,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
@@ -79,11 +81,12 @@ public static class TrainCommand
             }
             int seedValue = parseResult.GetValue(seed);
             bool quickRecipe = parseResult.GetValue(quick);
+            var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var trained = ModelStore.Train(spec.Name, data, trainSplit, seedValue, quickRecipe, requestedEpochs, progress);
+                using var trained = ModelStore.Train(spec.Name, data, trainSplit, seedValue, quickRecipe, requestedEpochs, progress, target);
                 return ToResult(spec, trained);
             });
             context.Emit(result, console => Render(console, result));

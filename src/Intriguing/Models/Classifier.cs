@@ -22,6 +22,9 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
 
     protected Classifier(string name) : base(name) { }
 
+    /// <summary>Where the model's parameters live (the CPU for a model without parameters).</summary>
+    public Device Device => parameters().FirstOrDefault()?.device ?? CPU;
+
     /// <summary>
     /// The paper's weight decay, summed over layers: lambda_k * sum(W_k^2) / k_units (Table 1's caption),
     /// a scalar tensor that training adds to the cross-entropy. Zero for models trained without it.

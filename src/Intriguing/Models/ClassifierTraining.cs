@@ -42,6 +42,10 @@ public static class ClassifierTraining
         }
 
         var trainable = model.parameters().Where(parameter => parameter.requires_grad).ToList();
+        // Training runs where the model lives; the set moves there once (a no-op on the CPU).
+        var device = model.Device;
+        using var trainImages = trainSet.Images.to(device);
+        using var trainLabels = trainSet.Labels.to(device);
         using var optimizer = CreateOptimizer(recipe, trainable);
         var random = new Random(seed);
         int count = trainSet.Count;
@@ -56,16 +60,16 @@ public static class ClassifierTraining
             for (int epoch = 0; epoch < recipe.Epochs; epoch++)
             {
                 using var epochScope = NewDisposeScope();
-                var order = ShuffledOrder(random, count);
+                var order = ShuffledOrder(random, count).to(device);
                 // Summed as a tensor, read once per epoch: reading every batch's loss would force a sync per step.
-                var lossSum = zeros(1, dtype: ScalarType.Float64);
+                var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
                 for (int batch = 0; batch < batchesPerEpoch; batch++, step++)
                 {
                     using var batchScope = NewDisposeScope();
                     int start = batch * recipe.BatchSize;
                     var indices = order.narrow(0, start, Math.Min(recipe.BatchSize, count - start));
-                    var images = trainSet.Images.index_select(0, indices);
-                    var labels = trainSet.Labels.index_select(0, indices);
+                    var images = trainImages.index_select(0, indices);
+                    var labels = trainLabels.index_select(0, indices);
                     SetLearningRate(optimizer, recipe.LearningRateAt(step, totalSteps, warmupSteps));
                     ClearGradients(trainable);
                     var loss = nn.functional.cross_entropy(model.forward(images), labels) + model.WeightPenalty();

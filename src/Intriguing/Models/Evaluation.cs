@@ -21,12 +21,13 @@ public static class Evaluation
         try
         {
             long wrong = 0;
+            var device = model.Device;
             for (int start = 0; start < set.Count; start += batchSize)
             {
                 using var batchScope = NewDisposeScope();
                 int count = Math.Min(batchSize, set.Count - start);
-                var predicted = model.forward(set.Images.narrow(0, start, count)).argmax(1);
-                wrong += predicted.ne(set.Labels.narrow(0, start, count)).sum().item<long>();
+                var predicted = model.forward(set.Images.narrow(0, start, count).to(device)).argmax(1);
+                wrong += predicted.ne(set.Labels.narrow(0, start, count).to(device)).sum().item<long>();
             }
             return (double)wrong / set.Count;
         }

@@ -40,11 +40,12 @@ public static class ModelStore
         int seed = 0,
         bool quick = false,
         int? epochs = null,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        Device? device = null)
     {
         if (IsPath(nameOrPath))
         {
-            return Load(nameOrPath);
+            return OnDevice(Load(nameOrPath), device);
         }
         var spec = ModelZoo.Get(nameOrPath);
         string path = CachePath(spec, split, seed, quick, epochs);
@@ -56,7 +57,7 @@ public static class ModelStore
                 // A model trained by an older recipe of this zoo is stale: it would not show what the recipe gives now.
                 if (cached.Report.Recipe == spec.RecipeFor(split, quick, epochs).Describe())
                 {
-                    return cached;
+                    return OnDevice(cached, device);
                 }
                 cached.Dispose();
             }
@@ -65,10 +66,23 @@ public static class ModelStore
                 // A corrupt or stale cache entry is never trusted: train again and overwrite it.
             }
         }
-        return Train(spec.Name, data, split, seed, quick, epochs, progress);
+        return Train(spec.Name, data, split, seed, quick, epochs, progress, device);
     }
 
-    /// <summary>Always trains (seeded), evaluates on every split, and saves to the cache, replacing any old entry atomically.</summary>
+    /// <summary>Moves a loaded model's parameters to <paramref name="device"/> (the CPU when null: where it was loaded).</summary>
+    private static TrainedModel OnDevice(TrainedModel trained, Device? device)
+    {
+        if (device is not null && device.type != DeviceType.CPU)
+        {
+            trained.Model.to(device);
+        }
+        return trained;
+    }
+
+    /// <summary>
+    /// Always trains (seeded) on <paramref name="device"/> (the CPU when null), evaluates on every split, and saves to
+    /// the cache, replacing any old entry atomically.
+    /// </summary>
     public static TrainedModel Train(
         string name,
         ImageDataset data,
@@ -76,10 +90,11 @@ public static class ModelStore
         int seed = 0,
         bool quick = false,
         int? epochs = null,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        Device? device = null)
     {
         var spec = ModelZoo.Get(name);
-        var trained = TrainUnsaved(spec, data.Get, split, seed, quick, epochs, progress) with
+        var trained = TrainUnsaved(spec, data.Get, split, seed, quick, epochs, progress, device) with
         {
             Path = CachePath(spec, split, seed, quick, epochs),
         };
@@ -171,7 +186,8 @@ public static class ModelStore
         int seed,
         bool quick,
         int? epochs,
-        IProgress<ProgressUpdate>? progress)
+        IProgress<ProgressUpdate>? progress,
+        Device? device)
     {
         if (split == Split.Test)
         {
@@ -180,6 +196,10 @@ public static class ModelStore
         var recipe = spec.RecipeFor(split, quick, epochs);
         torch.random.manual_seed(seed);
         var model = CreateDetached(spec);
+        if (device is not null && device.type != DeviceType.CPU)
+        {
+            model.to(device);
+        }
         try
         {
             string task = string.Create(CultureInfo.InvariantCulture, $"train {spec.Name} ({split.Name()}, seed {seed}{(quick ? ", quick" : "")})");

@@ -21,7 +21,10 @@ public static class SparseAutoencoderPretraining
         IProgress<ProgressUpdate>? progress = null)
     {
         var encoder = model.Encoder;
+        var device = model.Device;
         using var decoder = nn.Linear(SparseAutoencoderClassifier.CodeUnits, Classifier.PixelCount);
+        decoder.to(device);
+        images = images.to(device);
         var parameters = encoder.parameters().Concat(decoder.parameters()).ToList();
         foreach (var parameter in parameters)
         {
@@ -37,8 +40,8 @@ public static class SparseAutoencoderPretraining
         for (int epoch = 0; epoch < recipe.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            var order = ClassifierTraining.ShuffledOrder(random, count);
-            var lossSum = zeros(1, dtype: ScalarType.Float64);
+            var order = ClassifierTraining.ShuffledOrder(random, count).to(device);
+            var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             for (int batch = 0; batch < batchesPerEpoch; batch++)
             {
                 using var batchScope = NewDisposeScope();

@@ -6,7 +6,7 @@ using Intriguing.Reporting;
 namespace Intriguing.Reproduction;
 
 /// <summary>Settings of one <c>reproduce</c> run.</summary>
-public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce");
+public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce", string Device = "cpu");
 
 /// <summary>What a run produced: the report, where it was written, and which studies were read back from a previous run.</summary>
 public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies);
@@ -21,11 +21,12 @@ public static class ReproductionRun
 
     public static ReproductionResult Run(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress = null)
     {
+        var device = ComputeDevice.Parse(settings.Device);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         TorchSharp.torch.random.manual_seed(settings.Seed);
         using var data = ImageDataset.Load(settings.Dataset, settings.DataDir, progress);
-        using var context = new StudyContext(data, settings.Seed, settings.Quick, progress);
+        using var context = new StudyContext(data, settings.Seed, settings.Quick, progress, device);
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
         var resumed = new List<string>();

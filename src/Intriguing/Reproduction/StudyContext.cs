@@ -16,13 +16,17 @@ public sealed class StudyContext : IDisposable
 
     private readonly record struct AttackKey(string Model, Split Split, string Method, bool Targeted, int Count, double? Epsilon, double? Stddev);
 
-    public StudyContext(ImageDataset data, int seed, bool quick, IProgress<ProgressUpdate>? progress)
+    public StudyContext(ImageDataset data, int seed, bool quick, IProgress<ProgressUpdate>? progress, Device? device = null)
     {
         Data = data;
         Seed = seed;
         Quick = quick;
         Progress = progress;
+        Device = device ?? CPU;
     }
+
+    /// <summary>Where models train and attacks run (the data stays on the CPU and moves per use).</summary>
+    public Device Device { get; }
 
     public ImageDataset Data { get; }
 
@@ -37,7 +41,7 @@ public sealed class StudyContext : IDisposable
     {
         if (!models.TryGetValue((name, split), out var model))
         {
-            model = ModelStore.GetOrTrain(name, Data, split, Seed, Quick, progress: Progress);
+            model = ModelStore.GetOrTrain(name, Data, split, Seed, Quick, progress: Progress, device: Device);
             models[(name, split)] = model;
         }
         return model;
@@ -58,9 +62,10 @@ public sealed class StudyContext : IDisposable
         var trained = Model(model, split);
         using var scope = NewDisposeScope();
         using var images = Data.Test.Slice(0, Math.Min(count, Data.Test.Count));
-        var targets = targeted ? AttackTargets.RandomWrong(images.Labels, Seed) : null;
+        var labels = images.Labels.to(Device);
+        var targets = targeted ? AttackTargets.RandomWrong(labels, Seed) : null;
         var attack = AttackCatalog.Create(method, epsilon, stddev, Seed);
-        var result = attack.Run(trained.Model, images.Images, images.Labels, targets, progress: Progress);
+        var result = attack.Run(trained.Model, images.Images.to(Device), labels, targets, progress: Progress);
         result.Adversarials.DetachFromDisposeScope();
         attacks[key] = result;
         return result;
