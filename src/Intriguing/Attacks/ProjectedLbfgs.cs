@@ -154,7 +154,9 @@ internal sealed class ProjectedLbfgs
             point = Rent(size);
             gradient = Rent(size);
             direction = Rent(size);
-            // The next points to evaluate, shared with the tensor handed to the network (no copy).
+            pairs = Rent(size * 2 * history);
+            // The next points to evaluate, shared with the tensor handed to the network (no copy). Made last among the
+            // large arrays, so that a failed allocation above leaves no tensor behind.
             candidate = Rent(size);
             origin.AsSpan(0, (int)size).CopyTo(candidate);
             using (var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false))
@@ -162,7 +164,6 @@ internal sealed class ProjectedLbfgs
                 // The view keeps the (pinned) storage; disposing it in Dispose releases the array before it goes back to the pool.
                 Candidates = flat.view(Count, dimension).DetachFromDisposeScope();
             }
-            pairs = Rent(size * 2 * history);
             inverseCurvature = new float[Count * history];
             weight = Enumerable.Repeat(initialWeight, Count).ToArray();
             value = new double[Count];
