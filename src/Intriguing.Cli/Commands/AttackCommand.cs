@@ -92,10 +92,7 @@ public static class AttackCommand
         {
             Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
         };
-        var threads = new Option<int?>("--threads")
-        {
-            Description = "libtorch intra-op threads (default: libtorch's choice).",
-        };
+        var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
@@ -123,14 +120,7 @@ public static class AttackCommand
             {
                 ModelZoo.Get(modelName); // an unknown name is bad input before any data is loaded
             }
-            if (parseResult.GetValue(threads) is int threadCount)
-            {
-                if (threadCount < 1)
-                {
-                    throw new BadInputException($"--threads must be at least 1; got {threadCount}");
-                }
-                TorchSharp.torch.set_num_threads(threadCount);
-            }
+            CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             bool isTargeted = parseResult.GetValue(targeted);
             string? outFolder = parseResult.GetValue(output);

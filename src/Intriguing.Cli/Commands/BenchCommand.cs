@@ -57,10 +57,7 @@ public static class BenchCommand
         {
             Description = "Use (or train) the quick-recipe model.",
         };
-        var threads = new Option<int?>("--threads")
-        {
-            Description = "libtorch intra-op threads (default: libtorch's choice).",
-        };
+        var threads = CommonOptions.Threads();
         var repetitions = new Option<int>("--repetitions")
         {
             Description = "Rounds of raw / PGD / raw / L-BFGS / raw; the round with the median ratio is reported.",
@@ -89,14 +86,7 @@ public static class BenchCommand
             {
                 throw new BadInputException($"--repetitions must be 1..100; got {repetitionCount}");
             }
-            if (parseResult.GetValue(threads) is int threadCount)
-            {
-                if (threadCount < 1)
-                {
-                    throw new BadInputException($"--threads must be at least 1; got {threadCount}");
-                }
-                TorchSharp.torch.set_num_threads(threadCount);
-            }
+            CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             var report = ProgressDisplay.Run(context.Console, progress =>
             {

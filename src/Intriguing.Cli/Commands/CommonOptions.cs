@@ -28,6 +28,26 @@ public static class CommonOptions
         DefaultValueFactory = _ => "cpu",
     };
 
+    public static Option<int?> Threads() => new("--threads")
+    {
+        Description = "libtorch intra-op threads (default: libtorch's choice).",
+    };
+
+    /// <summary>Sets libtorch's intra-op threads when <c>--threads</c> was given.</summary>
+    /// <exception cref="BadInputException">A count below 1.</exception>
+    public static void ApplyThreads(int? threads)
+    {
+        if (threads is not int count)
+        {
+            return;
+        }
+        if (count < 1)
+        {
+            throw new BadInputException($"--threads must be at least 1; got {count}");
+        }
+        TorchSharp.torch.set_num_threads(count);
+    }
+
     public static Option<string?> Out(string what) => new("--out")
     {
         Description = what,

@@ -53,7 +53,6 @@ public static class ReproduceCommand
         {
             bool isQuick = parseResult.GetValue(quick);
             string deviceName = parseResult.GetValue(device)!;
-            ComputeDevice.Parse(deviceName); // bad input before any work
             string folder = Path.GetFullPath(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"));
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, "mnist", parseResult.GetValue(dataDir),
                 "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName);

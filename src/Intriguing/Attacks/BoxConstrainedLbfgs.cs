@@ -78,13 +78,11 @@ public sealed class BoxConstrainedLbfgs : Attack
 
         // The search over c, per image: judge c by the run's final point (the optimum for this c; the warm start
         // must not count). Paper's convention: success -> c may grow (smaller r); failure -> c must shrink.
-        var constant = Enumerable.Repeat(InitialConstant, rowCount).ToArray();
         var largestSuccess = new double[rowCount];
         var smallestFailure = Enumerable.Repeat(double.PositiveInfinity, rowCount).ToArray();
         var searchStepsTaken = new int[rowCount];
-        ProjectedLbfgs.NextWeight nextWeight = (row, succeeded) =>
+        ProjectedLbfgs.NextWeight nextWeight = (row, tried, succeeded) =>
         {
-            double tried = constant[row];
             if (succeeded)
             {
                 largestSuccess[row] = Math.Max(largestSuccess[row], tried);
@@ -94,8 +92,8 @@ public sealed class BoxConstrainedLbfgs : Attack
                 smallestFailure[row] = Math.Min(smallestFailure[row], tried);
             }
             bool bracketed = largestSuccess[row] > 0 && double.IsFinite(smallestFailure[row]);
-            constant[row] = bracketed ? Math.Sqrt(largestSuccess[row] * smallestFailure[row]) : succeeded ? tried * 10 : tried / 10;
-            return ++searchStepsTaken[row] < SearchSteps ? constant[row] : null;
+            double next = bracketed ? Math.Sqrt(largestSuccess[row] * smallestFailure[row]) : succeeded ? tried * 10 : tried / 10;
+            return ++searchStepsTaken[row] < SearchSteps ? next : null;
         };
 
         var outcome = optimizer.Minimize(images, InitialConstant, network, nextWeight);

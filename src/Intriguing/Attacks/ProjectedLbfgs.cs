@@ -48,11 +48,11 @@ internal sealed class ProjectedLbfgs
     public delegate (Tensor Loss, Tensor Gradient, Tensor Adversarial) Network(Tensor points, Tensor? rows);
 
     /// <summary>
-    /// A run of <c>row</c> ended at a point that does (or does not) meet the criterion: the weight c of its next run,
-    /// or null when the row is done. Called from worker threads, never twice at once for the same row; it must not
-    /// create tensors (a worker thread has no dispose scope of the optimiser's).
+    /// A run of <c>row</c> with weight <c>tried</c> ended at a point that does (or does not) meet the criterion: the
+    /// weight c of its next run, or null when the row is done. Called from worker threads, never twice at once for the
+    /// same row; it must not create tensors (a worker thread has no dispose scope of the optimiser's).
     /// </summary>
-    public delegate double? NextWeight(int row, bool endedAdversarial);
+    public delegate double? NextWeight(int row, double tried, bool endedAdversarial);
 
     /// <param name="Best">Per row, the closest adversarial point found (x0 where none), float [N, D] on the CPU.</param>
     /// <param name="Found">Per row, whether any adversarial point was found.</param>
@@ -368,13 +368,7 @@ internal sealed class ProjectedLbfgs
             // Not a descent direction (or no longer one once the step is clipped to the box): projected steepest
             // descent, and the history goes.
             ForgetHistory(row);
-            RowMath.ProjectGradient(x, g, d);
-            RowMath.Scale(d, -1f);
-            float steepestLength1 = 0f;
-            foreach (float entry in d)
-            {
-                steepestLength1 += Math.Abs(entry);
-            }
+            var (_, steepestLength1) = RowMath.DescentDirection(x, g, g, d);
             if (!(FirstTrial(row, steepestLength1) < 0))
             {
                 EndRun(row);
@@ -426,7 +420,7 @@ internal sealed class ProjectedLbfgs
         /// <summary>The run for the current c is over: ask for the next c, and start from the best point so far (or x0).</summary>
         private void EndRun(int row)
         {
-            double? next = nextWeight(row, adversarialAtPoint[row]);
+            double? next = nextWeight(row, weight[row], adversarialAtPoint[row]);
             if (next is null)
             {
                 alive[row] = false;

@@ -72,11 +72,16 @@ public static class ModelStore
     /// <summary>Moves a loaded model's parameters to <paramref name="device"/> (the CPU when null: where it was loaded).</summary>
     private static TrainedModel OnDevice(TrainedModel trained, Device? device)
     {
+        MoveTo(trained.Model, device);
+        return trained;
+    }
+
+    private static void MoveTo(Classifier model, Device? device)
+    {
         if (device is not null && device.type != DeviceType.CPU)
         {
-            trained.Model.to(device);
+            model.to(device);
         }
-        return trained;
     }
 
     /// <summary>
@@ -196,10 +201,7 @@ public static class ModelStore
         var recipe = spec.RecipeFor(split, quick, epochs);
         torch.random.manual_seed(seed);
         var model = CreateDetached(spec);
-        if (device is not null && device.type != DeviceType.CPU)
-        {
-            model.to(device);
-        }
+        MoveTo(model, device);
         try
         {
             string task = string.Create(CultureInfo.InvariantCulture, $"train {spec.Name} ({split.Name()}, seed {seed}{(quick ? ", quick" : "")})");
