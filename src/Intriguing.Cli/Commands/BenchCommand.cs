@@ -91,9 +91,9 @@ public static class BenchCommand
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var trained = ModelStore.GetOrTrain(modelName, data, quick: parseResult.GetValue(quick), progress: progress);
+                // Loaded (or trained) on the device the benchmark runs on, as train and reproduce do.
+                using var trained = ModelStore.GetOrTrain(modelName, data, quick: parseResult.GetValue(quick), progress: progress, device: target);
                 using var images = data.Test.Slice(0, batchSize);
-                trained.Model.to(target);
                 var result = AttackBenchmark.Run(trained.Model, images.Images.to(target), images.Labels.to(target),
                     repetitions: repetitionCount, progress: progress);
                 // The issue asks it of the gradient rate inside each attack, so both attacks must reach it.

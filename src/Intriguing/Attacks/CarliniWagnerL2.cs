@@ -9,15 +9,17 @@ namespace Intriguing.Attacks;
 
 /// <summary>
 /// Carlini and Wagner's L2 attack. "Towards Evaluating the Robustness of Neural Networks", IEEE S&amp;P 2017,
-/// https://arxiv.org/abs/1608.04644. The box is removed by a change of variables, x' = (tanh(w) + 1) / 2, and
+/// https://arxiv.org/abs/1608.04644. The box is removed by a change of variables, x' = lo + (hi - lo) (tanh(w) + 1) / 2
+/// on each value with a finite interval [lo, hi] (the paper's [0,1]: x' = (tanh(w) + 1) / 2); a value with an infinite
+/// bound (a ReLU layer's [0, inf)) is optimised directly and projected onto its interval after each step. Then
 /// minimise |x' - x|_2^2 + c max(f(x'), -kappa) with Adam, where f is the logit margin (negative when the criterion is
 /// met, see <see cref="Criterion.Margin"/>). Each image binary-searches its own c (the constant on the loss, so the
 /// smallest successful c gives the smallest perturbation; c grows tenfold until a first success) and keeps the
 /// smallest-L2 success seen at any step. Adam's moments live per pixel, so images never share optimiser state.
-/// Distance: L2. Input: float32 [N, 784] in [0,1]. Defaults: 9 search steps from c = 0.01, 100 Adam steps of
+/// Distance: L2. Input: any model's. Defaults: 9 search steps from c = 0.01, 100 Adam steps of
 /// learning rate 0.05 each, kappa = 0.
 /// </summary>
-public sealed class CarliniWagnerL2 : Attack
+public sealed record CarliniWagnerL2 : Attack
 {
     public override string Name => "cw";
 
@@ -41,17 +43,33 @@ public sealed class CarliniWagnerL2 : Attack
     /// <summary>Forces the tensor-operation path on the CPU too (tests compare it with the fused path).</summary>
     internal bool UseTensorOperations { get; init; }
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart) =>
-        images.device_type == TorchSharp.DeviceType.CPU && images.dtype == ScalarType.Float32 && !UseTensorOperations
-            ? PerturbWithRowLoops(model, images.contiguous(), criterion)
-            : PerturbWithTensors(model, images, criterion);
+    public override void Validate()
+    {
+        if (BinarySearchSteps < 1 || Steps < 1 || !(LearningRate > 0) || !double.IsFinite(LearningRate)
+            || !(InitialConstant > 0) || !double.IsFinite(InitialConstant) || !(Confidence >= 0) || !double.IsFinite(Confidence))
+        {
+            throw new BadInputException(
+                $"cw: need search steps >= 1, steps >= 1, a finite learning rate > 0, a finite initial c > 0 and a finite confidence >= 0; " +
+                $"got {BinarySearchSteps}, {Steps}, {LearningRate}, {InitialConstant} and {Confidence}");
+        }
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    {
+        var box = model.Input.Box;
+        // The fused sweep handles one finite interval for every value (the paper's [0,1] among them).
+        return images.device_type == TorchSharp.DeviceType.CPU && images.dtype == ScalarType.Float32 && !UseTensorOperations
+            && box.IsUniform && box.IsFinite
+            ? PerturbWithRowLoops(model, images.contiguous(), criterion, box.Lower[0], box.Upper[0] - box.Lower[0])
+            : PerturbWithTensors(model, images, criterion, box);
+    }
 
     /// <summary>
     /// The CPU path: the network's pass takes the images x' themselves, and the rest of each Adam step (the distance
     /// term, the chain rule through tanh, Adam and the new x') is one fused sweep per image (<see cref="RowMath"/>)
     /// instead of some twenty tensor operations over the batch. Same mathematics as <see cref="PerturbWithTensors"/>.
     /// </summary>
-    private PerturbOutput PerturbWithRowLoops(Classifier model, Tensor images, Criterion criterion)
+    private PerturbOutput PerturbWithRowLoops(Classifier model, Tensor images, Criterion criterion, float boxLower, float boxRange)
     {
         int rowCount = (int)images.shape[0];
         int dimension = (int)images.shape[1];
@@ -63,9 +81,9 @@ public sealed class CarliniWagnerL2 : Attack
         {
             images.data<float>().CopyTo(origin.AsSpan(0, size), 0, 0);
             origin.AsSpan(0, size).CopyTo(best);
-            // atanh of the image mapped to (-1, 1), as in the tensor path; the factor keeps pixels at 0 or 1 finite.
-            using var start = (images * 2 - 1).mul_(0.999999).atanh();
-            using var startImages = (start.tanh() + 1) / 2;
+            // atanh of the point mapped to (-1, 1), as in the tensor path; the factor keeps values on a bound finite.
+            using var start = ((images - boxLower) / boxRange * 2 - 1).mul_(0.999999).atanh();
+            using var startImages = (start.tanh() + 1) / 2 * boxRange + boxLower;
             using var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false);
             using var candidates = flat.view(rowCount, dimension);
             var constant = Enumerable.Repeat(InitialConstant, rowCount).ToArray();
@@ -115,7 +133,7 @@ public sealed class CarliniWagnerL2 : Attack
                             }
                             RowMath.CarliniWagnerAdamStep(image, clean, gradients.Slice(row * dimension, dimension),
                                 variables.AsSpan(row * dimension, dimension), firstMoment.AsSpan(row * dimension, dimension),
-                                secondMoment.AsSpan(row * dimension, dimension), adam);
+                                secondMoment.AsSpan(row * dimension, dimension), boxLower, boxRange, adam);
                         }
                     }
                     RowParallel.For(rowCount, threads, UpdateRows);
@@ -150,18 +168,26 @@ public sealed class CarliniWagnerL2 : Attack
     }
 
     /// <summary>The device-independent path: every step as tensor operations over the batch.</summary>
-    private PerturbOutput PerturbWithTensors(Classifier model, Tensor images, Criterion criterion)
+    private PerturbOutput PerturbWithTensors(Classifier model, Tensor images, Criterion criterion, Models.InputBox box)
     {
         long rowCount = images.shape[0];
-        // atanh of the image mapped to (-1, 1); the factor keeps pixels at exactly 0 or 1 finite.
-        var start = (images * 2 - 1).mul_(0.999999).atanh();
+        var (boxLower, boxUpper) = box.Tensors(images.device);
+        // Values with a finite interval take the tanh change of variables; the others are the variables themselves,
+        // projected onto their interval after each step (variableLower/Upper are infinite on the tanh values).
+        var finite = boxLower.isfinite().logical_and(boxUpper.isfinite());
+        var low = where(finite, boxLower, zeros_like(boxLower));
+        var range = where(finite, boxUpper - boxLower, ones_like(boxLower)).clamp_min(1e-12);
+        var variableLower = where(finite, full_like(boxLower, double.NegativeInfinity), boxLower);
+        var variableUpper = where(finite, full_like(boxUpper, double.PositiveInfinity), boxUpper);
+        // atanh of the point mapped to (-1, 1); the factor keeps values on a bound finite.
+        var start = where(finite, ((images - low) / range * 2 - 1).mul_(0.999999).atanh(), images);
         var constant = full(rowCount, InitialConstant, dtype: images.dtype, device: images.device);
         var lower = zeros(rowCount, dtype: images.dtype, device: images.device);
         var upper = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
         var best = images.clone();
         var bestSquaredDistance = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
         var found = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
-        Func<Tensor, Tensor> toImages = variables => (variables.tanh() + 1) / 2;
+        Func<Tensor, Tensor> toImages = variables => where(finite, (variables.tanh() + 1) / 2 * range + low, variables);
 
         for (int searchStep = 0; searchStep < BinarySearchSteps; searchStep++)
         {
@@ -198,6 +224,7 @@ public sealed class CarliniWagnerL2 : Attack
                 double correction2 = 1 - Math.Pow(Beta2, step);
                 var update = firstMoment / correction1 / ((secondMoment / correction2).sqrt() + AdamEpsilon);
                 variables.sub_(update * LearningRate);
+                variables.copy_(variables.clamp(variableLower, variableUpper));
             }
             found.logical_or_(succeeded);
             // Binary search on the loss weight: success -> try smaller c; failure -> larger (x10 until bracketed).

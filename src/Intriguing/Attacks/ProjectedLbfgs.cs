@@ -8,7 +8,7 @@ namespace Intriguing.Attacks;
 
 /// <summary>
 /// The optimiser behind <see cref="BoxConstrainedLbfgs"/>: for every row r (one image) it minimises
-/// <c>loss_r(x) + c_r |x - x0_r|^2</c> over the box [0,1]^D with a projected L-BFGS in the style of L-BFGS-B
+/// <c>loss_r(x) + c_r |x - x0_r|^2</c> over a box [lower, upper] (per value, infinite bounds allowed; [0,1]^D for images) with a projected L-BFGS in the style of L-BFGS-B
 /// (Byrd, Lu, Nocedal and Zhu 1995; the "projected L-BFGS" of Schmidt et al.), and runs it again with a new c
 /// whenever a run ends, as the attack's search over c asks. The bounds live inside the optimiser, not in a clamp
 /// after an unconstrained step:
@@ -73,13 +73,17 @@ internal sealed class ProjectedLbfgs
     private const double Backtrack = 0.5;
 
     /// <summary>
-    /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] in [0,1]) with c = <paramref name="initialWeight"/>
-    /// for every row's first run, until <paramref name="nextWeight"/> retires every row.
+    /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] inside <paramref name="box"/>) with
+    /// c = <paramref name="initialWeight"/> for every row's first run, until <paramref name="nextWeight"/> retires every row.
     /// </summary>
-    public Outcome Minimize(Tensor origins, double initialWeight, Network network, NextWeight nextWeight)
+    public Outcome Minimize(Tensor origins, Models.InputBox box, double initialWeight, Network network, NextWeight nextWeight)
     {
         using var scope = NewDisposeScope();
-        using var rows = new RowStates(this, origins, initialWeight, nextWeight);
+        if (box.Features != origins.shape[1])
+        {
+            throw new InvalidOperationException($"the box bounds {box.Features} values; the origins have {origins.shape[1]}");
+        }
+        using var rows = new RowStates(this, origins, box, initialWeight, nextWeight);
         int threads = Math.Max(1, torch.get_num_threads());
         var live = rows.Live();
         while (live.Length > 0)
@@ -111,6 +115,8 @@ internal sealed class ProjectedLbfgs
         private readonly int dimension;
         private readonly int history;
 
+        private readonly float[] lower;
+        private readonly float[] upper;
         private readonly float[] origin;
         private readonly float[] point;
         private readonly float[] gradient;
@@ -134,9 +140,11 @@ internal sealed class ProjectedLbfgs
         private readonly bool[] alive;
         private readonly float[] bestSquaredDistance;
 
-        public RowStates(ProjectedLbfgs settings, Tensor origins, double initialWeight, NextWeight nextWeight)
+        public RowStates(ProjectedLbfgs settings, Tensor origins, Models.InputBox box, double initialWeight, NextWeight nextWeight)
         {
             this.settings = settings;
+            lower = box.Lower.ToArray();
+            upper = box.Upper.ToArray();
             this.nextWeight = nextWeight;
             Count = (int)origins.shape[0];
             dimension = (int)origins.shape[1];
@@ -297,7 +305,7 @@ internal sealed class ProjectedLbfgs
                     return;
                 }
                 stepLength[row] *= (float)Backtrack;
-                predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), at);
+                predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), at, lower, upper);
                 return;
             }
 
@@ -353,14 +361,14 @@ internal sealed class ProjectedLbfgs
             var g = Row(gradient, row);
             var d = Row(direction, row);
             // A run that starts where the objective is NaN or infinite cannot descend: no line search is wasted on it.
-            float largest = double.IsFinite(value[row]) ? RowMath.ProjectGradient(x, g, product) : float.NaN;
+            float largest = double.IsFinite(value[row]) ? RowMath.ProjectGradient(x, g, product, lower, upper) : float.NaN;
             if (!(largest > settings.GradientTolerance))
             {
                 EndRun(row);
                 return;
             }
             TwoLoop(row, product, coefficients);
-            var (slope, length1) = RowMath.DescentDirection(x, g, product, d);
+            var (slope, length1) = RowMath.DescentDirection(x, g, product, d, lower, upper);
             if (slope < 0f && float.IsFinite(length1) && FirstTrial(row, length1) < 0)
             {
                 return;
@@ -368,7 +376,7 @@ internal sealed class ProjectedLbfgs
             // Not a descent direction (or no longer one once the step is clipped to the box): projected steepest
             // descent, and the history goes.
             ForgetHistory(row);
-            var (_, steepestLength1) = RowMath.DescentDirection(x, g, g, d);
+            var (_, steepestLength1) = RowMath.DescentDirection(x, g, g, d, lower, upper);
             if (!(FirstTrial(row, steepestLength1) < 0))
             {
                 EndRun(row);
@@ -386,7 +394,7 @@ internal sealed class ProjectedLbfgs
         {
             stepLength[row] = iterations[row] > 0 || pairCount[row] > 0 ? 1f : Math.Min(1f, 1f / length1);
             lineSearchTrials[row] = 0;
-            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), Row(candidate, row));
+            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), Row(candidate, row), lower, upper);
             return predictedDecrease[row];
         }
 

@@ -36,7 +36,7 @@ public static class ReproductionRun
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
-            string fingerprint = $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|recipes={recipes}";
+            string fingerprint = $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|device={device}|recipes={recipes}";
             progress?.Report(new ProgressUpdate("studies", index, studies.Count, study.Key));
             var section = cache.TryLoad(study.Key, fingerprint);
             if (section is null)
