@@ -15,7 +15,7 @@ public class ModelStoreTests
         using var loaded = ModelStore.Load(trained.Path);
         using var scope = NewDisposeScope();
 
-        Assert.Equal(Path.Combine(home.Folder, "models", "fc100-100-10-p1-s0-e2.safetensors"), trained.Path);
+        Assert.Equal(Path.Combine(home.Folder, "models", "fc100-100-10-p1-s0-e2-synthetic.safetensors"), trained.Path);
         Assert.True(File.Exists(trained.Path + ".json"));
         Assert.Equal(trained.Report, loaded.Report);
         Assert.Equal(("fc100-100-10", Split.P1, 0), (loaded.Name, loaded.Split, loaded.Seed));
@@ -36,12 +36,12 @@ public class ModelStoreTests
         using var second = ModelStore.GetOrTrain("fc10-1e-2", data, quick: true);
         using var byPath = ModelStore.GetOrTrain(first.Path, data);
 
-        Assert.EndsWith("fc10-1e-2-train-s0-quick.safetensors", first.Path);
+        Assert.EndsWith("fc10-1e-2-train-s0-quick-synthetic.safetensors", first.Path);
         Assert.Equal(written, File.GetLastWriteTimeUtc(second.Path));
         Assert.Equal(first.Report, second.Report);
         Assert.Equal(first.Report, byPath.Report);
         Assert.True(first.Report.Quick);
-        Assert.False(File.Exists(ModelStore.CachePath(ModelZoo.Get("fc10-1e-2"), Split.Train, 0)));
+        Assert.False(File.Exists(ModelStore.CachePath(ModelZoo.Get("fc10-1e-2"), Split.Train, 0, dataset: data.Name)));
     }
 
     [Fact]
