@@ -22,7 +22,7 @@ public static class AttackCommand
     public static IReadOnlyList<string> Methods => AttackCatalog.Methods;
 
     /// <summary>
-    /// CONTRACT.md fields first. Rates are fractions; distortions the paper's RMS measure unless named. Every field is
+    /// The fields of docs/json-output.md, in its order. Rates are fractions; distortions the paper's RMS measure unless named. Every field is
     /// described for users in docs/json-output.md. <see cref="Settings"/> is the attack's full settings as it ran them.
     /// </summary>
     public sealed record AttackReport(

@@ -19,7 +19,7 @@ public static class BenchCommand
     /// <summary>The targets, printed beside the measurements.</summary>
     public sealed record BenchTargets(double Ratio, double LbfgsImagesPerSecond, double LbfgsGradientsPerImage);
 
-    /// <summary>CONTRACT.md fields first.</summary>
+    /// <summary>The fields of docs/json-output.md, in its order.</summary>
     public sealed record BenchReport(
         string Model,
         int Batch,

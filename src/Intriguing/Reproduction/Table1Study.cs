@@ -82,7 +82,8 @@ public sealed class Table1Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             "two sigmoid networks with two hidden layers, and a frozen sparse autoencoder layer under a softmax. Weight decay is the " +
             "paper's lambda * sum(w^2) / k per layer (k units); recipes and what we tried are in docs/training.md. No augmentation, no dropout.\n\n" +
             "The distortion column is what box-constrained L-BFGS needs to push each test image to a random wrong class (the paper's " +
-            "attack): minimise c*|r| + loss(x+r, target) with x+r in [0,1]^784, searching c per image. The problem is not convex, " +
+            "attack): minimise c|r|^2 + loss(x+r, target) with x+r in [0,1]^784 (the paper writes c|r|; we weight the squared L2 norm, " +
+            "which has the same minimisers along the search over c and a smooth gradient at r = 0), searching c per image. The problem is not convex, " +
             "so every number is an upper bound on the true minimum; a stronger optimiser finds smaller perturbations. C&W and DeepFool " +
             "(untargeted, which is easier than a chosen target) are shown beside it on the same images. Every example is re-checked by a " +
             "fresh forward pass of the clipped image." +
