@@ -74,6 +74,9 @@ public sealed class AttackCommandTests : IDisposable
         Assert.InRange(json.GetProperty("errorRate").GetDouble(), 0, 1);
         Assert.True(json.GetProperty("successes").GetInt32() > 0, "FGSM at eps 0.2 should fool some of 12 digits");
         Assert.InRange(json.GetProperty("meanLinf").GetDouble(), 0, 0.2 + 1e-6);
+        // The settings the attack used, read from the attack itself.
+        Assert.Equal(0.2, json.GetProperty("epsilon").GetDouble());
+        Assert.Equal("fgsm(epsilon=0.2)", json.GetProperty("settings").GetString());
 
         var stored = SafeTensors.Read(Path.Combine(output, "adversarials.safetensors"));
         Assert.Equal(new long[] { 12, 784 }, stored.Tensors["adversarials"].Shape);
@@ -105,6 +108,20 @@ public sealed class AttackCommandTests : IDisposable
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("unknown attack 'magic'", run.StandardError);
         Assert.Contains("deepfool", run.StandardError);
+        Assert.Equal("", run.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData("lbfgs")]
+    [InlineData("cw")]
+    [InlineData("deepfool")]
+    public void An_eps_for_a_minimal_perturbation_attack_is_bad_input_naming_the_option(string method)
+    {
+        var run = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", method, "--eps", "0.1", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--eps", run.StandardError);
+        Assert.Contains(method, run.StandardError);
         Assert.Equal("", run.StandardOutput);
     }
 
