@@ -36,9 +36,10 @@ public static class ZooTraining
         var recipe = spec.RecipeFor(split, quick, epochs);
         torch.random.manual_seed(seed);
         var model = ModelFiles.CreateDetached(spec);
-        ModelStore.MoveTo(model, device);
         try
         {
+            // Inside the try: a model whose move to the device fails is disposed too.
+            ModelStore.MoveTo(model, device);
             string task = string.Create(CultureInfo.InvariantCulture, $"train {spec.Name} ({split.Name()}, seed {seed}{(quick ? ", quick" : "")})");
             var run = ClassifierTraining.Train(model, splits(split), recipe, seed, task, progress, hook);
             var report = new TrainingReport(

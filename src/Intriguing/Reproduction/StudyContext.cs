@@ -74,6 +74,10 @@ public sealed class StudyContext : IDisposable
         return result;
     }
 
+    /// <summary>The catalog's attack <paramref name="method"/> with its defaults and the given options (<see cref="AttackCatalog.Create"/>).</summary>
+    public AttackResult Attack(string model, Split split, string method, bool targeted, int count, double? epsilon = null, double? stddev = null) =>
+        Attack(model, split, AttackCatalog.Create(method, epsilon, stddev, Seed), targeted, count);
+
     public void Dispose()
     {
         foreach (var result in attacks.Values)
