@@ -46,7 +46,7 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             {
                 string fileName = $"units-{name}-{layer.Layer}.png";
                 byte[] png = UnitFigure.Render(layer, images.Images, images.Labels,
-                    $"{name}, layer {layer.Layer}: top {top} of {poolSize} test images per direction (seed {context.Seed})");
+                    $"{name}, layer {layer.Layer}: top {top} of {Count(poolSize)} test images per direction (seed {context.Seed})");
                 figures.Add(new ReportFigure(fileName, FigureCaption(name, layer, poolSize), png));
                 summaries.Add(Summarise(layer, fileName));
             }
@@ -55,7 +55,7 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
 
         var allLayers = models.SelectMany(model => model.Layers.Select(layer => (model.Model, Layer: layer))).ToList();
         var purityTable = new ReportTable(
-            $"Label purity of the top {top} of {poolSize} test images per direction: single units e_i against {randomDirections} random unit directions v " +
+            $"Label purity of the top {top} of {Count(poolSize)} test images per direction: single units e_i against {randomDirections} random unit directions v " +
             "(means with 95% intervals; units active on fewer than K images left out), chance = K images drawn at random, two-sided Mann-Whitney p and Cliff's delta (+: units purer).",
             ["model", "layer", "units compared", "purity: units (ours)", "purity: random (ours)", "chance", "Cliff's delta", "p", "verdict (ours)", "paper (Section 3)"],
             allLayers.Select(row => (IReadOnlyList<ReportCell>)
@@ -93,7 +93,7 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             }).ToList());
 
         string overall = Overall(allLayers.Select(row => (row.Model, row.Layer)).ToList());
-        return new ReportSection(Key, "Section 3: units or directions? Figures 1-4 as a measurement", Prose(context.Seed, poolSize, allLayers.Select(row => row.Layer).ToList(), overall))
+        return new ReportSection(Key, "Section 3: units or directions? Figures 1-4 as a measurement", Prose(context.Seed, poolSize, allLayers, overall))
         {
             Tables = [purityTable, similarityTable],
             Figures = figures,
@@ -110,14 +110,15 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
         };
     }
 
-    private string Prose(int seed, int poolSize, IReadOnlyList<LayerSummary> layers, string overall)
+    private string Prose(int seed, int poolSize, IReadOnlyList<(string Model, LayerSummary Layer)> rows, string overall)
     {
+        var layers = rows.Select(row => row.Layer).ToList();
         var lines = new List<string>
         {
             "The paper's first finding (Section 3, Figures 1-4): the held-out images that most activate a single unit e_i look no more " +
             "alike than those that most activate a random direction v of the same layer, so \"meaning\" lives in the space of activations " +
             "rather than in single units. The paper shows hand-picked grids. We turn them into a measurement: for every hidden layer of the " +
-            $"convnet `conv` and of FC100-100-10, the top {top} of the first {poolSize} MNIST test images by <phi(x), e_i> for every unit, " +
+            $"convnet `conv` and of FC100-100-10, the top {top} of the first {Count(poolSize)} MNIST test images by <phi(x), e_i> for every unit, " +
             $"and by <phi(x), v> for {randomDirections} random unit directions drawn with seed {seed}; ties go to the lower image index. " +
             "Each set of images is scored by its label purity (the share of its most common label) and, without labels, by the mean " +
             "pairwise cosine similarity of the images in the layer below and in pixel space. Chance is the same score for sets of random images. " +
@@ -126,19 +127,22 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             "**Verdict:** " + overall,
             "",
         };
-        lines.AddRange(layers.Select(layer => "- " + layer.Verdict));
+        lines.AddRange(rows.Select(row => $"- `{row.Model}` {row.Layer.Verdict}"));
         lines.Add("");
         int tests = layers.Sum(layer => layer.Comparisons.Count);
         bool aboveChance = layers.All(layer => layer.Natural.PurityInterval[0] > layer.Chance && layer.Random.PurityInterval[0] > layer.Chance);
         lines.Add(
+            "The verdict is read from label purity; a label-free measure that differs too is named in the same line. " +
             "A difference counts when the two-sided test detects it (p < 0.05) and Cliff's |delta| is at least 0.147 (Romano et al.'s " +
             "\"small\"); with hundreds of directions the test alone flags differences too small to see. " +
             string.Create(CultureInfo.InvariantCulture, $"{layers.Count} layers and {tests} tests in all: a p-value near 0.05 on its own is weak evidence (Bonferroni's threshold would be {0.05 / Math.Max(tests, 1):0.0000}). ") +
             (aboveChance
                 ? "Both families are above chance on every layer (the lower end of each 95% interval exceeds chance): whichever direction of these layers one takes, its top images resemble each other, which is the paper's point that the space, not the axis, carries the meaning."
-                : "Not every family is above chance on every layer (see the table): there, a direction's top images are hardly more alike than random ones."));
+                : "Not every family is above chance on every layer (see the table): there, a direction's top images are hardly more alike than random ones.") +
+            " Each model here is one trained network with one draw of directions; docs/units.md repeats the measurement over three seeds (three trainings), " +
+            "which tells a property of the architecture from a property of one network.");
         lines.Add("");
-        lines.Add(BauNote(layers));
+        lines.Add(BauNote(rows));
         lines.Add("");
         lines.Add(
             "The figures show, per layer, six units drawn at random with the seed (left, as the paper's Figure 1) and the first six random " +
@@ -148,9 +152,9 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
         return string.Join("\n", lines);
     }
 
-    private static string BauNote(IReadOnlyList<LayerSummary> layers)
+    private static string BauNote(IReadOnlyList<(string Model, LayerSummary Layer)> rows)
     {
-        var unitsWin = layers.Where(layer => layer.VerdictKind == UnitVerdictKind.UnitsMoreCoherent).Select(layer => layer.Layer).ToList();
+        var unitsWin = rows.Where(row => row.Layer.VerdictKind == UnitVerdictKind.UnitsMoreCoherent).Select(row => $"{row.Model} {row.Layer.Layer}").ToList();
         string start =
             "Later work disagrees in part: Bau et al. (2017, \"Network Dissection\") found that the units of trained ImageNet and Places convnets " +
             "match human-labelled concepts far more often than the axes of a random rotation of the same layer, so whether units are special " +
@@ -187,8 +191,10 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
         family.MeanLayerBelowCosine, family.MeanPixelCosine, family.MeanPurityAllDirections);
 
     private static string FigureCaption(string model, LayerUnits layer, int poolSize) => string.Create(CultureInfo.InvariantCulture,
-        $"In the style of Figures 1 (left: single units) and 2 (right: random directions): {model}, layer {layer.Layer}, top {layer.Top} of {poolSize} test images. " +
+        $"In the style of Figures 1 (left: single units) and 2 (right: random directions): {model}, layer {layer.Layer}, top {layer.Top} of {Count(poolSize)} test images. " +
         $"Mean purity {layer.Natural.MeanPurity:0.00} (units) vs {layer.Random.MeanPurity:0.00} (random), chance {layer.Chance:0.00}.");
+
+    private static string Count(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string WithInterval(FamilySummary family) => string.Create(CultureInfo.InvariantCulture,
         $"{family.MeanPurity:0.00} [{family.PurityInterval[0]:0.00}, {family.PurityInterval[1]:0.00}]");

@@ -123,7 +123,7 @@ public static class UnitAnalysis
         {
             throw new BadInputException($"layer {input.Layer}: every {(comparedNatural.Count == 0 ? "unit" : "random direction")} is active on fewer than {options.Top} images of the pool; there is nothing to compare");
         }
-        var verdict = UnitVerdicts.Judge(input.Layer, comparisons[0], natural.Compared, random.Compared, options.Top);
+        var verdict = UnitVerdicts.Judge(input.Layer, input.LayerBelow, comparisons, natural.Compared, random.Compared, options.Top);
         return new LayerUnits(input.Layer, input.LayerIndex, input.LayerBelow, units, pool, options.Top, options.Seed,
             natural, random, chance, comparisons, verdict, clock.Elapsed.TotalSeconds);
     }

@@ -11,8 +11,13 @@ public static class UnitVerdicts
 {
     public const double Alpha = 0.05;
 
-    public static UnitVerdict Judge(string layer, MeasureComparison purity, int naturalCount, int randomCount, int top)
+    /// <summary>
+    /// The verdict from <paramref name="comparisons"/>' purity (the first of them, <see cref="LayerUnits.PurityMeasure"/>); a
+    /// label-free measure that shows a detected, non-negligible difference is added to the sentence, so it is not hidden.
+    /// </summary>
+    public static UnitVerdict Judge(string layer, string layerBelow, IReadOnlyList<MeasureComparison> comparisons, int naturalCount, int randomCount, int top)
     {
+        var purity = comparisons.First(comparison => comparison.Measure == LayerUnits.PurityMeasure);
         var kind = (purity.PValue < Alpha, purity.Magnitude, purity.CliffsDelta > 0) switch
         {
             (false, _, _) => UnitVerdictKind.NoDifference,
@@ -29,7 +34,17 @@ public static class UnitVerdicts
         };
         string sentence = string.Create(CultureInfo.InvariantCulture,
             $"{layer}: {finding}: purity {purity.Natural:0.00} vs {purity.Random:0.00} (chance {purity.Chance:0.00}), " +
-            $"Cliff's delta {purity.CliffsDelta:+0.00;-0.00;0.00}, p = {FormatP(purity.PValue)} ({naturalCount} units, {randomCount} random directions, top {top}).");
+            $"Cliff's delta {purity.CliffsDelta:+0.00;-0.00;0.00}, p = {FormatP(purity.PValue)} ({naturalCount} units, {randomCount} random directions, top {top})");
+        var labelFree = comparisons
+            .Where(comparison => comparison.Measure != LayerUnits.PurityMeasure && comparison.PValue < Alpha && comparison.Magnitude != EffectMagnitude.Negligible)
+            // Under the first hidden layer the layer below is the pixels: say it once.
+            .Where(comparison => !(comparison.Measure == LayerUnits.LayerBelowCosineMeasure && layerBelow == UnitAnalysis.PixelsLayer))
+            .Select(comparison => string.Create(CultureInfo.InvariantCulture,
+                $"without labels, the top images of {(comparison.CliffsDelta > 0 ? "single units" : "random directions")} are more alike in " +
+                $"{(comparison.Measure == LayerUnits.PixelCosineMeasure ? "pixel space" : $"the layer below ({layerBelow})")} " +
+                $"(cosine {comparison.Natural:0.000} vs {comparison.Random:0.000}, chance {comparison.Chance:0.000}, delta {comparison.CliffsDelta:+0.00;-0.00}, {Words(comparison.Magnitude)}, p = {FormatP(comparison.PValue)})"))
+            .ToList();
+        sentence += labelFree.Count == 0 ? "." : "; " + string.Join("; ", labelFree) + ".";
         return new UnitVerdict(kind, sentence);
     }
 
