@@ -34,9 +34,9 @@ public static class TopImages
             throw new BadInputException($"top K must be 1..{pool} (the size of the image pool); got {k}");
         }
         float[] values;
-        using (var contiguous = scores.detach().cpu().contiguous())
+        using (var scope = NewDisposeScope())
         {
-            values = contiguous.data<float>().ToArray();
+            values = scores.detach().cpu().contiguous().data<float>().ToArray();
         }
         if (values.Any(float.IsNaN))
         {

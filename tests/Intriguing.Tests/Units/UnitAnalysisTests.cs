@@ -107,6 +107,29 @@ public sealed class UnitAnalysisTests
         Assert.Equal(10, result.PurityComparison.NaturalCount);
     }
 
+    [Fact]
+    public void Nothing_is_left_alive_after_a_layer_is_analysed()
+    {
+        const int pool = 200;
+        var features = SyntheticFeatures.ClassIndicators(pool, seed: 6);
+        var pixels = SyntheticFeatures.Pixels(pool, seed: 6);
+        var labels = SyntheticFeatures.Labels(pool);
+        var input = new LayerInput("synthetic", 0, features, UnitAnalysis.PixelsLayer, pixels, pixels, labels);
+        var options = new UnitAnalysisOptions(Top: 4, RandomDirections: 20, Seed: 0, ChanceSamples: 50);
+        UnitAnalysis.AnalyzeLayer(input, options);
+
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var result = UnitAnalysis.AnalyzeLayer(input, options);
+        TopImages.Select(features, 4);
+        long after = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        Assert.Equal(before, after);
+        Assert.Equal(10, result.Natural.Compared);
+        features.Dispose();
+        pixels.Dispose();
+        labels.Dispose();
+    }
+
     [Theory]
     [InlineData(1, 10)]
     [InlineData(301, 10)]
