@@ -112,17 +112,16 @@ public static class UnitAnalysis
 
         var comparedNatural = natural.PerDirection.Where(direction => !direction.Inactive).ToList();
         var comparedRandom = random.PerDirection.Where(direction => !direction.Inactive).ToList();
-        var comparisons = new List<MeasureComparison>();
-        if (comparedNatural.Count > 0 && comparedRandom.Count > 0)
-        {
-            comparisons.Add(Compare(LayerUnits.PurityMeasure, comparedNatural, comparedRandom, direction => direction.Purity, chance.Purity));
-            comparisons.Add(Compare(LayerUnits.LayerBelowCosineMeasure, comparedNatural, comparedRandom, direction => direction.LayerBelowCosine, chance.LayerBelowCosine));
-            comparisons.Add(Compare(LayerUnits.PixelCosineMeasure, comparedNatural, comparedRandom, direction => direction.PixelCosine, chance.PixelCosine));
-        }
-        else
+        if (comparedNatural.Count == 0 || comparedRandom.Count == 0)
         {
             throw new BadInputException($"layer {input.Layer}: every {(comparedNatural.Count == 0 ? "unit" : "random direction")} is active on fewer than {options.Top} images of the pool; there is nothing to compare");
         }
+        MeasureComparison[] comparisons =
+        [
+            Compare(LayerUnits.PurityMeasure, comparedNatural, comparedRandom, direction => direction.Purity, chance.Purity),
+            Compare(LayerUnits.LayerBelowCosineMeasure, comparedNatural, comparedRandom, direction => direction.LayerBelowCosine, chance.LayerBelowCosine),
+            Compare(LayerUnits.PixelCosineMeasure, comparedNatural, comparedRandom, direction => direction.PixelCosine, chance.PixelCosine),
+        ];
         var verdict = UnitVerdicts.Judge(input.Layer, input.LayerBelow, comparisons, natural.Compared, random.Compared, options.Top);
         return new LayerUnits(input.Layer, input.LayerIndex, input.LayerBelow, units, pool, options.Top, options.Seed,
             natural, random, chance, comparisons, verdict, clock.Elapsed.TotalSeconds);
