@@ -74,7 +74,7 @@ public static class DataCommand
                     .AddColumns("file", "SHA-256", "verified", "from");
                 foreach (var file in report.Files)
                 {
-                    table.AddRow(file.Name, file.Sha256[..16] + "…", file.Ok ? "[green]yes[/]" : "[red]no[/]", Markup.Escape(file.Path));
+                    table.AddRow(file.Name, file.Sha256[..16] + "…", file.Ok ? "[green]yes[/]" : "[red]no[/]", Markup.Escape(file.Source));
                 }
                 console.Write(table);
                 console.MarkupLine($"{report.TrainCount:N0} training and {report.TestCount:N0} test images.");
