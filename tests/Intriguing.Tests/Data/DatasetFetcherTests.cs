@@ -202,7 +202,7 @@ public sealed class DatasetFetcherTests : IDisposable
         using var server = new LocalServer(request => served.GetValueOrDefault(request));
         WriteAll(userFolder);
 
-        var result = DatasetFetcher.Fetch(spec, userFolder, options: MirrorOnly(server.BaseUrl));
+        var result = DatasetFetcher.Fetch(spec, userFolder + Path.DirectorySeparatorChar, options: MirrorOnly(server.BaseUrl));
 
         Assert.Equal(userFolder, result.Folder);
         Assert.All(result.Files, file => Assert.Equal("data-dir", file.Source));
