@@ -53,6 +53,8 @@ public sealed class ImageDataset : IDisposable
         Action<FileProblem>? onProblem = null)
     {
         var spec = DatasetSpec.Named(dataset);
+        // Without a handler of its own, the caller hears of a bad file as a warning on its progress sink.
+        onProblem ??= problem => progress?.Report(ProgressUpdate.Warning($"data {dataset}", problem.ToString()));
         var fetched = DatasetFetcher.Fetch(spec, dataDir, progress, options, onProblem);
         string PathOf(DatasetFile file) => fetched.Files.Single(found => found.Name == file.Name).Path;
         var train = Read(PathOf(spec.TrainImages), PathOf(spec.TrainLabels));
