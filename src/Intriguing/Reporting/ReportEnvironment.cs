@@ -20,6 +20,9 @@ namespace Intriguing.Reporting;
 /// <param name="WallTime">How long the whole run took.</param>
 /// <param name="CommandLine">The command as typed, for rerunning.</param>
 /// <param name="StartedUtc">When the run started.</param>
+/// <param name="Device">Where models trained and attacks ran ("cpu", "cuda:0").</param>
+/// <param name="Dataset">The dataset the run used.</param>
+/// <param name="PeakMemoryBytes">The process's peak resident memory when the report was written.</param>
 public sealed record ReportEnvironment(
     string DotnetVersion,
     string TorchSharpVersion,
@@ -31,13 +34,17 @@ public sealed record ReportEnvironment(
     bool Quick,
     [property: JsonIgnore] TimeSpan WallTime,
     string CommandLine,
-    DateTimeOffset StartedUtc)
+    DateTimeOffset StartedUtc,
+    string Device = "cpu",
+    string Dataset = "mnist",
+    long PeakMemoryBytes = 0)
 {
     /// <summary>Wall time in seconds (report.json keeps numbers, not "hh:mm:ss" strings).</summary>
     public double WallTimeSeconds => Math.Round(WallTime.TotalSeconds, 3);
 
     /// <summary>Reads versions and machine facts from the running process and combines them with the run's settings.</summary>
-    public static ReportEnvironment Capture(int seed, bool quick, TimeSpan wallTime, string commandLine, DateTimeOffset startedUtc) =>
+    public static ReportEnvironment Capture(int seed, bool quick, TimeSpan wallTime, string commandLine, DateTimeOffset startedUtc,
+        string device = "cpu", string dataset = "mnist") =>
         new(
             DotnetVersion: RuntimeInformation.FrameworkDescription,
             TorchSharpVersion: InformationalVersion(typeof(torch).Assembly),
@@ -49,7 +56,10 @@ public sealed record ReportEnvironment(
             Quick: quick,
             WallTime: wallTime,
             CommandLine: commandLine,
-            StartedUtc: startedUtc);
+            StartedUtc: startedUtc,
+            Device: device,
+            Dataset: dataset,
+            PeakMemoryBytes: System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64);
 
     private static string InformationalVersion(Assembly assembly)
     {

@@ -49,7 +49,8 @@ public static class ReproductionRun
             sections.Add(section);
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
-        var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started);
+        var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
+            device.ToString(), settings.Dataset);
         var report = new Report(Title, environment, sections);
         var files = ReportWriter.WriteAll(report, settings.OutDir);
         return new ReproductionResult(report, files, resumed);

@@ -9,7 +9,7 @@ public class ReportEnvironmentTests
     {
         var started = DateTimeOffset.UtcNow;
 
-        ReportEnvironment environment = ReportEnvironment.Capture(seed: 7, quick: false, TimeSpan.FromMinutes(2), "./intriguing reproduce", started);
+        ReportEnvironment environment = ReportEnvironment.Capture(seed: 7, quick: false, TimeSpan.FromMinutes(2), "./intriguing reproduce", started, "cpu", "mnist");
 
         Assert.StartsWith(".NET", environment.DotnetVersion);
         Assert.StartsWith("0.107", environment.TorchSharpVersion);
@@ -18,5 +18,8 @@ public class ReportEnvironmentTests
         Assert.True(environment.TorchThreads >= 1);
         Assert.Equal(7, environment.Seed);
         Assert.Equal(120.0, environment.WallTimeSeconds);
+        Assert.Equal("cpu", environment.Device);
+        Assert.Equal("mnist", environment.Dataset);
+        Assert.True(environment.PeakMemoryBytes > 10_000_000, $"peak memory {environment.PeakMemoryBytes}");
     }
 }
