@@ -22,6 +22,7 @@ public static class ReproduceCommand
             new Table1Study(attackCount),
             new Table3Study(attackCount),
             new AttacksStudy(attackCount),
+            new SpectralStudy(attackCount, quick ? 2 : 4),
         ];
     }
 

@@ -88,55 +88,57 @@ public sealed class AlexNet : nn.Module<Tensor, Tensor>
         return network;
     }
 
+    /// <summary>Every parameter's PyTorch-style name and shape, in the order of the module's parameters.</summary>
+    public static IReadOnlyList<(string Name, long[] Shape)> ParameterShapes { get; } =
+    [
+        ("conv1.weight", [96, 3, 11, 11]), ("conv1.bias", [96]),
+        ("conv2.weight", [256, 48, 5, 5]), ("conv2.bias", [256]),
+        ("conv3.weight", [384, 256, 3, 3]), ("conv3.bias", [384]),
+        ("conv4.weight", [384, 192, 3, 3]), ("conv4.bias", [384]),
+        ("conv5.weight", [256, 192, 3, 3]), ("conv5.bias", [256]),
+        ("fc6.weight", [4096, 9216]), ("fc6.bias", [4096]),
+        ("fc7.weight", [4096, 4096]), ("fc7.bias", [4096]),
+        ("fc8.weight", [1000, 4096]), ("fc8.bias", [1000]),
+    ];
+
     /// <summary>
-    /// AlexNet with the weights of a safetensors file holding exactly the tensors conv1.weight .. fc8.bias (float32, the
-    /// shapes of <see cref="ExpectedShapes"/>).
+    /// AlexNet with the weights of a safetensors file holding exactly the tensors of <see cref="ParameterShapes"/> (float32).
+    /// The file is checked before the network is built.
     /// </summary>
     /// <exception cref="BadInputException">A missing, unexpected or mis-shaped tensor (named), non-finite values, or a bad file.</exception>
     public static AlexNet FromSafeTensors(string path)
     {
         var content = SafeTensors.Read(path);
+        var expected = ParameterShapes.ToDictionary(entry => entry.Name, entry => entry.Shape);
+        foreach (var name in content.Tensors.Keys.Where(name => !expected.ContainsKey(name)).Order(StringComparer.Ordinal))
+        {
+            throw new BadInputException($"{path}: tensor '{name}' is not a parameter of AlexNet; expected {string.Join(", ", expected.Keys)}");
+        }
+        foreach (var (name, shape) in ParameterShapes)
+        {
+            if (!content.Tensors.TryGetValue(name, out var stored))
+            {
+                throw new BadInputException($"{path}: tensor '{name}' is missing; AlexNet needs it with shape [{string.Join(", ", shape)}]");
+            }
+            if (!stored.Shape.SequenceEqual(shape))
+            {
+                throw new BadInputException(
+                    $"{path}: tensor '{name}' has shape [{string.Join(", ", stored.Shape)}]; AlexNet (Krizhevsky et al. 2012, groups of 2) expects [{string.Join(", ", shape)}]");
+            }
+            if (stored.Values.Any(value => !float.IsFinite(value)))
+            {
+                throw new BadInputException($"{path}: tensor '{name}' holds NaN or infinite values");
+            }
+        }
         var network = new AlexNet();
-        try
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in network.named_parameters())
         {
-            var expected = network.named_parameters().ToDictionary(entry => entry.name, entry => entry.parameter);
-            foreach (var name in content.Tensors.Keys.Where(name => !expected.ContainsKey(name)).Order(StringComparer.Ordinal))
-            {
-                throw new BadInputException($"{path}: tensor '{name}' is not a parameter of AlexNet; expected {string.Join(", ", expected.Keys)}");
-            }
-            using var noGrad = no_grad();
-            foreach (var (name, parameter) in expected)
-            {
-                if (!content.Tensors.TryGetValue(name, out var stored))
-                {
-                    throw new BadInputException($"{path}: tensor '{name}' is missing; AlexNet needs it with shape [{string.Join(", ", parameter.shape)}]");
-                }
-                if (!stored.Shape.SequenceEqual(parameter.shape))
-                {
-                    throw new BadInputException(
-                        $"{path}: tensor '{name}' has shape [{string.Join(", ", stored.Shape)}]; AlexNet (Krizhevsky et al. 2012, groups of 2) expects [{string.Join(", ", parameter.shape)}]");
-                }
-                if (stored.Values.Any(value => !float.IsFinite(value)))
-                {
-                    throw new BadInputException($"{path}: tensor '{name}' holds NaN or infinite values");
-                }
-                using var values = tensor(stored.Values).reshape(stored.Shape);
-                parameter.copy_(values);
-            }
-            return network;
+            var stored = content.Tensors[name];
+            using var values = tensor(stored.Values).reshape(stored.Shape);
+            parameter.copy_(values);
         }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Every parameter's PyTorch-style name and shape, in order.</summary>
-    public static IReadOnlyList<(string Name, long[] Shape)> ExpectedShapes()
-    {
-        using var network = new AlexNet();
-        return network.named_parameters().Select(entry => (entry.name, entry.parameter.shape)).ToList();
+        return network;
     }
 
     /// <summary>The chain the spectral analysis bounds, conv1 to fc8, with the live weights.</summary>
