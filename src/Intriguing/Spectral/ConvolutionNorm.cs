@@ -6,7 +6,8 @@ namespace Intriguing.Spectral;
 /// <summary>The Fourier bound of a convolution layer and the grid it was computed on.</summary>
 /// <param name="Bound">max over the grid's frequencies of the largest singular value of the per-frequency matrix, with
 /// the stride folded in (polyphase, below): an upper bound on the layer's operator norm.</param>
-/// <param name="Stride1Bound">The same without the stride (the stride-1 convolution's bound): also an upper bound, looser.</param>
+/// <param name="Stride1Bound">The same without the stride (the stride-1 convolution's bound): also an upper bound, looser;
+/// NaN where the grid is too large to bother (AlexNet's conv1).</param>
 /// <param name="GridHeight">N_h of the circular grid (a multiple of the stride, at least H + 2 * padding).</param>
 /// <param name="GridWidth">N_w of the circular grid.</param>
 /// <param name="Frequencies">Frequencies (per group) the bound took the maximum over.</param>
@@ -37,6 +38,9 @@ public sealed record FourierBound(double Bound, double Stride1Bound, long GridHe
 /// </remarks>
 public static class ConvolutionNorm
 {
+    /// <summary>Most frequencies times filter entries for which the stride-1 comparison number is computed.</summary>
+    private const long StrideOneLimit = 4_000_000;
+
     /// <summary>Bytes of per-frequency matrices handled at once.</summary>
     private const long ChunkBytes = 64L << 20;
 
@@ -50,7 +54,10 @@ public static class ConvolutionNorm
         long gridHeight = GridSize(layer.InputShape[1], layer.Padding, layer.Stride);
         long gridWidth = GridSize(layer.InputShape[2], layer.Padding, layer.Stride);
         double strided = Fourier(layer.Weight!, layer.Groups, layer.Stride, gridHeight, gridWidth);
-        double stride1 = layer.Stride == 1 ? strided : Fourier(layer.Weight!, layer.Groups, 1, gridHeight, gridWidth);
+        // The stride-1 number is only there to show what the polyphase treatment buys; on AlexNet's conv1 (228 x 228 grid)
+        // it would cost more than every other bound together, so large grids skip it.
+        bool small = gridHeight * gridWidth * layer.Weight!.shape[0] * layer.Weight.shape[1] <= StrideOneLimit;
+        double stride1 = layer.Stride == 1 ? strided : small ? Fourier(layer.Weight!, layer.Groups, 1, gridHeight, gridWidth) : double.NaN;
         return new FourierBound(strided, stride1, gridHeight, gridWidth, gridHeight / layer.Stride * (gridWidth / layer.Stride));
     }
 
@@ -90,11 +97,8 @@ public static class ConvolutionNorm
             .reshape(outChannels, inChannels * stride * stride, tapsHigh, tapsWide);
         long columns = inChannels * stride * stride;
 
-        // The transforms on the N/s grid (fft2 zero-pads the filters to it), one [c_out, s^2 c_in] matrix per frequency.
-        var transforms = fft.fft2(w, s: [phaseHeight, phaseWidth])
-            .permute(2, 3, 0, 1)
-            .reshape(phaseHeight * phaseWidth, outChannels, columns);
-
+        // Per group (a grouped convolution is block diagonal), the transforms on the N/s grid (fft2 zero-pads the filters to
+        // it): one [c_out / groups, s^2 c_in / groups] matrix per frequency, handled a chunk of frequencies at a time.
         long rowsPerGroup = outChannels / groups;
         long frequencies = phaseHeight * phaseWidth;
         long gramSide = Math.Min(rowsPerGroup, columns);
@@ -102,11 +106,14 @@ public static class ConvolutionNorm
         double largest = 0;
         for (int group = 0; group < groups; group++)
         {
+            using var groupScope = NewDisposeScope();
+            var transforms = fft.fft2(w.narrow(0, group * rowsPerGroup, rowsPerGroup), s: [phaseHeight, phaseWidth])
+                .permute(2, 3, 0, 1)
+                .reshape(frequencies, rowsPerGroup, columns);
             for (long start = 0; start < frequencies; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();
-                var matrices = transforms.narrow(0, start, Math.Min(chunk, frequencies - start)).narrow(1, group * rowsPerGroup, rowsPerGroup);
-                largest = Math.Max(largest, LargestSingularValue(matrices));
+                largest = Math.Max(largest, LargestSingularValue(transforms.narrow(0, start, Math.Min(chunk, frequencies - start))));
             }
         }
         return largest;
@@ -129,9 +136,15 @@ public static class ConvolutionNorm
     {
         if (Math.Min(matrices.shape[1], matrices.shape[2]) <= ExactGramLimit)
         {
-            var adjoint = matrices.conj().transpose(1, 2);
-            var gram = matrices.shape[1] <= matrices.shape[2] ? matrices.matmul(adjoint) : adjoint.matmul(matrices);
-            double eigenvalue = linalg.eigvalsh(gram).max().item<double>();
+            // The Gram matrix from real products (libtorch's complex batched matmul is several times slower on the CPU).
+            var re = matrices.real.contiguous();
+            var im = matrices.imag.contiguous();
+            bool wide = matrices.shape[1] <= matrices.shape[2];
+            var left = wide ? (re, im) : (re.transpose(1, 2), im.transpose(1, 2));
+            // G = B B^H with B = A (wide) or A^H (tall, whose conjugate flips the sign of the imaginary part, leaving G's spectrum alone).
+            var gramReal = left.Item1.matmul(left.Item1.transpose(1, 2)) + left.Item2.matmul(left.Item2.transpose(1, 2));
+            var gramImaginary = left.Item2.matmul(left.Item1.transpose(1, 2)) - left.Item1.matmul(left.Item2.transpose(1, 2));
+            double eigenvalue = linalg.eigvalsh(complex(gramReal, gramImaginary)).max().item<double>();
             return Math.Sqrt(Math.Max(eigenvalue, 0));
         }
         var candidates = matrices;
@@ -150,7 +163,7 @@ public static class ConvolutionNorm
         var real = randn([matrices.shape[0], matrices.shape[2], 1], dtype: ScalarType.Float64, generator: generator);
         var imaginary = randn([matrices.shape[0], matrices.shape[2], 1], dtype: ScalarType.Float64, generator: generator);
         var v = complex(real, imaginary).to_type(matrices.dtype);
-        var adjoint = matrices.conj().transpose(1, 2);
+        var adjoint = matrices.conj().resolve_conj().transpose(1, 2).contiguous();
         Tensor? previous = null;
         for (int iteration = 1; iteration <= maxIterations; iteration++)
         {
