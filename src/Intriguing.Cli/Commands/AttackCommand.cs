@@ -21,7 +21,10 @@ public static class AttackCommand
 {
     public static IReadOnlyList<string> Methods => AttackCatalog.Methods;
 
-    /// <summary>CONTRACT.md fields first. Rates are fractions; distortions the paper's RMS measure unless named.</summary>
+    /// <summary>
+    /// The fields of docs/json-output.md, in its order. Rates are fractions; distortions the paper's RMS measure unless named. Every field is
+    /// described for users in docs/json-output.md. <see cref="Settings"/> is the attack's full settings as it ran them.
+    /// </summary>
     public sealed record AttackReport(
         string Model,
         string Method,
@@ -49,7 +52,10 @@ public static class AttackCommand
         double? Stddev,
         int Seed,
         double? PaperMinDistortion,
-        AdversarialFiles? Files);
+        AdversarialFiles? Files,
+        string Settings,
+        int Threads,
+        string Device);
 
     public static Command Create(CliIo io)
     {
@@ -70,11 +76,12 @@ public static class AttackCommand
         };
         var eps = new Option<double?>("--eps")
         {
-            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25) and pgd (0.3), L2 for pgd-l2 (2.0).",
+            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25) and pgd (0.3), L2 for pgd-l2 (2.0). " +
+                "lbfgs, cw and deepfool have no eps (they search for the smallest perturbation); giving one is an error.",
         };
         var stddev = new Option<double?>("--stddev")
         {
-            Description = "Standard deviation of the noise baseline (default 0.1).",
+            Description = "Standard deviation of the noise baseline (default 0.1); only for --method noise.",
         };
         var targeted = new Option<bool>("--targeted")
         {
@@ -128,24 +135,27 @@ public static class AttackCommand
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress);
+                // Loaded (or trained) where the attack runs, as train and reproduce do.
+                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target);
                 using var test = data.Test.Slice(0, imageCount);
-                trained.Model.to(target);
                 var images = test.Images.to(target);
                 var labels = test.Labels.to(target);
-                var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue) : null;
+                var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue, trained.Model.ClassCount) : null;
                 var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress);
                 var survival = EightBitSurvival.Measure(trained.Model, result);
                 AdversarialFiles? files = null;
                 if (outFolder is not null)
                 {
-                    var originals = ImageRows(test.Images);
-                    files = AdversarialExport.Write(outFolder, result, originals, trained.Name);
+                    var originals = ImageRows(test.Images, trained.Model.Features);
+                    files = AdversarialExport.Write(outFolder, result, originals, trained.Name, trained.Model.Input);
                 }
                 double? paper = methodName == "lbfgs" && ModelZoo.TryGet(trained.Name, out var spec)
                     ? spec.PaperFor(trained.Split)?.MinDistortion
                     : null;
-                return ToReport(trained.Name, result, survival, epsilon ?? AttackCatalog.DefaultEpsilon(methodName), methodName == "noise" ? deviation ?? 0.1 : null, seedValue, paper, files);
+                // The settings the attack used, read from the attack itself: never an option it ignored.
+                double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, _ => null };
+                double? usedStddev = attack is GaussianNoise noise ? noise.StandardDeviation : null;
+                return ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString());
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -156,11 +166,11 @@ public static class AttackCommand
     private static bool LooksLikePath(string name) =>
         name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
 
-    private static float[][] ImageRows(Tensor images) =>
-        [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), Classifier.PixelCount)];
+    private static float[][] ImageRows(Tensor images, int features) =>
+        [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), features)];
 
     private static AttackReport ToReport(string model, AttackResult result, EightBitSurvival survival, double? epsilon,
-        double? stddev, int seed, double? paper, AdversarialFiles? files)
+        double? stddev, int seed, double? paper, AdversarialFiles? files, string settings, string device)
     {
         var summary = result.Summary;
         double cleanError = result.Examples.Count(example => !example.OriginallyCorrect) / (double)summary.Count;
@@ -171,7 +181,7 @@ public static class AttackCommand
             summary.Targeted, "correctly classified images", summary.Attempted, summary.Successes,
             summary.ErrorRate, cleanError, Finite(summary.MeanL2), summary.GradientEvaluations,
             Math.Round(summary.GradientEvaluationsPerImage, 1), Finite(survival.Rate), survival.Checked,
-            summary.RejectedClaims, epsilon, stddev, seed, paper, files);
+            summary.RejectedClaims, epsilon, stddev, seed, paper, files, settings, torch.get_num_threads(), device);
     }
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;

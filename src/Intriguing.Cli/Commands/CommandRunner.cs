@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
 
-/// <summary>Exit codes of CONTRACT.md: 0 success, 1 a run that failed, 2 bad usage or bad input.</summary>
+/// <summary>The exit codes users rely on (docs/json-output.md): 0 success, 1 a run that failed, 2 bad usage or bad input.</summary>
 public static class ExitCodes
 {
     public const int Success = 0;

@@ -16,7 +16,7 @@ public static class TrainCommand
     /// <summary>The paper's errors for the same model and split (fractions; null where the paper gives none).</summary>
     public sealed record PaperErrors(double? TrainError, double? TestError, double? P1Error, double? P2Error);
 
-    /// <summary>CONTRACT.md fields first; errors are fractions.</summary>
+    /// <summary>The fields of docs/json-output.md, in its order; errors are fractions.</summary>
     public sealed record TrainResult(
         string Model,
         string Split,

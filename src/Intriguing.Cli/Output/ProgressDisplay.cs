@@ -5,7 +5,8 @@ namespace Intriguing.Cli.Output;
 
 /// <summary>
 /// Draws the library's <see cref="ProgressUpdate"/>s as Spectre.Console progress bars, one bar per task name.
-/// On a console that is not interactive it prints nothing live, so logs stay clean.
+/// On a console that is not interactive it prints nothing live, so logs stay clean. Warnings are always printed,
+/// one line each.
 /// </summary>
 public static class ProgressDisplay
 {
@@ -13,7 +14,13 @@ public static class ProgressDisplay
     {
         if (!console.Profile.Capabilities.Interactive)
         {
-            return work(new Progress<ProgressUpdate>(_ => { }));
+            return work(new SynchronousProgress(update =>
+            {
+                if (update.IsWarning)
+                {
+                    console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(update.Detail ?? update.Task)}");
+                }
+            }));
         }
         T result = default!;
         console.Progress()
@@ -30,6 +37,11 @@ public static class ProgressDisplay
                 var tasks = new Dictionary<string, ProgressTask>();
                 var sink = new SynchronousProgress(update =>
                 {
+                    if (update.IsWarning)
+                    {
+                        console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(update.Detail ?? update.Task)}");
+                        return;
+                    }
                     lock (tasks)
                     {
                         if (!tasks.TryGetValue(update.Task, out var task))

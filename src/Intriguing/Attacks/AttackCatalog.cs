@@ -1,43 +1,61 @@
 namespace Intriguing.Attacks;
 
 /// <summary>
-/// The attacks by their command-line names, with the defaults of the papers that introduced them
-/// (FGSM eps 0.25 and PGD eps 0.3 on MNIST; PGD-L2 eps 2.0; Gaussian noise stddev 0.1).
+/// The attacks by their command-line names, as values with the defaults of the papers that introduced them
+/// (FGSM eps 0.25 and PGD eps 0.3 on MNIST; PGD-L2 eps 2.0; Gaussian noise stddev 0.1). Options apply only to the
+/// attacks that have them: an eps for a minimal-perturbation attack is an error, not a silently ignored number.
 /// </summary>
 public static class AttackCatalog
 {
     public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise"];
 
-    /// <summary>The attack named <paramref name="method"/>; unknown names and bad numbers are bad input.</summary>
+    /// <summary>The methods whose size is set by an eps (the others find the smallest perturbation themselves).</summary>
+    public static readonly IReadOnlyList<string> EpsilonMethods = ["fgsm", "pgd", "pgd-l2"];
+
+    /// <summary>
+    /// The attack named <paramref name="method"/> with its defaults, <paramref name="epsilon"/> (fgsm, pgd, pgd-l2 only)
+    /// and <paramref name="stddev"/> (noise only) applied, and <paramref name="seed"/> for the random ones. Unknown
+    /// names, options the method does not have, and bad numbers are bad input naming the option.
+    /// </summary>
     public static Attack Create(string method, double? epsilon = null, double? stddev = null, int seed = 0)
     {
-        if (epsilon is double e && (e < 0 || !double.IsFinite(e)))
+        if (!Methods.Contains(method))
         {
-            throw new BadInputException($"--eps must be a finite number >= 0; got {e}");
+            throw new BadInputException($"--method: unknown attack '{method}'; expected one of {string.Join(", ", Methods)}");
         }
-        if (stddev is double s && (s < 0 || !double.IsFinite(s)))
+        if (epsilon is double e)
         {
-            throw new BadInputException($"--stddev must be a finite number >= 0; got {s}");
+            if (!EpsilonMethods.Contains(method))
+            {
+                throw new BadInputException(
+                    $"--eps: '{method}' has no eps (it searches for the smallest perturbation itself); eps applies to {string.Join(", ", EpsilonMethods)}");
+            }
+            if (e < 0 || !double.IsFinite(e))
+            {
+                throw new BadInputException($"--eps must be a finite number >= 0; got {e}");
+            }
         }
-        return method switch
+        if (stddev is double s)
+        {
+            if (method != "noise")
+            {
+                throw new BadInputException($"--stddev: only the 'noise' method has a stddev; '{method}' does not");
+            }
+            if (s < 0 || !double.IsFinite(s))
+            {
+                throw new BadInputException($"--stddev must be a finite number >= 0; got {s}");
+            }
+        }
+        Attack attack = method switch
         {
             "lbfgs" => new BoxConstrainedLbfgs(),
             "fgsm" => new Fgsm { Epsilon = epsilon ?? 0.25 },
-            "pgd" => new PgdLinf { Epsilon = epsilon ?? 0.3, Seed = seed },
-            "pgd-l2" => new PgdL2 { Epsilon = epsilon ?? 2.0, StepSize = (epsilon ?? 2.0) / 20, Seed = seed },
+            "pgd" => new PgdLinf { Epsilon = epsilon ?? 0.3 },
+            "pgd-l2" => new PgdL2 { Epsilon = epsilon ?? 2.0, StepSize = (epsilon ?? 2.0) / 20 },
             "cw" => new CarliniWagnerL2(),
             "deepfool" => new DeepFool(),
-            "noise" => new GaussianNoise { StandardDeviation = stddev ?? 0.1, Seed = seed },
-            _ => throw new BadInputException($"--method: unknown attack '{method}'; expected one of {string.Join(", ", Methods)}"),
+            _ => new GaussianNoise { StandardDeviation = stddev ?? 0.1 },
         };
+        return attack.WithSeed(seed);
     }
-
-    /// <summary>The epsilon an eps-bounded attack uses when none is given; null for minimal-perturbation attacks.</summary>
-    public static double? DefaultEpsilon(string method) => method switch
-    {
-        "fgsm" => 0.25,
-        "pgd" => 0.3,
-        "pgd-l2" => 2.0,
-        _ => null,
-    };
 }

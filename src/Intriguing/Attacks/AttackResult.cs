@@ -5,7 +5,7 @@ namespace Intriguing.Attacks;
 /// <summary>
 /// What an attack did to one image. <see cref="Success"/> comes from a fresh forward pass of the clipped
 /// adversarial image, never from the attack's own bookkeeping. Distances are measured on that clipped image:
-/// <see cref="Distortion"/> is the paper's sqrt(sum((x'-x)^2)/784), <see cref="L2"/> and <see cref="Linf"/> the usual norms.
+/// <see cref="Distortion"/> is the paper's sqrt(sum((x'-x)^2)/D), D values per input (784 for MNIST), <see cref="L2"/> and <see cref="Linf"/> the usual norms.
 /// <see cref="Target"/> is null for an untargeted attack. <see cref="OriginallyCorrect"/> says whether the model got
 /// the clean image right (success rates in the paper's sense count only those).
 /// </summary>
@@ -27,8 +27,8 @@ public sealed record AdversarialExample(
 /// A batch summary. Rates are fractions in [0,1]. <see cref="SuccessRate"/> and the distortion statistics count only
 /// images the model classified correctly before the attack (<see cref="Attempted"/> of them); distortions average over
 /// successes. <see cref="ErrorRate"/> is the model's error on all <see cref="Count"/> attacked images (what FGSM and
-/// PGD results usually quote). <see cref="Verified"/> is true when every success was re-checked by a fresh forward
-/// pass; <see cref="RejectedClaims"/> counts images the attack thought it had fooled but the re-check did not confirm.
+/// PGD results usually quote). <see cref="Verified"/> is true when every point handed out was re-classified by a fresh
+/// forward pass and lies inside the model's box (success counts only from that pass); <see cref="RejectedClaims"/> counts images the attack thought it had fooled but the re-check did not confirm.
 /// </summary>
 public sealed record AttackSummary(
     string Method,
@@ -49,7 +49,7 @@ public sealed record AttackSummary(
     double Seconds,
     double ImagesPerSecond)
 {
-    public static AttackSummary From(string method, bool targeted, IReadOnlyList<AdversarialExample> examples, int rejectedClaims, double seconds)
+    public static AttackSummary From(string method, bool targeted, IReadOnlyList<AdversarialExample> examples, int rejectedClaims, bool verified, double seconds)
     {
         var attempted = examples.Where(example => example.OriginallyCorrect).ToList();
         var successes = attempted.Where(example => example.Success).ToList();
@@ -67,7 +67,7 @@ public sealed record AttackSummary(
             successes.Count == 0 ? double.NaN : successes.Average(example => example.L2),
             successes.Count == 0 ? double.NaN : successes.Average(example => example.Linf),
             examples.Count == 0 ? 0 : (double)examples.Count(example => example.FinalPrediction != example.Label) / examples.Count,
-            Verified: true,
+            verified,
             rejectedClaims,
             gradients,
             examples.Count == 0 ? 0 : (double)gradients / examples.Count,
@@ -87,7 +87,7 @@ public sealed record AttackSummary(
 }
 
 /// <summary>
-/// The outcome of <see cref="Attack.Run"/>: the clipped adversarial images float32 [N, 784] (in the caller's dispose
+/// The outcome of <see cref="Attack.Run"/>: the adversarial points float32 [N, D], inside the model's box (in the caller's dispose
 /// scope; the original image where nothing was found), one <see cref="AdversarialExample"/> per image, and the summary.
 /// </summary>
 public sealed record AttackResult(Tensor Adversarials, IReadOnlyList<AdversarialExample> Examples, AttackSummary Summary);

@@ -6,18 +6,22 @@ namespace Intriguing.Attacks;
 public static class AttackTargets
 {
     /// <summary>
-    /// A uniformly random wrong class per label, int64 [N], from a <see cref="Random"/> seeded with
+    /// A uniformly random wrong class (of <paramref name="classCount"/>) per label, int64 [N], from a <see cref="Random"/> seeded with
     /// <paramref name="seed"/>: the same labels and seed always give the same targets.
     /// </summary>
-    public static Tensor RandomWrong(Tensor labels, int seed)
+    public static Tensor RandomWrong(Tensor labels, int seed, int classCount = 10)
     {
+        if (classCount < 2)
+        {
+            throw new BadInputException($"targets need at least 2 classes; got {classCount}");
+        }
         long[] trueClasses = labels.to_type(ScalarType.Int64).cpu().data<long>().ToArray();
         var random = new Random(seed);
         long[] targets = new long[trueClasses.Length];
         for (int i = 0; i < trueClasses.Length; i++)
         {
             // Draw from the nine other classes: skip over the true one.
-            long drawn = random.Next(Models.Classifier.ClassCount - 1);
+            long drawn = random.Next(classCount - 1);
             targets[i] = drawn >= trueClasses[i] ? drawn + 1 : drawn;
         }
         return tensor(targets).to(labels.device);

@@ -8,7 +8,7 @@ namespace Intriguing.Attacks;
 /// The paper's attack: box-constrained L-BFGS. Szegedy et al., "Intriguing properties of neural networks",
 /// ICLR 2014, section 4.1, https://arxiv.org/abs/1312.6199.
 /// <para>
-/// For each image x it approximately solves: minimise c |r|^2 + loss_f(x + r, l) subject to x + r in [0,1]^784,
+/// For each image x it approximately solves: minimise c |r|^2 + loss_f(x + r, l) subject to x + r in the model's box ([0,1]^784 for MNIST),
 /// with <see cref="ProjectedLbfgs"/> (bounds handled inside the optimiser), where loss_f is the cross-entropy
 /// towards the target l (targeted) or -log(1 - p_label) (untargeted), and |r|^2 = sum of squared pixel changes.
 /// </para>
@@ -22,11 +22,11 @@ namespace Intriguing.Attacks;
 /// smallest-distortion success seen at any evaluation of any c is kept. L-BFGS finds local optima, so the distortion
 /// is an upper bound on the true minimum.
 /// </para>
-/// Distance: L2 (reported as the paper's RMS distortion). Input: float32 [N, 784] in [0,1].
+/// Distance: L2 (reported as the paper's RMS distortion). Input: any model's; the box is handled inside the optimiser.
 /// Defaults: 8 values of c from c = 1, at most 40 L-BFGS iterations each, history 5 (3, 5, 8 and 12 pairs gave the
 /// same mean distortion on fc100-100-10 and ae400-10 to 4 digits; fewer pairs are cheaper).
 /// </summary>
-public sealed class BoxConstrainedLbfgs : Attack
+public sealed record BoxConstrainedLbfgs : Attack
 {
     public override string Name => "lbfgs";
 
@@ -50,14 +50,19 @@ public sealed class BoxConstrainedLbfgs : Attack
 
     protected override bool SeeksMinimalPerturbation => true;
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
+    public override void Validate()
     {
-        if (SearchSteps < 1 || MaxIterations < 1 || History < 1 || !(InitialConstant > 0) || !double.IsFinite(InitialConstant))
+        if (SearchSteps < 1 || MaxIterations < 1 || History < 1 || !(InitialConstant > 0) || !double.IsFinite(InitialConstant)
+            || !(FunctionTolerance >= 0) || !(GradientTolerance >= 0))
         {
             throw new BadInputException(
-                $"{Name}: need search steps >= 1, iterations >= 1, history >= 1 and a finite initial c > 0; got {SearchSteps}, " +
-                $"{MaxIterations}, {History} and {InitialConstant}");
+                $"{Name}: need search steps >= 1, iterations >= 1, history >= 1, a finite initial c > 0 and tolerances >= 0; got {SearchSteps}, " +
+                $"{MaxIterations}, {History}, {InitialConstant}, {FunctionTolerance} and {GradientTolerance}");
         }
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    {
         int rowCount = (int)images.shape[0];
         var device = images.device;
         var optimizer = new ProjectedLbfgs
@@ -96,7 +101,7 @@ public sealed class BoxConstrainedLbfgs : Attack
             return ++searchStepsTaken[row] < SearchSteps ? next : null;
         };
 
-        var outcome = optimizer.Minimize(images, InitialConstant, network, nextWeight);
+        var outcome = optimizer.Minimize(images, model.Input.Box, InitialConstant, network, nextWeight);
         return new PerturbOutput(
             outcome.Best.to(device).to_type(images.dtype),
             tensor(outcome.Evaluations).to(device),

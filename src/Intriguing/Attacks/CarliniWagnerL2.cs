@@ -9,15 +9,17 @@ namespace Intriguing.Attacks;
 
 /// <summary>
 /// Carlini and Wagner's L2 attack. "Towards Evaluating the Robustness of Neural Networks", IEEE S&amp;P 2017,
-/// https://arxiv.org/abs/1608.04644. The box is removed by a change of variables, x' = (tanh(w) + 1) / 2, and
+/// https://arxiv.org/abs/1608.04644. The box is removed by a change of variables, x' = lo + (hi - lo) (tanh(w) + 1) / 2
+/// on each value with a finite interval [lo, hi] (the paper's [0,1]: x' = (tanh(w) + 1) / 2); a value with an infinite
+/// bound (a ReLU layer's [0, inf)) is optimised directly and projected onto its interval after each step. Then
 /// minimise |x' - x|_2^2 + c max(f(x'), -kappa) with Adam, where f is the logit margin (negative when the criterion is
 /// met, see <see cref="Criterion.Margin"/>). Each image binary-searches its own c (the constant on the loss, so the
 /// smallest successful c gives the smallest perturbation; c grows tenfold until a first success) and keeps the
 /// smallest-L2 success seen at any step. Adam's moments live per pixel, so images never share optimiser state.
-/// Distance: L2. Input: float32 [N, 784] in [0,1]. Defaults: 9 search steps from c = 0.01, 100 Adam steps of
+/// Distance: L2. Input: any model's. Defaults: 9 search steps from c = 0.01, 100 Adam steps of
 /// learning rate 0.05 each, kappa = 0.
 /// </summary>
-public sealed class CarliniWagnerL2 : Attack
+public sealed record CarliniWagnerL2 : Attack
 {
     public override string Name => "cw";
 
@@ -41,33 +43,50 @@ public sealed class CarliniWagnerL2 : Attack
     /// <summary>Forces the tensor-operation path on the CPU too (tests compare it with the fused path).</summary>
     internal bool UseTensorOperations { get; init; }
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart) =>
-        images.device_type == TorchSharp.DeviceType.CPU && images.dtype == ScalarType.Float32 && !UseTensorOperations
-            ? PerturbWithRowLoops(model, images.contiguous(), criterion)
-            : PerturbWithTensors(model, images, criterion);
+    public override void Validate()
+    {
+        if (BinarySearchSteps < 1 || Steps < 1 || !(LearningRate > 0) || !double.IsFinite(LearningRate)
+            || !(InitialConstant > 0) || !double.IsFinite(InitialConstant) || !(Confidence >= 0) || !double.IsFinite(Confidence))
+        {
+            throw new BadInputException(
+                $"cw: need search steps >= 1, steps >= 1, a finite learning rate > 0, a finite initial c > 0 and a finite confidence >= 0; " +
+                $"got {BinarySearchSteps}, {Steps}, {LearningRate}, {InitialConstant} and {Confidence}");
+        }
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    {
+        var box = model.Input.Box;
+        // The fused sweep handles one finite interval for every value (the paper's [0,1] among them).
+        return images.device_type == TorchSharp.DeviceType.CPU && images.dtype == ScalarType.Float32 && !UseTensorOperations
+            && box.IsUniform && box.IsFinite
+            ? PerturbWithRowLoops(model, images.contiguous(), criterion, box.Lower[0], box.Upper[0] - box.Lower[0])
+            : PerturbWithTensors(model, images, criterion, box);
+    }
 
     /// <summary>
     /// The CPU path: the network's pass takes the images x' themselves, and the rest of each Adam step (the distance
     /// term, the chain rule through tanh, Adam and the new x') is one fused sweep per image (<see cref="RowMath"/>)
     /// instead of some twenty tensor operations over the batch. Same mathematics as <see cref="PerturbWithTensors"/>.
     /// </summary>
-    private PerturbOutput PerturbWithRowLoops(Classifier model, Tensor images, Criterion criterion)
+    private PerturbOutput PerturbWithRowLoops(Classifier model, Tensor images, Criterion criterion, float boxLower, float boxRange)
     {
         int rowCount = (int)images.shape[0];
         int dimension = (int)images.shape[1];
         int size = rowCount * dimension;
         var pool = ArrayPool<float>.Shared;
         float[] origin = pool.Rent(size), variables = pool.Rent(size), firstMoment = pool.Rent(size),
-            secondMoment = pool.Rent(size), candidate = pool.Rent(size), best = pool.Rent(size);
+            secondMoment = pool.Rent(size), best = pool.Rent(size);
         try
         {
             images.data<float>().CopyTo(origin.AsSpan(0, size), 0, 0);
             origin.AsSpan(0, size).CopyTo(best);
-            // atanh of the image mapped to (-1, 1), as in the tensor path; the factor keeps pixels at 0 or 1 finite.
-            using var start = (images * 2 - 1).mul_(0.999999).atanh();
-            using var startImages = (start.tanh() + 1) / 2;
-            using var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false);
-            using var candidates = flat.view(rowCount, dimension);
+            // atanh of the point mapped to (-1, 1), as in the tensor path; the factor keeps values on a bound finite.
+            using var start = ((images - boxLower) / boxRange * 2 - 1).mul_(0.999999).atanh();
+            using var startImages = (start.tanh() + 1) / 2 * boxRange + boxLower;
+            // The network's input is a tensor libtorch allocated: a managed buffer's alignment, which depends on the
+            // process's history, would change the matrix products' code path and so the last bits of the results.
+            using var candidates = empty(rowCount, dimension, dtype: ScalarType.Float32);
             var constant = Enumerable.Repeat(InitialConstant, rowCount).ToArray();
             var lower = new double[rowCount];
             var upper = Enumerable.Repeat(double.PositiveInfinity, rowCount).ToArray();
@@ -79,7 +98,7 @@ public sealed class CarliniWagnerL2 : Attack
             {
                 using var searchScope = NewDisposeScope();
                 start.data<float>().CopyTo(variables.AsSpan(0, size), 0, 0);
-                startImages.data<float>().CopyTo(candidate.AsSpan(0, size), 0, 0);
+                startImages.data<float>().CopyTo(MemoryMarshal.Cast<byte, float>(candidates.bytes));
                 firstMoment.AsSpan(0, size).Clear();
                 secondMoment.AsSpan(0, size).Clear();
                 var succeeded = new bool[rowCount];
@@ -98,9 +117,10 @@ public sealed class CarliniWagnerL2 : Attack
                     void UpdateRows(int from, int to)
                     {
                         var gradients = MemoryMarshal.Cast<byte, float>(lossGradient.bytes);
+                        var candidate = MemoryMarshal.Cast<byte, float>(candidates.bytes);
                         for (int row = from; row < to; row++)
                         {
-                            var image = candidate.AsSpan(row * dimension, dimension);
+                            var image = candidate.Slice(row * dimension, dimension);
                             var clean = origin.AsSpan(row * dimension, dimension);
                             // The image Adam's current variables stand for: keep it if it is the closest success yet.
                             float squaredDistance = RowMath.SquaredDistance(image, clean);
@@ -115,7 +135,7 @@ public sealed class CarliniWagnerL2 : Attack
                             }
                             RowMath.CarliniWagnerAdamStep(image, clean, gradients.Slice(row * dimension, dimension),
                                 variables.AsSpan(row * dimension, dimension), firstMoment.AsSpan(row * dimension, dimension),
-                                secondMoment.AsSpan(row * dimension, dimension), adam);
+                                secondMoment.AsSpan(row * dimension, dimension), boxLower, boxRange, adam);
                         }
                     }
                     RowParallel.For(rowCount, threads, UpdateRows);
@@ -142,7 +162,7 @@ public sealed class CarliniWagnerL2 : Attack
         }
         finally
         {
-            foreach (var array in new[] { origin, variables, firstMoment, secondMoment, candidate, best })
+            foreach (var array in new[] { origin, variables, firstMoment, secondMoment, best })
             {
                 pool.Return(array);
             }
@@ -150,18 +170,26 @@ public sealed class CarliniWagnerL2 : Attack
     }
 
     /// <summary>The device-independent path: every step as tensor operations over the batch.</summary>
-    private PerturbOutput PerturbWithTensors(Classifier model, Tensor images, Criterion criterion)
+    private PerturbOutput PerturbWithTensors(Classifier model, Tensor images, Criterion criterion, Models.InputBox box)
     {
         long rowCount = images.shape[0];
-        // atanh of the image mapped to (-1, 1); the factor keeps pixels at exactly 0 or 1 finite.
-        var start = (images * 2 - 1).mul_(0.999999).atanh();
+        var (boxLower, boxUpper) = box.Tensors(images.device);
+        // Values with a finite interval take the tanh change of variables; the others are the variables themselves,
+        // projected onto their interval after each step (variableLower/Upper are infinite on the tanh values).
+        var finite = boxLower.isfinite().logical_and(boxUpper.isfinite());
+        var low = where(finite, boxLower, zeros_like(boxLower));
+        var range = where(finite, boxUpper - boxLower, ones_like(boxLower)).clamp_min(1e-12);
+        var variableLower = where(finite, full_like(boxLower, double.NegativeInfinity), boxLower);
+        var variableUpper = where(finite, full_like(boxUpper, double.PositiveInfinity), boxUpper);
+        // atanh of the point mapped to (-1, 1); the factor keeps values on a bound finite.
+        var start = where(finite, ((images - low) / range * 2 - 1).mul_(0.999999).atanh(), images);
         var constant = full(rowCount, InitialConstant, dtype: images.dtype, device: images.device);
         var lower = zeros(rowCount, dtype: images.dtype, device: images.device);
         var upper = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
         var best = images.clone();
         var bestSquaredDistance = full(rowCount, double.PositiveInfinity, dtype: images.dtype, device: images.device);
         var found = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
-        Func<Tensor, Tensor> toImages = variables => (variables.tanh() + 1) / 2;
+        Func<Tensor, Tensor> toImages = variables => where(finite, (variables.tanh() + 1) / 2 * range + low, variables);
 
         for (int searchStep = 0; searchStep < BinarySearchSteps; searchStep++)
         {
@@ -198,6 +226,7 @@ public sealed class CarliniWagnerL2 : Attack
                 double correction2 = 1 - Math.Pow(Beta2, step);
                 var update = firstMoment / correction1 / ((secondMoment / correction2).sqrt() + AdamEpsilon);
                 variables.sub_(update * LearningRate);
+                variables.copy_(variables.clamp(variableLower, variableUpper));
             }
             found.logical_or_(succeeded);
             // Binary search on the loss weight: success -> try smaller c; failure -> larger (x10 until bracketed).

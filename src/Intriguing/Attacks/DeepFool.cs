@@ -12,9 +12,9 @@ namespace Intriguing.Attacks;
 /// f_k = Z_k - Z_l, and the step is (|f_k| + 1e-4) / |w_k|^2 w_k for the k with the smallest |f_k| / |w_k|
 /// (targeted: k is the target). The total perturbation is scaled by (1 + overshoot). An image stops as soon as it
 /// is adversarial. Gradient evaluations count one backward pass per class per iteration.
-/// Distance: L2. Input: float32 [N, 784] in [0,1]. Defaults: 50 iterations, overshoot 0.02.
+/// Distance: L2. Input: any model's; each iterate is clipped to its box. Defaults: 50 iterations, overshoot 0.02.
 /// </summary>
-public sealed class DeepFool : Attack
+public sealed record DeepFool : Attack
 {
     public override string Name => "deepfool";
 
@@ -24,10 +24,19 @@ public sealed class DeepFool : Attack
 
     protected override bool SeeksMinimalPerturbation => true;
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
+    public override void Validate()
+    {
+        if (MaxIterations < 1 || !(Overshoot >= 0) || !double.IsFinite(Overshoot))
+        {
+            throw new BadInputException($"deepfool: need iterations >= 1 and a finite overshoot >= 0; got {MaxIterations} and {Overshoot}");
+        }
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         long rowCount = images.shape[0];
-        int classCount = Classifier.ClassCount;
+        int classCount = model.ClassCount;
+        var box = model.Input.Box;
         var totalPerturbation = zeros_like(images);
         var evaluations = zeros(rowCount, dtype: ScalarType.Int64, device: images.device);
         // The class each image moves away from (untargeted) or the class it moves towards (targeted).
@@ -76,7 +85,7 @@ public sealed class DeepFool : Attack
             var step = stepLength.mul_(active.to_type(images.dtype)).unsqueeze(1) * normal;
             totalPerturbation.add_(step);
             evaluations.add_(active.to_type(ScalarType.Int64) * classCount);
-            adversarial.copy_((images + (1 + Overshoot) * totalPerturbation).clamp(0.0, 1.0));
+            adversarial.copy_(box.Clamp(images + (1 + Overshoot) * totalPerturbation));
         }
         var finalLogits = GradientOracle.Logits(model, adversarial);
         return new PerturbOutput(adversarial.clone(), evaluations, criterion.IsAdversarial(finalLogits));

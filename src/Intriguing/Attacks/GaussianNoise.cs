@@ -5,12 +5,13 @@ using static TorchSharp.torch;
 namespace Intriguing.Attacks;
 
 /// <summary>
-/// The noise baseline of the paper's Table 2 (last rows) and Table 4: x' = clip(x + n, 0, 1), n ~ N(0, stddev^2)
+/// The noise baseline of the paper's Table 2 (last rows) and Table 4: x' = clip(x + n) to the box, n ~ N(0, stddev^2)
 /// per pixel, no gradients. Szegedy et al. 2013, https://arxiv.org/abs/1312.6199. It shows how much of an
 /// adversarial example's effect is just "some distortion": at the same or larger size, noise rarely changes the label.
-/// Distance: none (the stddev is the knob). Input: float32 [N, 784] in [0,1]. Defaults: stddev = 0.1, seed 0.
+/// Distance: none (the stddev is the knob). Input: any model's, clipped to its box. Each row's noise comes from its
+/// own stream (seed, row index), so the batch size never changes a result. Defaults: stddev = 0.1, seed 0.
 /// </summary>
-public sealed class GaussianNoise : Attack
+public sealed record GaussianNoise : Attack
 {
     public override string Name => "noise";
 
@@ -18,15 +19,20 @@ public sealed class GaussianNoise : Attack
 
     public int Seed { get; init; }
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
+    public override Attack WithSeed(int seed) => this with { Seed = seed };
+
+    public override void Validate()
     {
         if (StandardDeviation < 0 || !double.IsFinite(StandardDeviation))
         {
             throw new BadInputException($"noise: stddev must be a finite number >= 0; got {StandardDeviation}");
         }
-        using var generator = AttackRandomness.ForBatch(Seed, batchStart);
-        // Drawn on the CPU generator whatever the device, so a seed gives the same noise everywhere.
-        var noise = (randn(images.shape, generator: generator) * StandardDeviation).to(images.device);
-        return new PerturbOutput((images + noise).clamp(0.0, 1.0), zeros(images.shape[0], dtype: ScalarType.Int64, device: images.device));
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    {
+        // Drawn on the CPU whatever the device, so a seed gives the same noise everywhere.
+        var noise = DrawPerRow(images.shape[0], images.shape[1], Seed, firstIndex, stream: 0, normal: true).mul_(StandardDeviation).to(images.device);
+        return new PerturbOutput(images + noise, zeros(images.shape[0], dtype: ScalarType.Int64, device: images.device));
     }
 }

@@ -11,9 +11,10 @@ namespace Intriguing.Attacks;
 /// of <see cref="StepSize"/> along the norm's steepest-ascent direction of the cross-entropy, projecting back onto
 /// the eps-ball and the box after each. With several <see cref="Restarts"/> each image keeps its best run: a success
 /// if any, else the one with the highest loss. A subclass supplies only the norm: its step, projection and random start.
-/// Input: float32 [N, 784] in [0,1].
+/// Input: any model's; every iterate stays in the eps-ball and the model's box. The random start of each row comes from
+/// its own stream (seed, row index, restart), so the batch size never changes a result.
 /// </summary>
-public abstract class Pgd : Attack
+public abstract record Pgd : Attack
 {
     public double Epsilon { get; init; }
 
@@ -27,44 +28,52 @@ public abstract class Pgd : Attack
 
     public int Seed { get; init; }
 
-    /// <summary>The step taken to lower <paramref name="gradient"/>'s loss, float [N, 784] (before projection).</summary>
+    public override Attack WithSeed(int seed) => this with { Seed = seed };
+
+    /// <summary>The step taken to lower <paramref name="gradient"/>'s loss, float [N, D] (before projection).</summary>
     protected abstract Tensor DescentStep(Tensor gradient);
 
-    /// <summary>Projects a perturbation [N, 784] onto the eps-ball of the norm.</summary>
+    /// <summary>Projects a perturbation [N, D] onto the eps-ball of the norm.</summary>
     protected abstract Tensor ProjectPerturbation(Tensor perturbation);
 
-    /// <summary>A random perturbation inside the eps-ball, float [N, 784].</summary>
-    protected abstract Tensor RandomPerturbation(long[] shape, Generator generator);
+    /// <summary>A random perturbation inside the eps-ball for rows firstIndex.., float [N, D] on the CPU.</summary>
+    protected abstract Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart);
 
     /// <summary>
     /// The step for one batch: given (adversarial, gradient), descend, project onto the eps-ball around
     /// <paramref name="images"/> and clip to the box, in place. A norm may return a fused version (set up once per
     /// batch); this one is written from the three parts.
     /// </summary>
-    protected virtual Action<Tensor, Tensor> CreateStep(Tensor images) => (adversarial, gradient) =>
+    protected virtual Action<Tensor, Tensor> CreateStep(Tensor images, InputBox box) => (adversarial, gradient) =>
     {
         var moved = adversarial + DescentStep(gradient);
-        adversarial.copy_((images + ProjectPerturbation(moved - images)).clamp(0.0, 1.0));
+        adversarial.copy_(box.Clamp(images + ProjectPerturbation(moved - images)));
     };
 
-    protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart)
+    public override void Validate()
     {
-        if (Epsilon < 0 || StepSize <= 0 || Steps < 1 || Restarts < 1)
+        if (!(Epsilon >= 0) || !double.IsFinite(Epsilon) || !(StepSize > 0) || !double.IsFinite(StepSize) || Steps < 1 || Restarts < 1)
         {
             throw new BadInputException(
-                $"{Name}: need eps >= 0, step size > 0, steps >= 1 and restarts >= 1; got eps {Epsilon}, step {StepSize}, steps {Steps}, restarts {Restarts}");
+                $"{Name}: need a finite eps >= 0, a finite step size > 0, steps >= 1 and restarts >= 1; got eps {Epsilon}, step {StepSize}, steps {Steps}, restarts {Restarts}");
         }
-        using var generator = AttackRandomness.ForBatch(Seed, batchStart);
+    }
+
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    {
+        var box = model.Input.Box;
         long rowCount = images.shape[0];
         var best = images.clone();
         var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
         var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype, device: images.device);
-        var step = CreateStep(images);
+        var step = CreateStep(images, box);
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
-            var start = RandomStart ? ProjectPerturbation(RandomPerturbation(images.shape, generator).to(images.device)) : zeros_like(images);
-            var adversarial = (images + start).clamp(0.0, 1.0);
+            var start = RandomStart
+                ? ProjectPerturbation(RandomPerturbation(rowCount, images.shape[1], firstIndex, restart).to(images.device))
+                : zeros_like(images);
+            var adversarial = box.Clamp(images + start).contiguous();
             for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
             {
                 using var stepScope = NewDisposeScope();

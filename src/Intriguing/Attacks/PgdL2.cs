@@ -7,7 +7,7 @@ namespace Intriguing.Attacks;
 /// gradient, projection by rescaling perturbations longer than eps, random start uniform in the ball.
 /// Distance: L2. Defaults: eps = 2.0 (about RMS 0.071 on 784 pixels), 40 steps of 0.1, random start, 1 restart.
 /// </summary>
-public sealed class PgdL2 : Pgd
+public sealed record PgdL2 : Pgd
 {
     public PgdL2()
     {
@@ -26,12 +26,12 @@ public sealed class PgdL2 : Pgd
         return perturbation * (Epsilon / length.clamp_min(1e-12)).clamp_max(1.0);
     }
 
-    protected override Tensor RandomPerturbation(long[] shape, Generator generator)
+    protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart)
     {
-        // Uniform in the ball: a random direction, radius eps * u^(1/d).
-        var direction = randn(shape, generator: generator);
+        // Uniform in the ball: a random direction, radius eps * u^(1/d), u uniform in [0, 1) from the row's own stream.
+        var direction = DrawPerRow(rows, features, Seed, firstIndex, stream: 2 * restart, normal: true);
         direction = direction / direction.norm(1, keepdim: true).clamp_min(1e-12);
-        var radius = rand(shape[0], 1, generator: generator).pow(1.0 / shape[1]) * Epsilon;
-        return direction * radius;
+        var uniform = DrawPerRow(rows, 1, Seed, firstIndex, stream: 2 * restart + 1, normal: false).add_(1).div_(2);
+        return direction * uniform.pow(1.0 / features) * Epsilon;
     }
 }

@@ -8,7 +8,7 @@ namespace Intriguing.Attacks;
 /// projection by clipping each pixel's change to [-eps, eps], random start uniform in the cube.
 /// Distance: L-inf. Defaults: Madry's MNIST setting, eps = 0.3, 40 steps of 0.01, random start, 1 restart.
 /// </summary>
-public sealed class PgdLinf : Pgd
+public sealed record PgdLinf : Pgd
 {
     public PgdLinf()
     {
@@ -23,13 +23,23 @@ public sealed class PgdLinf : Pgd
     protected override Tensor ProjectPerturbation(Tensor perturbation) => perturbation.clamp(-Epsilon, Epsilon);
 
     /// <summary>
-    /// Fused: the L-inf ball and the box are both per-pixel intervals, so their intersection
-    /// [max(x - eps, 0), min(x + eps, 1)] is one clamp with tensor bounds after a sign step.
+    /// Fused: the L-inf ball and the box are both per-value intervals, so their intersection
+    /// [max(x - eps, lower), min(x + eps, upper)] is one clamp with tensor bounds after a sign step.
     /// </summary>
-    protected override Action<Tensor, Tensor> CreateStep(Tensor images)
+    protected override Action<Tensor, Tensor> CreateStep(Tensor images, Models.InputBox box)
     {
-        var lower = (images - Epsilon).clamp_min_(0.0);
-        var upper = (images + Epsilon).clamp_max_(1.0);
+        Tensor lower, upper;
+        if (box.IsUniform)
+        {
+            lower = (images - Epsilon).clamp_min_(box.Lower[0]);
+            upper = (images + Epsilon).clamp_max_(box.Upper[0]);
+        }
+        else
+        {
+            var (boxLower, boxUpper) = box.Tensors(images.device);
+            lower = (images - Epsilon).maximum(boxLower);
+            upper = (images + Epsilon).minimum(boxUpper);
+        }
         if (images.device_type != TorchSharp.DeviceType.CPU || images.dtype != ScalarType.Float32)
         {
             // A NaN gradient entry leaves its pixel in place, as on the CPU path.
@@ -53,6 +63,6 @@ public sealed class PgdLinf : Pgd
 
     private static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
 
-    protected override Tensor RandomPerturbation(long[] shape, Generator generator) =>
-        (rand(shape, generator: generator) * 2 - 1) * Epsilon;
+    protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart) =>
+        DrawPerRow(rows, features, Seed, firstIndex, stream: restart, normal: false).mul_(Epsilon);
 }

@@ -8,7 +8,7 @@ namespace Intriguing.Attacks;
 
 /// <summary>
 /// The optimiser behind <see cref="BoxConstrainedLbfgs"/>: for every row r (one image) it minimises
-/// <c>loss_r(x) + c_r |x - x0_r|^2</c> over the box [0,1]^D with a projected L-BFGS in the style of L-BFGS-B
+/// <c>loss_r(x) + c_r |x - x0_r|^2</c> over a box [lower, upper] (per value, infinite bounds allowed; [0,1]^D for images) with a projected L-BFGS in the style of L-BFGS-B
 /// (Byrd, Lu, Nocedal and Zhu 1995; the "projected L-BFGS" of Schmidt et al.), and runs it again with a new c
 /// whenever a run ends, as the attack's search over c asks. The bounds live inside the optimiser, not in a clamp
 /// after an unconstrained step:
@@ -73,13 +73,17 @@ internal sealed class ProjectedLbfgs
     private const double Backtrack = 0.5;
 
     /// <summary>
-    /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] in [0,1]) with c = <paramref name="initialWeight"/>
-    /// for every row's first run, until <paramref name="nextWeight"/> retires every row.
+    /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] inside <paramref name="box"/>) with
+    /// c = <paramref name="initialWeight"/> for every row's first run, until <paramref name="nextWeight"/> retires every row.
     /// </summary>
-    public Outcome Minimize(Tensor origins, double initialWeight, Network network, NextWeight nextWeight)
+    public Outcome Minimize(Tensor origins, Models.InputBox box, double initialWeight, Network network, NextWeight nextWeight)
     {
         using var scope = NewDisposeScope();
-        using var rows = new RowStates(this, origins, initialWeight, nextWeight);
+        if (box.Features != origins.shape[1])
+        {
+            throw new InvalidOperationException($"the box bounds {box.Features} values; the origins have {origins.shape[1]}");
+        }
+        using var rows = new RowStates(this, origins, box, initialWeight, nextWeight);
         int threads = Math.Max(1, torch.get_num_threads());
         var live = rows.Live();
         while (live.Length > 0)
@@ -111,11 +115,16 @@ internal sealed class ProjectedLbfgs
         private readonly int dimension;
         private readonly int history;
 
+        private readonly float[] lower;
+        private readonly float[] upper;
         private readonly float[] origin;
         private readonly float[] point;
         private readonly float[] gradient;
         private readonly float[] direction;
-        private readonly float[] candidate;
+        // The candidates live in a tensor libtorch allocated (aligned as it aligns its own), not in a pooled managed
+        // array: the matrix products of the network's pass take different code paths for differently aligned inputs, so a
+        // managed buffer's address (which depends on what the process did before) changed results in the last bits.
+        private readonly nint candidateAddress;
         // Row r's pairs, slot i: the step s at (r * 2m + 2i) * D, the gradient change y right after it.
         private readonly float[] pairs;
         private readonly float[] inverseCurvature;
@@ -134,9 +143,11 @@ internal sealed class ProjectedLbfgs
         private readonly bool[] alive;
         private readonly float[] bestSquaredDistance;
 
-        public RowStates(ProjectedLbfgs settings, Tensor origins, double initialWeight, NextWeight nextWeight)
+        public RowStates(ProjectedLbfgs settings, Tensor origins, Models.InputBox box, double initialWeight, NextWeight nextWeight)
         {
             this.settings = settings;
+            lower = box.Lower.ToArray();
+            upper = box.Upper.ToArray();
             this.nextWeight = nextWeight;
             Count = (int)origins.shape[0];
             dimension = (int)origins.shape[1];
@@ -157,13 +168,13 @@ internal sealed class ProjectedLbfgs
             pairs = Rent(size * 2 * history);
             // The next points to evaluate, shared with the tensor handed to the network (no copy). Made last among the
             // large arrays, so that a failed allocation above leaves no tensor behind.
-            candidate = Rent(size);
-            origin.AsSpan(0, (int)size).CopyTo(candidate);
-            using (var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false))
+            Candidates = empty(Count, dimension, dtype: ScalarType.Float32).DetachFromDisposeScope();
+            unsafe
             {
-                // The view keeps the (pinned) storage; disposing it in Dispose releases the array before it goes back to the pool.
-                Candidates = flat.view(Count, dimension).DetachFromDisposeScope();
+                // Native memory: it does not move, and Candidates keeps it alive until Dispose.
+                candidateAddress = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Candidates.bytes));
             }
+            origin.AsSpan(0, (int)size).CopyTo(MemoryMarshal.Cast<byte, float>(Candidates.bytes));
             inverseCurvature = new float[Count * history];
             weight = Enumerable.Repeat(initialWeight, Count).ToArray();
             value = new double[Count];
@@ -188,7 +199,7 @@ internal sealed class ProjectedLbfgs
 
         public int Dimension => dimension;
 
-        /// <summary>The points to evaluate next, float [N, D] over the candidate array.</summary>
+        /// <summary>The points to evaluate next, float [N, D]; rows are updated in place through <see cref="CandidateRow"/>.</summary>
         public Tensor Candidates { get; }
 
         public float[] Best { get; }
@@ -200,7 +211,7 @@ internal sealed class ProjectedLbfgs
         public void Dispose()
         {
             Candidates.Dispose();
-            foreach (var array in new[] { origin, point, gradient, direction, candidate, pairs, Best })
+            foreach (var array in new[] { origin, point, gradient, direction, pairs, Best })
             {
                 ArrayPool<float>.Shared.Return(array);
             }
@@ -239,7 +250,7 @@ internal sealed class ProjectedLbfgs
         private void PrefetchRow(int row, ReadOnlySpan<float> networkGradient)
         {
             RowMath.Prefetch(networkGradient);
-            RowMath.Prefetch(Row(candidate, row));
+            RowMath.Prefetch(CandidateRow(row));
             RowMath.Prefetch(Row(origin, row));
             RowMath.Prefetch(Row(point, row));
             RowMath.Prefetch(Row(gradient, row));
@@ -254,6 +265,9 @@ internal sealed class ProjectedLbfgs
 
         private Span<float> Row(float[] values, int row) => values.AsSpan(row * dimension, dimension);
 
+        /// <summary>Row <paramref name="row"/> of <see cref="Candidates"/>, which outlives every use of the span.</summary>
+        private unsafe Span<float> CandidateRow(int row) => new((float*)candidateAddress + (long)row * dimension, dimension);
+
         private Span<float> Step(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot) * dimension, dimension);
 
         private Span<float> GradientChange(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot + 1) * dimension, dimension);
@@ -266,7 +280,7 @@ internal sealed class ProjectedLbfgs
         private void AdvanceRow(int row, float networkLoss, bool isAdversarial, Span<float> candidateGradient,
             Span<float> product, Span<float> coefficients)
         {
-            var at = Row(candidate, row);
+            var at = CandidateRow(row);
             float squaredDistance = RowMath.AddDistanceTerm(at, Row(origin, row), (float)weight[row], candidateGradient);
             double candidateValue = networkLoss + weight[row] * squaredDistance;
             Evaluations[row]++;
@@ -297,7 +311,7 @@ internal sealed class ProjectedLbfgs
                     return;
                 }
                 stepLength[row] *= (float)Backtrack;
-                predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), at);
+                predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), at, lower, upper);
                 return;
             }
 
@@ -353,14 +367,14 @@ internal sealed class ProjectedLbfgs
             var g = Row(gradient, row);
             var d = Row(direction, row);
             // A run that starts where the objective is NaN or infinite cannot descend: no line search is wasted on it.
-            float largest = double.IsFinite(value[row]) ? RowMath.ProjectGradient(x, g, product) : float.NaN;
+            float largest = double.IsFinite(value[row]) ? RowMath.ProjectGradient(x, g, product, lower, upper) : float.NaN;
             if (!(largest > settings.GradientTolerance))
             {
                 EndRun(row);
                 return;
             }
             TwoLoop(row, product, coefficients);
-            var (slope, length1) = RowMath.DescentDirection(x, g, product, d);
+            var (slope, length1) = RowMath.DescentDirection(x, g, product, d, lower, upper);
             if (slope < 0f && float.IsFinite(length1) && FirstTrial(row, length1) < 0)
             {
                 return;
@@ -368,7 +382,7 @@ internal sealed class ProjectedLbfgs
             // Not a descent direction (or no longer one once the step is clipped to the box): projected steepest
             // descent, and the history goes.
             ForgetHistory(row);
-            var (_, steepestLength1) = RowMath.DescentDirection(x, g, g, d);
+            var (_, steepestLength1) = RowMath.DescentDirection(x, g, g, d, lower, upper);
             if (!(FirstTrial(row, steepestLength1) < 0))
             {
                 EndRun(row);
@@ -386,7 +400,7 @@ internal sealed class ProjectedLbfgs
         {
             stepLength[row] = iterations[row] > 0 || pairCount[row] > 0 ? 1f : Math.Min(1f, 1f / length1);
             lineSearchTrials[row] = 0;
-            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), Row(candidate, row));
+            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), CandidateRow(row), lower, upper);
             return predictedDecrease[row];
         }
 
@@ -430,7 +444,7 @@ internal sealed class ProjectedLbfgs
             ForgetHistory(row);
             iterations[row] = 0;
             startingRun[row] = true;
-            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(Row(candidate, row));
+            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(CandidateRow(row));
         }
     }
 }

@@ -11,8 +11,9 @@ namespace Intriguing.Attacks;
 /// operation; a row's vectors stay in the CPU's cache from one loop to the next. Every loop has a scalar tail, so D
 /// need not be a multiple of the vector width.
 /// <para>
-/// The box is [0,1]. A coordinate is blocked (L-BFGS-B's active set) when it sits on a bound and the gradient pushes
-/// it outwards: x &lt;= 0 with g &gt; 0, or x &gt;= 1 with g &lt; 0.
+/// The box is given per value, [lower_i, upper_i] (infinite bounds allowed; the paper's [0,1] for pixels). A coordinate
+/// is blocked (L-BFGS-B's active set) when it sits on a bound and the gradient pushes it outwards: x &lt;= lower with
+/// g &gt; 0, or x &gt;= upper with g &lt; 0.
 /// </para>
 /// Every loop is compiled fully optimised from its first call (no tiered start in unoptimised code, which is many
 /// times slower for SIMD and would cover a good part of a short attack).
@@ -170,9 +171,12 @@ internal static class RowMath
     /// largest absolute entry (NaN if any entry is NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float ProjectGradient(ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, Span<float> projected)
+    public static float ProjectGradient(ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, Span<float> projected,
+        ReadOnlySpan<float> lower, ReadOnlySpan<float> upper)
     {
-        SameLength(point.Length, gradient.Length, projected.Length);
+        SameLength(point.Length, gradient.Length, projected.Length, lower.Length, upper.Length);
+        ref float rlo = ref MemoryMarshal.GetReference(lower);
+        ref float rhi = ref MemoryMarshal.GetReference(upper);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
         ref float rp = ref MemoryMarshal.GetReference(projected);
@@ -182,7 +186,7 @@ internal static class RowMath
         for (; i + Width <= n; i += Width)
         {
             var g = Load(ref rg, i);
-            var free = Vector.ConditionalSelect(Blocked(Load(ref rx, i), g), Vector<float>.Zero, g);
+            var free = Vector.ConditionalSelect(Blocked(Load(ref rx, i), g, Load(ref rlo, i), Load(ref rhi, i)), Vector<float>.Zero, g);
             free.StoreUnsafe(ref rp, (nuint)i);
             largest = Vector.Max(largest, Vector.Abs(free));
             anyNaN |= ~Vector.Equals(free, free);
@@ -190,7 +194,7 @@ internal static class RowMath
         float max = Vector.Sum(anyNaN) != 0 ? float.NaN : MaxOf(largest);
         for (; i < n; i++)
         {
-            float free = IsBlocked(point[i], gradient[i]) ? 0f : gradient[i];
+            float free = IsBlocked(point[i], gradient[i], lower[i], upper[i]) ? 0f : gradient[i];
             projected[i] = free;
             max = float.IsNaN(free) || float.IsNaN(max) ? float.NaN : Math.Max(max, Math.Abs(free));
         }
@@ -203,9 +207,12 @@ internal static class RowMath
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Slope, float Length1) DescentDirection(
-        ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, ReadOnlySpan<float> product, Span<float> direction)
+        ReadOnlySpan<float> point, ReadOnlySpan<float> gradient, ReadOnlySpan<float> product, Span<float> direction,
+        ReadOnlySpan<float> lower, ReadOnlySpan<float> upper)
     {
-        SameLength(point.Length, gradient.Length, product.Length, direction.Length);
+        SameLength(point.Length, gradient.Length, product.Length, direction.Length, lower.Length, upper.Length);
+        ref float rlo = ref MemoryMarshal.GetReference(lower);
+        ref float rhi = ref MemoryMarshal.GetReference(upper);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
         ref float rh = ref MemoryMarshal.GetReference(product);
@@ -215,7 +222,7 @@ internal static class RowMath
         for (; i + Width <= n; i += Width)
         {
             var g = Load(ref rg, i);
-            var blocked = Blocked(Load(ref rx, i), g);
+            var blocked = Blocked(Load(ref rx, i), g, Load(ref rlo, i), Load(ref rhi, i));
             var d = Vector.ConditionalSelect(blocked, Vector<float>.Zero, -Load(ref rh, i));
             d.StoreUnsafe(ref rd, (nuint)i);
             slope = Vector.FusedMultiplyAdd(g, d, slope);
@@ -224,7 +231,7 @@ internal static class RowMath
         float sum = Vector.Sum(slope), norm = Vector.Sum(length);
         for (; i < n; i++)
         {
-            float d = IsBlocked(point[i], gradient[i]) ? 0f : -product[i];
+            float d = IsBlocked(point[i], gradient[i], lower[i], upper[i]) ? 0f : -product[i];
             direction[i] = d;
             sum += gradient[i] * d;
             norm += Math.Abs(d);
@@ -233,14 +240,16 @@ internal static class RowMath
     }
 
     /// <summary>
-    /// The projected step: candidate = clamp(x + t d, 0, 1). Returns g . (candidate - x), the decrease a linear model
-    /// predicts (Armijo's test along the projected path).
+    /// The projected step: candidate = clamp(x + t d, lower, upper). Returns g . (candidate - x), the decrease a linear
+    /// model predicts (Armijo's test along the projected path).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float StepInBox(ReadOnlySpan<float> point, ReadOnlySpan<float> direction, float length,
-        ReadOnlySpan<float> gradient, Span<float> candidate)
+        ReadOnlySpan<float> gradient, Span<float> candidate, ReadOnlySpan<float> lower, ReadOnlySpan<float> upper)
     {
-        SameLength(point.Length, direction.Length, gradient.Length, candidate.Length);
+        SameLength(point.Length, direction.Length, gradient.Length, candidate.Length, lower.Length, upper.Length);
+        ref float rlo = ref MemoryMarshal.GetReference(lower);
+        ref float rhi = ref MemoryMarshal.GetReference(upper);
         ref float rx = ref MemoryMarshal.GetReference(point);
         ref float rd = ref MemoryMarshal.GetReference(direction);
         ref float rg = ref MemoryMarshal.GetReference(gradient);
@@ -251,14 +260,14 @@ internal static class RowMath
         for (; i + Width <= n; i += Width)
         {
             var x = Load(ref rx, i);
-            var moved = Vector.Min(Vector.Max(Vector.FusedMultiplyAdd(step, Load(ref rd, i), x), Vector<float>.Zero), Vector<float>.One);
+            var moved = Vector.Min(Vector.Max(Vector.FusedMultiplyAdd(step, Load(ref rd, i), x), Load(ref rlo, i)), Load(ref rhi, i));
             moved.StoreUnsafe(ref rc, (nuint)i);
             predicted = Vector.FusedMultiplyAdd(Load(ref rg, i), moved - x, predicted);
         }
         float sum = Vector.Sum(predicted);
         for (; i < n; i++)
         {
-            float moved = Math.Clamp(point[i] + length * direction[i], 0f, 1f);
+            float moved = Math.Min(Math.Max(point[i] + length * direction[i], lower[i]), upper[i]);
             candidate[i] = moved;
             sum += gradient[i] * (moved - point[i]);
         }
@@ -288,15 +297,15 @@ internal static class RowMath
     }
 
     /// <summary>
-    /// One Adam step of Carlini and Wagner's L2 attack in the tanh variables w, where the image is
-    /// x' = (tanh(w) + 1) / 2 = 1 / (1 + exp(-2w)). With <paramref name="lossGradient"/> the gradient of the loss term
-    /// with respect to x', the objective's gradient in w is g = (2 (x' - x0) + lossGradient) * 2 x' (1 - x'); then
-    /// m1 = b1 m1 + (1 - b1) g, m2 = b2 m2 + (1 - b2) g^2, w -= lr (m1 / c1) / (sqrt(m2 / c2) + eps), and x' is
-    /// recomputed from the new w (in place).
+    /// One Adam step of Carlini and Wagner's L2 attack in the tanh variables w, where the point in the box [lo, lo + R]
+    /// is x' = lo + R (tanh(w) + 1) / 2 = lo + R / (1 + exp(-2w)) (the paper's [0,1]: lo = 0, R = 1). With
+    /// <paramref name="lossGradient"/> the gradient of the loss term with respect to x', the objective's gradient in w is
+    /// g = (2 (x' - x0) + lossGradient) * 2 (x' - lo)(lo + R - x') / R; then m1 = b1 m1 + (1 - b1) g,
+    /// m2 = b2 m2 + (1 - b2) g^2, w -= lr (m1 / c1) / (sqrt(m2 / c2) + eps), and x' is recomputed from the new w (in place).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CarliniWagnerAdamStep(Span<float> image, ReadOnlySpan<float> origin, ReadOnlySpan<float> lossGradient,
-        Span<float> variables, Span<float> firstMoment, Span<float> secondMoment, in AdamStep adam)
+        Span<float> variables, Span<float> firstMoment, Span<float> secondMoment, float lower, float range, in AdamStep adam)
     {
         SameLength(image.Length, origin.Length, lossGradient.Length, variables.Length, firstMoment.Length, secondMoment.Length);
         ref float rx = ref MemoryMarshal.GetReference(image);
@@ -314,28 +323,32 @@ internal static class RowMath
         var inverseCorrection2 = new Vector<float>(1 / adam.Correction2);
         var epsilon = new Vector<float>(adam.Epsilon);
         var rate = new Vector<float>(adam.LearningRate);
+        var low = new Vector<float>(lower);
+        var width = new Vector<float>(range);
+        var high = new Vector<float>(lower + range);
+        var twoOverRange = new Vector<float>(2f / range);
         int n = image.Length, i = 0;
         for (; i + Width <= n; i += Width)
         {
             var x = Load(ref rx, i);
-            var g = Vector.FusedMultiplyAdd(two, x - Load(ref ro, i), Load(ref rl, i)) * (two * x * (Vector<float>.One - x));
+            var g = Vector.FusedMultiplyAdd(two, x - Load(ref ro, i), Load(ref rl, i)) * (twoOverRange * (x - low) * (high - x));
             var m = Vector.FusedMultiplyAdd(beta1, Load(ref rm, i), oneMinusBeta1 * g);
             var v = Vector.FusedMultiplyAdd(beta2, Load(ref rv, i), oneMinusBeta2 * g * g);
             var w = Load(ref rw, i) - rate * (m * inverseCorrection1) / (Vector.SquareRoot(v * inverseCorrection2) + epsilon);
             m.StoreUnsafe(ref rm, (nuint)i);
             v.StoreUnsafe(ref rv, (nuint)i);
             w.StoreUnsafe(ref rw, (nuint)i);
-            (Vector<float>.One / (Vector<float>.One + Vector.Exp(-two * w))).StoreUnsafe(ref rx, (nuint)i);
+            (low + width / (Vector<float>.One + Vector.Exp(-two * w))).StoreUnsafe(ref rx, (nuint)i);
         }
         for (; i < n; i++)
         {
             float x = image[i];
-            float g = (2 * (x - origin[i]) + lossGradient[i]) * (2 * x * (1 - x));
+            float g = (2 * (x - origin[i]) + lossGradient[i]) * (2f / range * (x - lower) * (lower + range - x));
             firstMoment[i] = adam.Beta1 * firstMoment[i] + (1 - adam.Beta1) * g;
             secondMoment[i] = adam.Beta2 * secondMoment[i] + (1 - adam.Beta2) * g * g;
             variables[i] -= adam.LearningRate * (firstMoment[i] / adam.Correction1)
                 / (MathF.Sqrt(secondMoment[i] / adam.Correction2) + adam.Epsilon);
-            image[i] = 1 / (1 + MathF.Exp(-2 * variables[i]));
+            image[i] = lower + range / (1 + MathF.Exp(-2 * variables[i]));
         }
     }
 
@@ -406,11 +419,11 @@ internal static class RowMath
 
     private static Vector<float> Load(ref float start, int offset) => Vector.LoadUnsafe(ref start, (nuint)offset);
 
-    private static Vector<int> Blocked(Vector<float> x, Vector<float> g) =>
-        (Vector.LessThanOrEqual(x, Vector<float>.Zero) & Vector.GreaterThan(g, Vector<float>.Zero))
-        | (Vector.GreaterThanOrEqual(x, Vector<float>.One) & Vector.LessThan(g, Vector<float>.Zero));
+    private static Vector<int> Blocked(Vector<float> x, Vector<float> g, Vector<float> lower, Vector<float> upper) =>
+        (Vector.LessThanOrEqual(x, lower) & Vector.GreaterThan(g, Vector<float>.Zero))
+        | (Vector.GreaterThanOrEqual(x, upper) & Vector.LessThan(g, Vector<float>.Zero));
 
-    private static bool IsBlocked(float x, float g) => (x <= 0f && g > 0f) || (x >= 1f && g < 0f);
+    private static bool IsBlocked(float x, float g, float lower, float upper) => (x <= lower && g > 0f) || (x >= upper && g < 0f);
 
     private static float MaxOf(Vector<float> values)
     {

@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 namespace Intriguing.Models;
 
 /// <summary>
-/// A classifier of 28x28 images. Every model takes images as float32 [N, 784] with pixels in [0,1]
-/// (a convolutional model reshapes inside) and returns logits [N, 10]. Attacks and studies work in this
-/// input space, so the box constraint x + r in [0,1]^784 of the paper is the model's own.
+/// A classifier that declares its input (<see cref="Input"/>: the shape of one input, the class count and the box of
+/// valid values). It takes float32 [N, D] (flattened) or [N, ...shape] and returns logits [N, classes]. Attacks and
+/// studies work in this input space, so the box constraint of the paper (x + r in [0,1]^784 for MNIST) is the
+/// model's own. The paper's zoo declares <see cref="InputSpace.Mnist"/>.
 /// </summary>
 /// <remarks>
 /// Later studies look inside the network: the unit analysis (Section 3) needs each hidden layer's activations
@@ -17,13 +18,22 @@ namespace Intriguing.Models;
 /// </remarks>
 public abstract class Classifier : nn.Module<Tensor, Tensor>
 {
-    public const int PixelCount = 784;
-    public const int ClassCount = 10;
+    protected Classifier(string name, InputSpace? input = null) : base(name)
+    {
+        Input = input ?? InputSpace.Mnist;
+    }
 
-    protected Classifier(string name) : base(name) { }
+    /// <summary>The shape, class count and box of the model's inputs.</summary>
+    public InputSpace Input { get; }
+
+    /// <summary>D, the number of values in one flattened input (784 for MNIST).</summary>
+    public int Features => Input.Features;
+
+    /// <summary>The number of classes (the logits' width).</summary>
+    public int ClassCount => Input.ClassCount;
 
     /// <summary>Where the model's parameters live (the CPU for a model without parameters).</summary>
-    public Device Device => parameters().FirstOrDefault()?.device ?? CPU;
+    public virtual Device Device => parameters().FirstOrDefault()?.device ?? CPU;
 
     /// <summary>
     /// The paper's weight decay, summed over layers: lambda_k * sum(W_k^2) / k_units (Table 1's caption),
@@ -48,6 +58,31 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     public virtual Tensor ForwardFromHidden(int hiddenLayer, Tensor activation) =>
         throw new BadInputException($"model '{GetName()}' has no hidden layer {hiddenLayer}; it has {HiddenLayerNames.Count} hidden layers");
 
+    /// <summary>
+    /// The box that hidden layer <paramref name="hiddenLayer"/>'s activations live in: (0,1) after a sigmoid, [0, inf)
+    /// after a ReLU. Attacks on <see cref="AboveHidden"/> keep their points in it. Unbounded unless a model says.
+    /// </summary>
+    public virtual InputBox HiddenLayerBox(int hiddenLayer, int units) =>
+        InputBox.Uniform(float.NegativeInfinity, float.PositiveInfinity, units);
+
+    /// <summary>
+    /// The sub-network above hidden layer <paramref name="hiddenLayer"/> as a classifier of that layer's activations
+    /// (input [units], box <see cref="HiddenLayerBox"/>): what the per-layer adversarial pools of Section 4.3 attack.
+    /// It shares this model's parameters and must not outlive it.
+    /// </summary>
+    public Classifier AboveHidden(int hiddenLayer)
+    {
+        if (hiddenLayer < 0 || hiddenLayer >= HiddenLayerNames.Count)
+        {
+            throw new BadInputException(
+                $"model '{GetName()}' has no hidden layer {hiddenLayer}; its hidden layers are {string.Join(", ", HiddenLayerNames.Select((name, index) => $"{index} ({name})"))}");
+        }
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int units = (int)Activations(zeros(Input.BatchShape(1), device: Device))[hiddenLayer].shape[1];
+        return new SubNetwork(this, hiddenLayer, new InputSpace([units], ClassCount, HiddenLayerBox(hiddenLayer, units)));
+    }
+
     /// <summary>The layer stack from input to logits, with the live weight tensors, for the spectral bounds.</summary>
     public virtual IReadOnlyList<LayerDescription> Layers => [];
 
@@ -58,13 +93,29 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
         return forward(images).argmax(1);
     }
 
-    /// <summary>Throws unless <paramref name="images"/> is float32 [N, 784].</summary>
-    protected static void CheckImages(Tensor images)
+    /// <summary>
+    /// <paramref name="inputs"/> as float32 [N, D]: accepts [N, D] or [N, ...shape] and throws on anything else.
+    /// </summary>
+    protected Tensor Flatten(Tensor inputs)
     {
-        if (images.dim() != 2 || images.shape[1] != PixelCount || images.dtype != ScalarType.Float32)
+        bool flat = inputs.dim() == 2 && inputs.shape[1] == Features;
+        bool shaped = inputs.dim() == Input.Shape.Length + 1 && inputs.shape.AsSpan(1).SequenceEqual(Input.Shape);
+        if ((!flat && !shaped) || inputs.dtype != ScalarType.Float32)
         {
             throw new BadInputException(
-                $"images must be float32 [N, {PixelCount}] with pixels in [0,1]; got {images.dtype} [{string.Join(", ", images.shape)}]");
+                $"inputs of '{GetName()}' must be float32 [N, {Features}] or [N, {string.Join(", ", Input.Shape)}]; got {inputs.dtype} [{string.Join(", ", inputs.shape)}]");
         }
+        return flat ? inputs : inputs.reshape(inputs.shape[0], Features);
+    }
+
+    /// <summary>The network above one hidden layer of a parent model, as a classifier of that layer's activations.</summary>
+    private sealed class SubNetwork(Classifier parent, int hiddenLayer, InputSpace input)
+        : Classifier($"{parent.GetName()}/above-{parent.HiddenLayerNames[hiddenLayer]}", input)
+    {
+        public override Device Device => parent.Device;
+
+        public override Tensor forward(Tensor activations) => parent.ForwardFromHidden(hiddenLayer, Flatten(activations));
+
+        public override Tensor WeightPenalty() => zeros(1, device: parent.Device).sum();
     }
 }

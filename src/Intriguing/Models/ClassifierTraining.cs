@@ -9,10 +9,11 @@ namespace Intriguing.Models;
 public sealed record TrainingRun(int Epochs, double Seconds, double FinalMeanLoss);
 
 /// <summary>
-/// Plain supervised training of a zoo model: mini-batches in a seeded random order, loss = mean cross-entropy
-/// of the batch + the model's <see cref="Classifier.WeightPenalty"/> (the paper's lambda * sum(W^2) / k per layer,
-/// per example), the optimiser and cosine learning-rate decay of a <see cref="TrainingRecipe"/>. No dropout, no
-/// augmentation: Table 1's models use only weight decay. Adversarial training lives in <c>Training/</c>.
+/// The training loop every method shares: mini-batches in a seeded random order, loss = mean cross-entropy of the
+/// batch + the model's <see cref="Classifier.WeightPenalty"/> (the paper's lambda * sum(W^2) / k per layer, per
+/// example), the optimiser and cosine learning-rate decay of a <see cref="TrainingRecipe"/>. Left alone it is the zoo's
+/// plain training (Table 1's models use only weight decay); a <see cref="TrainingHook"/> adds what another method needs:
+/// adversarial batches, extra loss terms, work after each epoch.
 /// </summary>
 public static class ClassifierTraining
 {
@@ -27,7 +28,8 @@ public static class ClassifierTraining
         TrainingRecipe recipe,
         int seed,
         string taskName,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        TrainingHook? hook = null)
     {
         if (trainSet.Count == 0 || recipe.BatchSize < 1 || recipe.Epochs < 1)
         {
@@ -57,6 +59,7 @@ public static class ClassifierTraining
         model.train();
         try
         {
+            hook?.Starting(model);
             for (int epoch = 0; epoch < recipe.Epochs; epoch++)
             {
                 using var epochScope = NewDisposeScope();
@@ -71,8 +74,19 @@ public static class ClassifierTraining
                     var images = trainImages.index_select(0, indices);
                     var labels = trainLabels.index_select(0, indices);
                     SetLearningRate(optimizer, recipe.LearningRateAt(step, totalSteps, warmupSteps));
+                    var trainingBatch = new TrainingBatch(images, labels, epoch, step, step * recipe.BatchSize);
+                    if (hook is not null)
+                    {
+                        // A hook may run attacks on the model: they take input gradients only, so the weights' gradients are cleared after.
+                        trainingBatch = hook.Prepare(model, trainingBatch);
+                    }
                     ClearGradients(trainable);
-                    var loss = nn.functional.cross_entropy(model.forward(images), labels) + model.WeightPenalty();
+                    var loss = nn.functional.cross_entropy(model.forward(trainingBatch.Inputs), trainingBatch.Labels) * trainingBatch.CleanWeight
+                        + model.WeightPenalty();
+                    if (hook?.ExtraLoss(model, trainingBatch) is Tensor extra)
+                    {
+                        loss = loss + extra;
+                    }
                     loss.backward();
                     optimizer.step();
                     using (no_grad())
@@ -81,6 +95,7 @@ public static class ClassifierTraining
                     }
                 }
                 meanLoss = lossSum.item<double>() / batchesPerEpoch;
+                hook?.EpochEnded(model, epoch, meanLoss);
                 progress?.Report(new ProgressUpdate(taskName, epoch + 1, recipe.Epochs,
                     string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{recipe.Epochs} loss {meanLoss:F4}")));
             }

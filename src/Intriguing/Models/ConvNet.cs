@@ -5,32 +5,38 @@ using static TorchSharp.torch;
 namespace Intriguing.Models;
 
 /// <summary>
-/// A small MNIST convnet (the paper's Section 3 uses one for the unit analysis; we also use it for PGD):
+/// A small convnet (the paper's Section 3 uses one on MNIST for the unit analysis; we also use it for PGD):
 /// conv 5x5 (8) - ReLU - max-pool 2 - conv 5x5 (16) - ReLU - max-pool 2 - fully connected 100 - ReLU - softmax.
-/// It reshapes the flat [N, 784] input to [N, 1, 28, 28] itself, so it shares the zoo's input space.
+/// The convolutions keep the spatial size (padding 2), each pooling halves it (rounding down), so any image input
+/// [C, H, W] works; the zoo's is MNIST's [1, 28, 28] (7x7 after the two poolings).
 /// Sized to stay cheap on two CPU cores while reaching over 99% test accuracy; no weight decay.
 /// </summary>
 public sealed class ConvNet : Classifier
 {
-    private const int Side = 28;
-
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;
     private readonly Linear fc1;
     private readonly Linear output;
+    private readonly int channels;
+    private readonly int height;
+    private readonly int width;
 
-    public ConvNet(string name, int conv1Channels = 8, int conv2Channels = 16, int fcUnits = 100) : base(name)
+    public ConvNet(string name, int conv1Channels = 8, int conv2Channels = 16, int fcUnits = 100, InputSpace? input = null) : base(name, input)
     {
-        conv1 = nn.Conv2d(1, conv1Channels, kernel_size: 5, padding: 2);
+        if (Input.Shape.Length != 3 || Input.Shape[1] < 4 || Input.Shape[2] < 4)
+        {
+            throw new BadInputException($"ConvNet needs image inputs [C, H, W] with H, W >= 4; got [{string.Join(", ", Input.Shape)}]");
+        }
+        (channels, height, width) = ((int)Input.Shape[0], (int)Input.Shape[1], (int)Input.Shape[2]);
+        conv1 = nn.Conv2d(channels, conv1Channels, kernel_size: 5, padding: 2);
         conv2 = nn.Conv2d(conv1Channels, conv2Channels, kernel_size: 5, padding: 2);
-        fc1 = nn.Linear(conv2Channels * 7 * 7, fcUnits);
+        fc1 = nn.Linear(conv2Channels * (height / 4) * (width / 4), fcUnits);
         output = nn.Linear(fcUnits, ClassCount);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor images)
     {
-        CheckImages(images);
         using var scope = NewDisposeScope();
         var phi = Activations(images);
         return output.forward(phi[^1]).MoveToOuterDisposeScope();
@@ -42,9 +48,8 @@ public sealed class ConvNet : Classifier
 
     public override Tensor[] Activations(Tensor images)
     {
-        CheckImages(images);
         using var scope = NewDisposeScope();
-        var phi1 = Conv1Block(images.reshape(-1, 1, Side, Side));
+        var phi1 = Conv1Block(Flatten(images).reshape(-1, channels, height, width));
         var phi2 = Conv2Block(phi1);
         var phi3 = Fc1Block(phi2);
         return [phi1.flatten(1).MoveToOuterDisposeScope(), phi2.flatten(1).MoveToOuterDisposeScope(), phi3.MoveToOuterDisposeScope()];
@@ -55,23 +60,26 @@ public sealed class ConvNet : Classifier
         using var scope = NewDisposeScope();
         var logits = hiddenLayer switch
         {
-            0 => output.forward(Fc1Block(Conv2Block(activation.reshape(-1, conv1.out_channels, Side / 2, Side / 2)))),
-            1 => output.forward(Fc1Block(activation.reshape(-1, conv2.out_channels, Side / 4, Side / 4))),
+            0 => output.forward(Fc1Block(Conv2Block(activation.reshape(-1, conv1.out_channels, height / 2, width / 2)))),
+            1 => output.forward(Fc1Block(activation.reshape(-1, conv2.out_channels, height / 4, width / 4))),
             2 => output.forward(activation),
             _ => base.ForwardFromHidden(hiddenLayer, activation),
         };
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Every hidden layer ends in a ReLU (and max-pooling): [0, inf).</summary>
+    public override InputBox HiddenLayerBox(int hiddenLayer, int units) => InputBox.Uniform(0f, float.PositiveInfinity, units);
+
     public override IReadOnlyList<LayerDescription> Layers =>
     [
-        new("conv1", LayerKind.Convolution, [1, Side, Side], conv1.weight, Stride: 1, Padding: 2, Kernel: 5),
-        new("conv1.relu", LayerKind.Relu, [conv1.out_channels, Side, Side]),
-        new("conv1.pool", LayerKind.MaxPool, [conv1.out_channels, Side, Side], Stride: 2, Kernel: 2),
-        new("conv2", LayerKind.Convolution, [conv1.out_channels, Side / 2, Side / 2], conv2.weight, Stride: 1, Padding: 2, Kernel: 5),
-        new("conv2.relu", LayerKind.Relu, [conv2.out_channels, Side / 2, Side / 2]),
-        new("conv2.pool", LayerKind.MaxPool, [conv2.out_channels, Side / 2, Side / 2], Stride: 2, Kernel: 2),
-        new("fc1", LayerKind.Linear, [conv2.out_channels * 7 * 7], fc1.weight),
+        new("conv1", LayerKind.Convolution, [channels, height, width], conv1.weight, Stride: 1, Padding: 2, Kernel: 5),
+        new("conv1.relu", LayerKind.Relu, [conv1.out_channels, height, width]),
+        new("conv1.pool", LayerKind.MaxPool, [conv1.out_channels, height, width], Stride: 2, Kernel: 2),
+        new("conv2", LayerKind.Convolution, [conv1.out_channels, height / 2, width / 2], conv2.weight, Stride: 1, Padding: 2, Kernel: 5),
+        new("conv2.relu", LayerKind.Relu, [conv2.out_channels, height / 2, width / 2]),
+        new("conv2.pool", LayerKind.MaxPool, [conv2.out_channels, height / 2, width / 2], Stride: 2, Kernel: 2),
+        new("fc1", LayerKind.Linear, [conv2.out_channels * (height / 4) * (width / 4)], fc1.weight),
         new("fc1.relu", LayerKind.Relu, [fc1.out_features]),
         new("output", LayerKind.Linear, [fc1.out_features], output.weight),
     ];

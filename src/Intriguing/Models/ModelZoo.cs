@@ -15,7 +15,7 @@ public sealed record PaperResult(
     double? MinDistortion = null);
 
 /// <summary>
-/// One model of the zoo: its CONTRACT.md name, how to build it (initialised from torch's global generator, so
+/// One model of the zoo: its command-line name (docs/json-output.md), how to build it (initialised from torch's global generator, so
 /// seed it first), the full and the quick training recipes, and the paper's numbers for it.
 /// </summary>
 public sealed record ModelSpec(
@@ -46,7 +46,7 @@ public sealed record ModelSpec(
 }
 
 /// <summary>
-/// The paper's MNIST models (Table 1 and Table 3) plus a small convnet, by the names of CONTRACT.md.
+/// The paper's MNIST models (Table 1 and Table 3) plus a small convnet, by their command-line names.
 /// Recipes and the experiments behind them: docs/training.md.
 /// </summary>
 public static class ModelZoo

@@ -16,10 +16,11 @@ public sealed class SigmoidMlp : Classifier
     private readonly Linear output;
     private readonly double[] lambdas;
 
-    public SigmoidMlp(string name, int hidden1Units, int hidden2Units, double hidden1Lambda, double hidden2Lambda, double outputLambda)
-        : base(name)
+    public SigmoidMlp(string name, int hidden1Units, int hidden2Units, double hidden1Lambda, double hidden2Lambda, double outputLambda,
+        InputSpace? input = null)
+        : base(name, input)
     {
-        hidden1 = nn.Linear(PixelCount, hidden1Units);
+        hidden1 = nn.Linear(Features, hidden1Units);
         hidden2 = nn.Linear(hidden1Units, hidden2Units);
         output = nn.Linear(hidden2Units, ClassCount);
         lambdas = [hidden1Lambda, hidden2Lambda, outputLambda];
@@ -30,9 +31,8 @@ public sealed class SigmoidMlp : Classifier
 
     public override Tensor forward(Tensor images)
     {
-        CheckImages(images);
         using var scope = NewDisposeScope();
-        var phi1 = hidden1.forward(images).sigmoid();
+        var phi1 = hidden1.forward(Flatten(images)).sigmoid();
         var phi2 = hidden2.forward(phi1).sigmoid();
         return output.forward(phi2).MoveToOuterDisposeScope();
     }
@@ -46,8 +46,7 @@ public sealed class SigmoidMlp : Classifier
 
     public override Tensor[] Activations(Tensor images)
     {
-        CheckImages(images);
-        var phi1 = hidden1.forward(images).sigmoid();
+        var phi1 = hidden1.forward(Flatten(images)).sigmoid();
         var phi2 = hidden2.forward(phi1).sigmoid();
         return [phi1, phi2];
     }
@@ -64,9 +63,12 @@ public sealed class SigmoidMlp : Classifier
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>Both hidden layers are sigmoids: (0, 1).</summary>
+    public override InputBox HiddenLayerBox(int hiddenLayer, int units) => InputBox.Uniform(0f, 1f, units);
+
     public override IReadOnlyList<LayerDescription> Layers =>
     [
-        new("hidden1", LayerKind.Linear, [PixelCount], hidden1.weight),
+        new("hidden1", LayerKind.Linear, [Features], hidden1.weight),
         new("hidden1.sigmoid", LayerKind.Sigmoid, [hidden1.out_features]),
         new("hidden2", LayerKind.Linear, [hidden1.out_features], hidden2.weight),
         new("hidden2.sigmoid", LayerKind.Sigmoid, [hidden2.out_features]),

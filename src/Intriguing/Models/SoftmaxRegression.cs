@@ -13,10 +13,10 @@ public sealed class SoftmaxRegression : Classifier
 {
     private readonly Linear output;
 
-    public SoftmaxRegression(string name, double lambda) : base(name)
+    public SoftmaxRegression(string name, double lambda, InputSpace? input = null) : base(name, input)
     {
         Lambda = lambda;
-        output = nn.Linear(PixelCount, ClassCount);
+        output = nn.Linear(Features, ClassCount);
         RegisterComponents();
     }
 
@@ -24,14 +24,13 @@ public sealed class SoftmaxRegression : Classifier
 
     public override Tensor forward(Tensor images)
     {
-        CheckImages(images);
-        return output.forward(images);
+        return output.forward(Flatten(images));
     }
 
     public override Tensor WeightPenalty() => PaperWeightDecay.Penalty(output.weight!, Lambda);
 
     public override IReadOnlyList<LayerDescription> Layers =>
-        [new LayerDescription("output", LayerKind.Linear, [PixelCount], output.weight)];
+        [new LayerDescription("output", LayerKind.Linear, [Features], output.weight)];
 
     protected override void Dispose(bool disposing)
     {

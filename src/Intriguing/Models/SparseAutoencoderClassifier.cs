@@ -16,9 +16,9 @@ public sealed class SparseAutoencoderClassifier : Classifier
     private readonly Linear encoder;
     private readonly Linear output;
 
-    public SparseAutoencoderClassifier(string name, double outputLambda) : base(name)
+    public SparseAutoencoderClassifier(string name, double outputLambda, InputSpace? input = null) : base(name, input)
     {
-        encoder = nn.Linear(PixelCount, CodeUnits);
+        encoder = nn.Linear(Features, CodeUnits);
         output = nn.Linear(CodeUnits, ClassCount);
         OutputLambda = outputLambda;
         RegisterComponents();
@@ -31,9 +31,8 @@ public sealed class SparseAutoencoderClassifier : Classifier
 
     public override Tensor forward(Tensor images)
     {
-        CheckImages(images);
         using var scope = NewDisposeScope();
-        return output.forward(encoder.forward(images).sigmoid()).MoveToOuterDisposeScope();
+        return output.forward(encoder.forward(Flatten(images)).sigmoid()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Only the softmax layer is trained with labels, so only it carries the classification weight decay.</summary>
@@ -43,16 +42,18 @@ public sealed class SparseAutoencoderClassifier : Classifier
 
     public override Tensor[] Activations(Tensor images)
     {
-        CheckImages(images);
-        return [encoder.forward(images).sigmoid()];
+        return [encoder.forward(Flatten(images)).sigmoid()];
     }
 
     public override Tensor ForwardFromHidden(int hiddenLayer, Tensor activation) =>
         hiddenLayer == 0 ? output.forward(activation) : base.ForwardFromHidden(hiddenLayer, activation);
 
+    /// <summary>The code is a sigmoid's output: (0, 1).</summary>
+    public override InputBox HiddenLayerBox(int hiddenLayer, int units) => InputBox.Uniform(0f, 1f, units);
+
     public override IReadOnlyList<LayerDescription> Layers =>
     [
-        new("encoder", LayerKind.Linear, [PixelCount], encoder.weight),
+        new("encoder", LayerKind.Linear, [Features], encoder.weight),
         new("encoder.sigmoid", LayerKind.Sigmoid, [CodeUnits]),
         new("output", LayerKind.Linear, [CodeUnits], output.weight),
     ];

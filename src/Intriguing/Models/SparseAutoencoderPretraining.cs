@@ -22,9 +22,12 @@ public static class SparseAutoencoderPretraining
     {
         var encoder = model.Encoder;
         var device = model.Device;
-        using var decoder = nn.Linear(SparseAutoencoderClassifier.CodeUnits, Classifier.PixelCount);
+        using var decoder = nn.Linear(SparseAutoencoderClassifier.CodeUnits, model.Features);
         decoder.to(device);
-        images = images.to(device);
+        // The device copy is ours to dispose; on the model's own device the caller's tensor is used as it is.
+        bool copied = images.device_type != device.type || images.device_index != device.index;
+        using var deviceCopy = copied ? images.to(device) : null;
+        images = deviceCopy ?? images;
         var parameters = encoder.parameters().Concat(decoder.parameters()).ToList();
         foreach (var parameter in parameters)
         {

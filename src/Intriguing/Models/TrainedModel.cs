@@ -5,7 +5,7 @@ namespace Intriguing.Models;
 /// <summary>
 /// How a stored model was trained and how well it does: error rates (fractions) on its own training split,
 /// on the test set and on the halves P1 and P2; epochs; wall-clock seconds of training; the recipe in words;
-/// whether it was the quick recipe of <c>reproduce --quick</c>.
+/// whether it was the quick recipe of <c>reproduce --quick</c>; the dataset it was trained on.
 /// </summary>
 public sealed record TrainingReport(
     double TrainError,
@@ -15,7 +15,8 @@ public sealed record TrainingReport(
     int Epochs,
     double Seconds,
     string Recipe,
-    bool Quick = false);
+    bool Quick = false,
+    string Dataset = "mnist");
 
 /// <summary>
 /// A zoo model ready for the studies: in eval mode, parameters detached from every dispose scope and with

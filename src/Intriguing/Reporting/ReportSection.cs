@@ -5,7 +5,7 @@ namespace Intriguing.Reporting;
 /// <summary>
 /// One study's part of the report: its prose, tables and figures for the reader, and its data for report.json.
 /// </summary>
-/// <param name="Key">The top-level key in report.json (CONTRACT.md: "table1", "table3", "attacks", ...): a letter, then letters or digits.</param>
+/// <param name="Key">The top-level key in report.json (docs/json-output.md: "table1", "table3", "attacks", ...): a letter, then letters or digits.</param>
 /// <param name="Title">Heading of the section.</param>
 /// <param name="Prose">
 /// What the paper claims and what we did, in a small Markdown subset: blank-line separated paragraphs,

@@ -42,8 +42,8 @@ public sealed class AttacksStudy(int count) : IStudy
     };
 
     /// <summary>The minimal-perturbation attacks whose examples are checked for 8-bit survival.</summary>
-    public static readonly IReadOnlyList<(string Method, bool Targeted)> SurvivalAttacks =
-        [("lbfgs", true), ("lbfgs", false), ("cw", false), ("deepfool", false)];
+    public static readonly IReadOnlyList<(Attack Attack, bool Targeted)> SurvivalAttacks =
+        [(new BoxConstrainedLbfgs(), true), (new BoxConstrainedLbfgs(), false), (new CarliniWagnerL2(), false), (new DeepFool(), false)];
 
     public const string SurvivalModel = "fc100-100-10";
 
@@ -53,25 +53,35 @@ public sealed class AttacksStudy(int count) : IStudy
 
     public string Key => "attacks";
 
-    public string Fingerprint => $"count={count}";
+    /// <summary>The attacks this study runs, as values: FGSM eps 0.25, PGD's Madry setting, noise at each stddev.</summary>
+    public static readonly Fgsm FgsmAttack = new() { Epsilon = 0.25 };
+
+    public static readonly PgdLinf PgdAttack = new();
+
+    public static IEnumerable<Attack> AllAttacks =>
+        new Attack[] { FgsmAttack, PgdAttack }
+            .Concat(NoiseDeviations.Select(stddev => new GaussianNoise { StandardDeviation = stddev }))
+            .Concat(SurvivalAttacks.Select(attack => attack.Attack));
+
+    public string Fingerprint => $"count={count}|{string.Join(";", AllAttacks.Select(attack => attack.Describe()))}";
 
     public ReportSection Run(StudyContext context)
     {
         var fgsm = FgsmModels.Select(model =>
         {
-            var summary = context.Attack(model, Split.Train, "fgsm", targeted: false, count).Summary;
-            return new RateRow(model, "fgsm", 0.25, summary.ErrorRate, 1 - summary.ErrorRate, summary.MeanLinf, summary.Seconds,
+            var summary = context.Attack(model, Split.Train, FgsmAttack, targeted: false, count).Summary;
+            return new RateRow(model, "fgsm", FgsmAttack.Epsilon, summary.ErrorRate, 1 - summary.ErrorRate, summary.MeanLinf, summary.Seconds,
                 model == "fc10-1e-4" ? GoodfellowSoftmaxError : null);
         }).ToList();
         var pgd = PgdModels.Select(model =>
         {
-            var summary = context.Attack(model, Split.Train, "pgd", targeted: false, count).Summary;
-            return new RateRow(model, "pgd", 0.3, summary.ErrorRate, 1 - summary.ErrorRate, summary.MeanLinf, summary.Seconds,
+            var summary = context.Attack(model, Split.Train, PgdAttack, targeted: false, count).Summary;
+            return new RateRow(model, "pgd", PgdAttack.Epsilon, summary.ErrorRate, 1 - summary.ErrorRate, summary.MeanLinf, summary.Seconds,
                 model == "conv" ? 1 - MadryNaturalAccuracy : null);
         }).ToList();
         var noise = NoiseDeviations.SelectMany(stddev => FgsmModels.Select(model =>
         {
-            var summary = context.Attack(model, Split.Train, "noise", targeted: false, count, stddev: stddev).Summary;
+            var summary = context.Attack(model, Split.Train, new GaussianNoise { StandardDeviation = stddev }, targeted: false, count).Summary;
             return new RateRow(model, FormattableString.Invariant($"noise {stddev:0.0}"), stddev, summary.ErrorRate, 1 - summary.ErrorRate, summary.MeanLinf, summary.Seconds,
                 PaperNoiseErrors.TryGetValue((model, stddev), out double paper) ? paper : null);
         })).ToList();
@@ -79,13 +89,13 @@ public sealed class AttacksStudy(int count) : IStudy
         var trained = context.Model(SurvivalModel);
         var survival = SurvivalAttacks.Select(attack =>
         {
-            var result = context.Attack(SurvivalModel, Split.Train, attack.Method, attack.Targeted, count);
+            var result = context.Attack(SurvivalModel, Split.Train, attack.Attack, attack.Targeted, count);
             var measured = EightBitSurvival.Measure(trained.Model, result);
-            return new SurvivalRow(SurvivalModel, attack.Method, attack.Targeted, measured.Checked, measured.Survived,
+            return new SurvivalRow(SurvivalModel, attack.Attack.Name, attack.Targeted, measured.Checked, measured.Survived,
                 measured.Checked == 0 ? 0 : (double)measured.Survived / measured.Checked);
         }).ToList();
 
-        var lbfgs = context.Attack(SurvivalModel, Split.Train, "lbfgs", targeted: true, count);
+        var lbfgs = context.Attack(SurvivalModel, Split.Train, SurvivalAttacks[0].Attack, targeted: true, count);
         byte[] figure;
         using (var scope = NewDisposeScope())
         {

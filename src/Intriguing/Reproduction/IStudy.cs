@@ -8,7 +8,7 @@ namespace Intriguing.Reproduction;
 /// </summary>
 public interface IStudy
 {
-    /// <summary>The section's key in report.json (CONTRACT.md: "table1", "table3", "attacks", ...).</summary>
+    /// <summary>The section's key in report.json (docs/json-output.md: "table1", "table3", "attacks", ...).</summary>
     string Key { get; }
 
     /// <summary>

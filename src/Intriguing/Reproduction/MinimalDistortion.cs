@@ -1,3 +1,4 @@
+using Intriguing.Attacks;
 using Intriguing.Data;
 
 namespace Intriguing.Reproduction;
@@ -9,27 +10,38 @@ namespace Intriguing.Reproduction;
 /// </summary>
 public static class MinimalDistortion
 {
-    public static readonly IReadOnlyList<(string Key, string Method, bool Targeted, string Label)> Attacks =
+    /// <summary>One column: the report key, the attack (a value; its settings key the run), targeted or not, the label.</summary>
+    public sealed record Column(string Key, Attack Attack, bool Targeted, string Label);
+
+    /// <summary>The columns with the attacks' default settings; <paramref name="lbfgs"/> replaces L-BFGS's settings.</summary>
+    public static IReadOnlyList<Column> Columns(BoxConstrainedLbfgs? lbfgs = null) =>
     [
-        ("lbfgsTargeted", "lbfgs", true, "L-BFGS targeted"),
-        ("lbfgs", "lbfgs", false, "L-BFGS untargeted"),
-        ("cw", "cw", false, "C&W L2"),
-        ("deepfool", "deepfool", false, "DeepFool"),
+        new("lbfgsTargeted", lbfgs ?? new BoxConstrainedLbfgs(), true, "L-BFGS targeted"),
+        new("lbfgs", lbfgs ?? new BoxConstrainedLbfgs(), false, "L-BFGS untargeted"),
+        new("cw", new CarliniWagnerL2(), false, "C&W L2"),
+        new("deepfool", new DeepFool(), false, "DeepFool"),
     ];
+
+    public static readonly IReadOnlyList<Column> Attacks = Columns();
+
+    /// <summary>What the columns' results depend on: every attack's settings, for a study's fingerprint.</summary>
+    public static string Describe(IReadOnlyList<Column> columns) =>
+        string.Join(";", columns.Select(column => $"{column.Key}:{column.Attack.Describe()}:targeted={column.Targeted}"));
 
     /// <summary>One attack's outcome on one model: mean and median distortion over successes, and the success rate.</summary>
     public sealed record Measured(double MeanDistortion, double MedianDistortion, double SuccessRate, int Attempted, double GradientsPerImage, double Seconds);
 
-    public static Dictionary<string, Measured> Measure(StudyContext context, string model, Split split, int count, bool targetedLbfgsOnly = false)
+    public static Dictionary<string, Measured> Measure(StudyContext context, string model, Split split, int count, bool targetedLbfgsOnly = false,
+        IReadOnlyList<Column>? columns = null)
     {
         var measured = new Dictionary<string, Measured>();
-        foreach (var (key, method, targeted, _) in Attacks)
+        foreach (var (key, attack, targeted, _) in columns ?? Attacks)
         {
             if (targetedLbfgsOnly && key != "lbfgsTargeted")
             {
                 continue;
             }
-            var summary = context.Attack(model, split, method, targeted, count).Summary;
+            var summary = context.Attack(model, split, attack, targeted, count).Summary;
             measured[key] = new Measured(summary.MeanDistortion, summary.MedianDistortion, summary.SuccessRate, summary.Attempted,
                 summary.GradientEvaluationsPerImage, summary.Seconds);
         }

@@ -30,13 +30,10 @@ public static class ReproductionRun
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
         var resumed = new List<string>();
-        // Studies read the zoo's models, so a kept section is valid only for the recipes that trained them.
-        string recipes = string.Join(";", ModelZoo.All.SelectMany(spec =>
-            new[] { Split.Train, Split.P1, Split.P2 }.Select(split => spec.RecipeFor(split, settings.Quick, null).Describe())));
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
-            string fingerprint = $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|recipes={recipes}";
+            string fingerprint = SectionFingerprint(study, settings);
             progress?.Report(new ProgressUpdate("studies", index, studies.Count, study.Key));
             var section = cache.TryLoad(study.Key, fingerprint);
             if (section is null)
@@ -56,5 +53,18 @@ public static class ReproductionRun
         var report = new Report(Title, environment, sections);
         var files = ReportWriter.WriteAll(report, settings.OutDir);
         return new ReproductionResult(report, files, resumed);
+    }
+
+    /// <summary>
+    /// Everything a study's section depends on: the study's own settings (its attacks' settings among them), the seed,
+    /// quick or not, the dataset, the device, and the recipes that trained the zoo's models. A kept section is read
+    /// back only under the same fingerprint; change any of these and the study runs again.
+    /// </summary>
+    public static string SectionFingerprint(IStudy study, ReproductionSettings settings)
+    {
+        string recipes = string.Join(";", ModelZoo.All.SelectMany(spec =>
+            new[] { Split.Train, Split.P1, Split.P2 }.Select(split => spec.RecipeFor(split, settings.Quick, null).Describe())));
+        string device = ComputeDevice.Parse(settings.Device).ToString();
+        return $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|device={device}|recipes={recipes}";
     }
 }

@@ -14,7 +14,8 @@ public sealed class StudyContext : IDisposable
     private readonly Dictionary<(string Name, Split Split), TrainedModel> models = [];
     private readonly Dictionary<AttackKey, AttackResult> attacks = [];
 
-    private readonly record struct AttackKey(string Model, Split Split, string Method, bool Targeted, int Count, double? Epsilon, double? Stddev);
+    /// <summary>A run is keyed on the attack's settings (a value: every setting takes part in equality).</summary>
+    private readonly record struct AttackKey(string Model, Split Split, Attack Attack, bool Targeted, int Count);
 
     public StudyContext(ImageDataset data, int seed, bool quick, IProgress<ProgressUpdate>? progress, Device? device = null)
     {
@@ -48,13 +49,16 @@ public sealed class StudyContext : IDisposable
     }
 
     /// <summary>
-    /// The attack <paramref name="method"/> (see <see cref="AttackCatalog"/>) run on the first <paramref name="count"/>
+    /// <paramref name="attack"/> (its random streams seeded with the run's seed) run on the first <paramref name="count"/>
     /// test images against a zoo model; targeted attacks aim at a random wrong class drawn with the run's seed.
-    /// Results are kept for the rest of the run, so studies that need the same attack share one run of it.
+    /// Results are kept for the rest of the run, keyed on the attack's settings, so studies that need the same attack
+    /// share one run of it.
     /// </summary>
-    public AttackResult Attack(string model, Split split, string method, bool targeted, int count, double? epsilon = null, double? stddev = null)
+    public AttackResult Attack(string model, Split split, Attack attack, bool targeted, int count)
     {
-        var key = new AttackKey(model, split, method, targeted, count, epsilon, stddev);
+        ArgumentNullException.ThrowIfNull(attack);
+        attack = attack.WithSeed(Seed);
+        var key = new AttackKey(model, split, attack, targeted, count);
         if (attacks.TryGetValue(key, out var cached))
         {
             return cached;
@@ -63,13 +67,16 @@ public sealed class StudyContext : IDisposable
         using var scope = NewDisposeScope();
         using var images = Data.Test.Slice(0, Math.Min(count, Data.Test.Count));
         var labels = images.Labels.to(Device);
-        var targets = targeted ? AttackTargets.RandomWrong(labels, Seed) : null;
-        var attack = AttackCatalog.Create(method, epsilon, stddev, Seed);
+        var targets = targeted ? AttackTargets.RandomWrong(labels, Seed, trained.Model.ClassCount) : null;
         var result = attack.Run(trained.Model, images.Images.to(Device), labels, targets, progress: Progress);
         result.Adversarials.DetachFromDisposeScope();
         attacks[key] = result;
         return result;
     }
+
+    /// <summary>The catalog's attack <paramref name="method"/> with its defaults and the given options (<see cref="AttackCatalog.Create"/>).</summary>
+    public AttackResult Attack(string model, Split split, string method, bool targeted, int count, double? epsilon = null, double? stddev = null) =>
+        Attack(model, split, AttackCatalog.Create(method, epsilon, stddev, Seed), targeted, count);
 
     public void Dispose()
     {

@@ -8,8 +8,10 @@ namespace Intriguing.Reproduction;
 /// Table 3: the cross-training-set models, trained on one half of the training set (P1 or P2), with their error on
 /// P1, on P2 and on the test set, and the minimal distortion L-BFGS needs, beside the paper's.
 /// </summary>
-public sealed class Table3Study(int attackCount) : IStudy
+public sealed class Table3Study(int attackCount, Attacks.BoxConstrainedLbfgs? lbfgs = null) : IStudy
 {
+    private readonly IReadOnlyList<MinimalDistortion.Column> columns = MinimalDistortion.Columns(lbfgs);
+
     public static readonly IReadOnlyList<(string Model, Split Split, string Label)> Models =
     [
         ("fc100-100-10", Split.P1, "FC100-100-10 (P1)"),
@@ -22,7 +24,7 @@ public sealed class Table3Study(int attackCount) : IStudy
 
     public string Key => "table3";
 
-    public string Fingerprint => $"{string.Join(",", Models.Select(model => $"{model.Model}@{model.Split.Name()}"))}|attackCount={attackCount}";
+    public string Fingerprint => $"{string.Join(",", Models.Select(model => $"{model.Model}@{model.Split.Name()}"))}|attackCount={attackCount}|{MinimalDistortion.Describe(columns.Take(1).ToList())}";
 
     public ReportSection Run(StudyContext context)
     {
@@ -31,7 +33,7 @@ public sealed class Table3Study(int attackCount) : IStudy
         {
             var model = context.Model(name, split);
             var paper = ModelZoo.Get(name).PaperFor(split);
-            var measured = MinimalDistortion.Measure(context, name, split, attackCount, targetedLbfgsOnly: true)["lbfgsTargeted"];
+            var measured = MinimalDistortion.Measure(context, name, split, attackCount, targetedLbfgsOnly: true, columns: columns)["lbfgsTargeted"];
             rows.Add(new Row(name, split.Name(), model.Report.P1Error, model.Report.P2Error, model.Report.TestError,
                 paper?.P1Error, paper?.P2Error, paper?.TestError, paper?.MinDistortion, measured));
         }

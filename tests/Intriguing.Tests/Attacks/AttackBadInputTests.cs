@@ -20,7 +20,7 @@ public class AttackBadInputTests
     public void Nan_pixels_are_refused()
     {
         var error = Refused(() => full(2, 784, float.NaN), () => zeros(2, dtype: ScalarType.Int64));
-        Assert.Contains("images", error.Message);
+        Assert.Contains("inputs", error.Message);
         Assert.Contains("NaN", error.Message);
     }
 
@@ -30,7 +30,7 @@ public class AttackBadInputTests
     public void Pixels_outside_the_unit_interval_are_refused(float pixel)
     {
         var error = Refused(() => full(2, 784, pixel), () => zeros(2, dtype: ScalarType.Int64));
-        Assert.Contains("[0,1]", error.Message);
+        Assert.Contains("[0, 1]", error.Message);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class AttackBadInputTests
     {
         var error = Refused(() => zeros(2, 784), () => tensor(new long[] { 3, 4 }), () => tensor(new long[] { 5, 4 }));
         Assert.Contains("targets", error.Message);
-        Assert.Contains("image 1", error.Message);
+        Assert.Contains("input 1", error.Message);
     }
 
     [Fact]

@@ -12,11 +12,11 @@ public class AttackWorkflowTests
     public AttackWorkflowTests() => TorchThreads.UseOne();
 
     /// <summary>Claims every image fooled but hands back the originals: the re-check must refuse every claim.</summary>
-    private sealed class BoastingAttack : Attack
+    private sealed record BoastingAttack : Attack
     {
         public override string Name => "boast";
 
-        protected override PerturbOutput Perturb(Classifier model, Tensor images, Criterion criterion, int batchStart) =>
+        protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex) =>
             new(images.clone(), zeros(images.shape[0], dtype: ScalarType.Int64), ones(images.shape[0], dtype: ScalarType.Bool));
     }
 

@@ -1,4 +1,5 @@
 using Intriguing.Attacks;
+using Intriguing.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,7 +75,7 @@ public class ProjectedLbfgsTests
 
         public ProjectedLbfgs.Outcome Solve(int[] runs) =>
             new ProjectedLbfgs { History = 5, MaxIterations = 200, FunctionTolerance = 1e-12, GradientTolerance = 1e-7 }
-                .Minimize(tensor(Origins, [Rows, Dimension]), 1.0, Network,
+                .Minimize(tensor(Origins, [Rows, Dimension]), InputBox.Uniform(0f, 1f, Dimension), 1.0, Network,
                     (row, _, _) => runs[row]++ == 0 ? SecondWeight(row) : null);
     }
 

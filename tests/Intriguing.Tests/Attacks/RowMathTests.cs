@@ -30,6 +30,10 @@ public class RowMathTests
 
     private static bool Blocked(float x, float g) => (x <= 0 && g > 0) || (x >= 1 && g < 0);
 
+    private static float[] Zeros(int length) => new float[length];
+
+    private static float[] Ones(int length) => Enumerable.Repeat(1f, length).ToArray();
+
     [Theory]
     [MemberData(nameof(Lengths))]
     public void DotAddScaledScaleAndDifferenceMatchScalarArithmetic(int length)
@@ -91,7 +95,7 @@ public class RowMathTests
         var gradient = Random(length, 11);
         var projected = new float[length];
 
-        float largest = RowMath.ProjectGradient(point, gradient, projected);
+        float largest = RowMath.ProjectGradient(point, gradient, projected, Zeros(length), Ones(length));
 
         var expected = gradient.Select((g, i) => Blocked(point[i], g) ? 0f : g).ToArray();
         Assert.Equal(expected, projected);
@@ -105,7 +109,7 @@ public class RowMathTests
         {
             var gradient = Random(37, 12);
             gradient[position] = float.NaN;
-            Assert.True(float.IsNaN(RowMath.ProjectGradient(BoxPoint(37, 13).Select(_ => 0.5f).ToArray(), gradient, new float[37])));
+            Assert.True(float.IsNaN(RowMath.ProjectGradient(BoxPoint(37, 13).Select(_ => 0.5f).ToArray(), gradient, new float[37], Zeros(37), Ones(37))));
         }
     }
 
@@ -118,7 +122,7 @@ public class RowMathTests
         var product = Random(length, 16);
         var direction = new float[length];
 
-        var (slope, length1) = RowMath.DescentDirection(point, gradient, product, direction);
+        var (slope, length1) = RowMath.DescentDirection(point, gradient, product, direction, Zeros(length), Ones(length));
 
         var expected = product.Select((h, i) => Blocked(point[i], gradient[i]) ? 0f : -h).ToArray();
         Assert.Equal(expected, direction);
@@ -135,7 +139,7 @@ public class RowMathTests
         var gradient = Random(length, 19);
         var candidate = new float[length];
 
-        float predicted = RowMath.StepInBox(point, direction, 0.5f, gradient, candidate);
+        float predicted = RowMath.StepInBox(point, direction, 0.5f, gradient, candidate, Zeros(length), Ones(length));
 
         var expected = point.Select((x, i) => Math.Clamp(x + 0.5f * direction[i], 0f, 1f)).ToArray();
         Assert.Equal(expected, candidate, new Tolerance(1e-6));

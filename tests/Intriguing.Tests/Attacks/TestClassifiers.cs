@@ -13,7 +13,7 @@ internal sealed class LinearClassifier : Classifier
     private readonly Tensor weights;
     private readonly Tensor biases;
 
-    public LinearClassifier(Tensor weights, Tensor biases) : base("linear")
+    public LinearClassifier(Tensor weights, Tensor biases, InputSpace? input = null) : base("linear", input)
     {
         this.weights = weights.detach().clone().DetachFromDisposeScope();
         this.biases = biases.detach().clone().DetachFromDisposeScope();
@@ -23,7 +23,7 @@ internal sealed class LinearClassifier : Classifier
 
     public Tensor Biases => biases;
 
-    public override Tensor forward(Tensor input) => input.matmul(weights.t()) + biases;
+    public override Tensor forward(Tensor input) => Flatten(input).matmul(weights.t()) + biases;
 
     public override Tensor WeightPenalty() => zeros(1);
 
@@ -35,34 +35,35 @@ internal sealed class LinearClassifier : Classifier
     {
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)seed, CPU);
-        var weights = randn(ClassCount, PixelCount, generator: generator) * 0.05;
-        var biases = full(ClassCount, -1000f);
+        var weights = randn(10, 784, generator: generator) * 0.05;
+        var biases = full(10, -1000f);
         biases[0] = tensor(0f);
         biases[1] = tensor(0f);
         return new LinearClassifier(weights, biases);
     }
 
-    /// <summary>A random ten-class linear model (every class can win).</summary>
-    public static LinearClassifier Random(int seed)
+    /// <summary>A random linear model (every class can win) on <paramref name="input"/> (MNIST's by default).</summary>
+    public static LinearClassifier Random(int seed, InputSpace? input = null)
     {
         using var scope = NewDisposeScope();
+        input ??= InputSpace.Mnist;
         var generator = new Generator((ulong)seed, CPU);
-        return new LinearClassifier(randn(ClassCount, PixelCount, generator: generator) * 0.05, zeros(ClassCount));
+        return new LinearClassifier(randn(input.ClassCount, input.Features, generator: generator) * 0.05, zeros(input.ClassCount), input);
     }
 }
 
 /// <summary>A tiny sigmoid MLP (784-16-10), trained in-test on separable synthetic data.</summary>
 internal sealed class TinyMlp : Classifier
 {
-    private readonly nn.Module<Tensor, Tensor> hidden = nn.Linear(PixelCount, 16);
-    private readonly nn.Module<Tensor, Tensor> output = nn.Linear(16, ClassCount);
+    private readonly nn.Module<Tensor, Tensor> hidden = nn.Linear(784, 16);
+    private readonly nn.Module<Tensor, Tensor> output = nn.Linear(16, 10);
 
     public TinyMlp() : base("tiny-mlp")
     {
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input) => output.forward(torch.sigmoid(hidden.forward(input)));
+    public override Tensor forward(Tensor input) => output.forward(torch.sigmoid(hidden.forward(Flatten(input))));
 
     public override Tensor WeightPenalty() => zeros(1);
 }
@@ -78,10 +79,10 @@ internal static class SyntheticData
     public static (Tensor Images, Tensor Labels) Images(int count, int seed)
     {
         var generator = new Generator(12345, CPU);
-        var prototypes = rand(Classifier.ClassCount, Classifier.PixelCount, generator: generator) * 0.6 + 0.2;
+        var prototypes = rand(10, 784, generator: generator) * 0.6 + 0.2;
         var sampleGenerator = new Generator((ulong)seed, CPU);
-        var labels = arange(count, dtype: ScalarType.Int64).remainder(Classifier.ClassCount);
-        var noise = randn(count, Classifier.PixelCount, generator: sampleGenerator) * 0.1;
+        var labels = arange(count, dtype: ScalarType.Int64).remainder(10);
+        var noise = randn(count, 784, generator: sampleGenerator) * 0.1;
         var images = (prototypes.index_select(0, labels) + noise).clamp(0.0, 1.0);
         return (images, labels);
     }

@@ -39,7 +39,7 @@ public class ArchitectureTests
     {
         using var scope = NewDisposeScope();
         using var model = ModelZoo.Get(name).Create();
-        var error = Assert.Throws<BadInputException>(() => model.forward(rand(3, 1, 28, 28)));
+        var error = Assert.Throws<BadInputException>(() => model.forward(rand(3, 2, 28, 28)));
         Assert.Contains("[N, 784]", error.Message);
     }
 

@@ -15,7 +15,7 @@ public class ModelStoreTests
         using var loaded = ModelStore.Load(trained.Path);
         using var scope = NewDisposeScope();
 
-        Assert.Equal(Path.Combine(home.Folder, "models", "fc100-100-10-p1-s0-e2.safetensors"), trained.Path);
+        Assert.Equal(Path.Combine(home.Folder, "models", "fc100-100-10-p1-s0-e2-synthetic.safetensors"), trained.Path);
         Assert.True(File.Exists(trained.Path + ".json"));
         Assert.Equal(trained.Report, loaded.Report);
         Assert.Equal(("fc100-100-10", Split.P1, 0), (loaded.Name, loaded.Split, loaded.Seed));
@@ -36,12 +36,12 @@ public class ModelStoreTests
         using var second = ModelStore.GetOrTrain("fc10-1e-2", data, quick: true);
         using var byPath = ModelStore.GetOrTrain(first.Path, data);
 
-        Assert.EndsWith("fc10-1e-2-train-s0-quick.safetensors", first.Path);
+        Assert.EndsWith("fc10-1e-2-train-s0-quick-synthetic.safetensors", first.Path);
         Assert.Equal(written, File.GetLastWriteTimeUtc(second.Path));
         Assert.Equal(first.Report, second.Report);
         Assert.Equal(first.Report, byPath.Report);
         Assert.True(first.Report.Quick);
-        Assert.False(File.Exists(ModelStore.CachePath(ModelZoo.Get("fc10-1e-2"), Split.Train, 0)));
+        Assert.False(File.Exists(ModelStore.CachePath(ModelZoo.Get("fc10-1e-2"), Split.Train, 0, dataset: data.Name)));
     }
 
     [Fact]
@@ -56,9 +56,51 @@ public class ModelStoreTests
         }
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]);
 
-        using var again = ModelStore.GetOrTrain("fc10-1", data, quick: true);
+        var warnings = new Warnings();
+        using var again = ModelStore.GetOrTrain("fc10-1", data, quick: true, progress: warnings);
         Assert.Equal(path, again.Path);
         using var reloaded = ModelStore.Load(path);
+        // The user is told which file could not be used and why, not left to wonder why training ran again.
+        var warning = Assert.Single(warnings.Messages);
+        Assert.Contains(path, warning);
+        Assert.Contains("cannot be loaded", warning);
+    }
+
+    [Fact]
+    public void A_model_cached_for_another_dataset_is_not_reused()
+    {
+        using var home = new TemporaryHome();
+        using var first = SyntheticDigits.Dataset();
+        using var other = new ImageDataset("synthetic-other", SyntheticDigits.Make(200, 7), SyntheticDigits.Make(60, 8));
+        using var onFirst = ModelStore.GetOrTrain("fc10-1", first, quick: true);
+
+        // Another dataset gets its own file, and a file claiming to be it but trained on the first is refused.
+        string otherPath = ModelStore.CachePath(ModelZoo.Get("fc10-1"), Split.Train, 0, quick: true, dataset: other.Name);
+        Assert.NotEqual(onFirst.Path, otherPath);
+        File.Copy(onFirst.Path, otherPath);
+        File.Copy(onFirst.Path + ".json", otherPath + ".json");
+        var warnings = new Warnings();
+        using var onOther = ModelStore.GetOrTrain("fc10-1", other, quick: true, progress: warnings);
+
+        Assert.Equal("synthetic-other", onOther.Report.Dataset);
+        Assert.Equal("synthetic", onFirst.Report.Dataset);
+        Assert.Contains(warnings.Messages, message => message.Contains("another dataset"));
+        using var reloaded = ModelStore.Load(otherPath);
+        Assert.Equal("synthetic-other", reloaded.Report.Dataset);
+    }
+
+    /// <summary>Collects the warnings a library call reports.</summary>
+    private sealed class Warnings : IProgress<ProgressUpdate>
+    {
+        public List<string> Messages { get; } = [];
+
+        public void Report(ProgressUpdate value)
+        {
+            if (value.IsWarning)
+            {
+                Messages.Add(value.Detail ?? value.Task);
+            }
+        }
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public abstract class Criterion
 
     /// <summary>
     /// Per-sample loss, float [N], that is small when the criterion is met and bounded below (the
-    /// paper's loss_f in "c|r| + loss_f(x+r, l)"): cross-entropy towards the target, or
+    /// paper's loss_f in "c|r| + loss_f(x+r, l)"; we minimise c|r|^2 + loss_f): cross-entropy towards the target, or
     /// -log(1 - p_label) when any wrong class will do.
     /// </summary>
     public abstract Tensor SmoothLoss(Tensor logits);

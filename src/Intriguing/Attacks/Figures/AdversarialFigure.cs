@@ -11,7 +11,7 @@ namespace Intriguing.Attacks.Figures;
 /// </summary>
 public static class AdversarialFigure
 {
-    public static byte[] Render(AttackResult result, float[][] originals, int columns = 8)
+    public static byte[] Render(AttackResult result, float[][] originals, int columns = 8, int width = DigitPng.Side, int height = DigitPng.Side)
     {
         var shown = result.Examples.Where(example => example.Success && example.OriginallyCorrect).Take(columns).ToList();
         if (shown.Count == 0)
@@ -33,6 +33,6 @@ public static class AdversarialFigure
                 shown.Select(example => string.Create(CultureInfo.InvariantCulture, $"d={example.Distortion:0.000}")).ToList()),
             new("adversarial", adversarialImages, shown.Select(example => $"pred {example.FinalPrediction}").ToList()),
         };
-        return ImageGrid.Render(rows, new ImageGridOptions(Scale: 3));
+        return ImageGrid.Render(rows, new ImageGridOptions(ImageWidth: width, ImageHeight: height, Scale: 3));
     }
 }

@@ -3,23 +3,23 @@ using SkiaSharp;
 namespace Intriguing.Attacks.Figures;
 
 /// <summary>
-/// One 28x28 image as an 8-bit grayscale PNG and back. Pixels in [0,1] become bytes round(255 p); decoding gives
-/// byte / 255. This is the real round trip a saved adversarial example goes through, so it is also how the
-/// 8-bit survival rate is measured (<see cref="EightBitSurvival"/>).
+/// One grey image (28x28 for MNIST, any width and height) as an 8-bit grayscale PNG and back. Pixels in [0,1] become
+/// bytes round(255 p); decoding gives byte / 255. This is the round trip a saved adversarial example goes through;
+/// <see cref="EightBitSurvival"/> applies the same rounding.
 /// </summary>
 public static class DigitPng
 {
     public const int Side = 28;
 
-    public static byte[] Encode(ReadOnlySpan<float> pixels)
+    public static byte[] Encode(ReadOnlySpan<float> pixels, int width = Side, int height = Side)
     {
-        if (pixels.Length != Side * Side)
+        if (width < 1 || height < 1 || pixels.Length != width * height)
         {
-            throw new BadInputException($"a digit image has {Side * Side} pixels; got {pixels.Length}");
+            throw new BadInputException($"a {width}x{height} grey image has {width * height} pixels; got {pixels.Length}");
         }
-        var info = new SKImageInfo(Side, Side, SKColorType.Gray8, SKAlphaType.Opaque);
+        var info = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
-        var bytes = new byte[Side * Side];
+        var bytes = new byte[width * height];
         for (int i = 0; i < bytes.Length; i++)
         {
             bytes[i] = (byte)Math.Round(Math.Clamp(pixels[i], 0f, 1f) * 255f, MidpointRounding.AwayFromZero);
@@ -30,20 +30,20 @@ public static class DigitPng
         return encoded.ToArray();
     }
 
-    public static float[] Decode(byte[] png)
+    public static float[] Decode(byte[] png, int width = Side, int height = Side)
     {
         using var bitmap = SKBitmap.Decode(png)
             ?? throw new BadInputException("not a PNG image SkiaSharp can decode");
-        if (bitmap.Width != Side || bitmap.Height != Side)
+        if (bitmap.Width != width || bitmap.Height != height)
         {
-            throw new BadInputException($"expected a {Side}x{Side} image; got {bitmap.Width}x{bitmap.Height}");
+            throw new BadInputException($"expected a {width}x{height} image; got {bitmap.Width}x{bitmap.Height}");
         }
-        var pixels = new float[Side * Side];
-        for (int y = 0; y < Side; y++)
+        var pixels = new float[width * height];
+        for (int y = 0; y < height; y++)
         {
-            for (int x = 0; x < Side; x++)
+            for (int x = 0; x < width; x++)
             {
-                pixels[y * Side + x] = bitmap.GetPixel(x, y).Red / 255f;
+                pixels[y * width + x] = bitmap.GetPixel(x, y).Red / 255f;
             }
         }
         return pixels;

@@ -1,0 +1,215 @@
+using System.Globalization;
+using Intriguing.Reporting;
+using Intriguing.Units;
+
+namespace Intriguing.Reproduction;
+
+/// <summary>
+/// Section 3 and Figures 1-4: are single units more interpretable than random directions of the same layer? For every
+/// hidden layer of <c>conv</c> and <c>fc100-100-10</c>, the top-K test images of each unit and of random directions,
+/// their coherence against chance, a Mann-Whitney test with Cliff's delta, the verdict beside the paper's claim, and
+/// the image grids. The work is <see cref="UnitAnalysis"/>; this class only runs it and writes the section.
+/// </summary>
+public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAnalysisOptions.PaperTop) : IStudy
+{
+    public static readonly IReadOnlyList<string> Models = ["conv", "fc100-100-10"];
+
+    public const string PaperClaim = "single units are no more coherent than random directions";
+
+    public string Key => "units";
+
+    public string Fingerprint => $"{string.Join(",", Models)}|pool={pool}|directions={randomDirections}|top={top}|chance={new UnitAnalysisOptions().ChanceSamples}|rows={UnitFigure.DefaultRows}";
+
+    public sealed record FamilySummary(int Directions, int Compared, int InactiveExcluded, int TiedAtCut, double MeanPurity, double[] PurityInterval,
+        double MeanLayerBelowCosine, double MeanPixelCosine, double MeanPurityAllDirections);
+
+    public sealed record LayerSummary(string Layer, string LayerBelow, int Units, FamilySummary Natural, FamilySummary Random, double Chance,
+        double PValue, double EffectSize, ChanceLevels ChanceLevels, IReadOnlyList<MeasureComparison> Comparisons, UnitVerdictKind VerdictKind,
+        bool PaperClaimHolds, string Verdict, string Figure, double Seconds);
+
+    public sealed record ModelSummary(string Model, int Pool, IReadOnlyList<LayerSummary> Layers, double ActivationSeconds, double Seconds);
+
+    public ReportSection Run(StudyContext context)
+    {
+        var options = new UnitAnalysisOptions(top, randomDirections, context.Seed);
+        int poolSize = Math.Min(pool, context.Data.Test.Count);
+        var models = new List<ModelSummary>();
+        var figures = new List<ReportFigure>();
+        using var images = context.Data.Test.Slice(0, poolSize);
+        foreach (string name in Models)
+        {
+            var trained = context.Model(name);
+            var layers = UnitLayers.Resolve(trained.Model, name, null);
+            var result = UnitAnalysis.Analyze(trained.Model, name, images, layers, options, context.Progress);
+            var summaries = new List<LayerSummary>();
+            foreach (var layer in result.Layers)
+            {
+                string fileName = $"units-{name}-{layer.Layer}.png";
+                byte[] png = UnitFigure.Render(layer, images.Images, images.Labels,
+                    $"{name}, layer {layer.Layer}: top {top} of {Count(poolSize)} test images per direction (seed {context.Seed})");
+                figures.Add(new ReportFigure(fileName, FigureCaption(name, layer, poolSize), png));
+                summaries.Add(Summarise(layer, fileName));
+            }
+            models.Add(new ModelSummary(name, poolSize, summaries, Math.Round(result.ActivationSeconds, 2), Math.Round(result.Seconds, 2)));
+        }
+
+        var allLayers = models.SelectMany(model => model.Layers.Select(layer => (model.Model, Layer: layer))).ToList();
+        var purityTable = new ReportTable(
+            $"Label purity of the top {top} of {Count(poolSize)} test images per direction: single units e_i against {randomDirections} random unit directions v " +
+            "(means with 95% intervals; units active on fewer than K images left out), chance = K images drawn at random, two-sided Mann-Whitney p and Cliff's delta (+: units purer).",
+            ["model", "layer", "units compared", "purity: units (ours)", "purity: random (ours)", "chance", "Cliff's delta", "p", "verdict (ours)", "paper (Section 3)"],
+            allLayers.Select(row => (IReadOnlyList<ReportCell>)
+            [
+                row.Model,
+                row.Layer.Layer,
+                $"{row.Layer.Natural.Compared} of {row.Layer.Units}",
+                ReportCell.Ours(WithInterval(row.Layer.Natural)),
+                ReportCell.Ours(WithInterval(row.Layer.Random)),
+                ReportFormat.Number(row.Layer.Chance),
+                ReportCell.Ours(Delta(row.Layer.Comparisons[0])),
+                ReportCell.Ours(UnitVerdicts.FormatP(row.Layer.PValue)),
+                ReportCell.Ours(KindWords(row.Layer.VerdictKind)),
+                ReportCell.Paper("units no more coherent"),
+            ]).ToList());
+
+        var similarityTable = new ReportTable(
+            "Without labels: mean pairwise cosine similarity of the top images' activations in the layer below (pixels under the first hidden layer) " +
+            "and of their pixels; units / random / chance, then Cliff's delta and p.",
+            ["model", "layer", "layer below", "similarity below: units / random / chance", "delta, p (below)", "pixel similarity: units / random / chance", "delta, p (pixels)"],
+            allLayers.Select(row =>
+            {
+                var below = row.Layer.Comparisons.First(item => item.Measure == LayerUnits.LayerBelowCosineMeasure);
+                var pixels = row.Layer.Comparisons.First(item => item.Measure == LayerUnits.PixelCosineMeasure);
+                return (IReadOnlyList<ReportCell>)
+                [
+                    row.Model,
+                    row.Layer.Layer,
+                    row.Layer.LayerBelow,
+                    ReportCell.Ours(Triple(below)),
+                    ReportCell.Ours($"{Delta(below)}, p {UnitVerdicts.FormatP(below.PValue)}"),
+                    ReportCell.Ours(Triple(pixels)),
+                    ReportCell.Ours($"{Delta(pixels)}, p {UnitVerdicts.FormatP(pixels.PValue)}"),
+                ];
+            }).ToList());
+
+        string overall = Overall(allLayers.Select(row => (row.Model, row.Layer)).ToList());
+        return new ReportSection(Key, "Section 3: units or directions? Figures 1-4 as a measurement", Prose(context.Seed, poolSize, allLayers, overall))
+        {
+            Tables = [purityTable, similarityTable],
+            Figures = figures,
+            Data = new
+            {
+                paperClaim = PaperClaim,
+                verdict = overall,
+                pool = poolSize,
+                top,
+                directions = randomDirections,
+                seed = context.Seed,
+                models,
+            },
+        };
+    }
+
+    private string Prose(int seed, int poolSize, IReadOnlyList<(string Model, LayerSummary Layer)> rows, string overall)
+    {
+        var layers = rows.Select(row => row.Layer).ToList();
+        var lines = new List<string>
+        {
+            "The paper's first finding (Section 3, Figures 1-4): the held-out images that most activate a single unit e_i look no more " +
+            "alike than those that most activate a random direction v of the same layer, so \"meaning\" lives in the space of activations " +
+            "rather than in single units. The paper shows hand-picked grids. We turn them into a measurement: for every hidden layer of the " +
+            $"convnet `conv` and of FC100-100-10, the top {top} of the first {Count(poolSize)} MNIST test images by <phi(x), e_i> for every unit, " +
+            $"and by <phi(x), v> for {randomDirections} random unit directions drawn with seed {seed}; ties go to the lower image index. " +
+            "Each set of images is scored by its label purity (the share of its most common label) and, without labels, by the mean " +
+            "pairwise cosine similarity of the images in the layer below and in pixel space. Chance is the same score for sets of random images. " +
+            "Units active on fewer than K images (dead ReLUs) have no top K of their own and are left out; the tables say how many.",
+            "",
+            "**Verdict:** " + overall,
+            "",
+        };
+        lines.AddRange(rows.Select(row => $"- `{row.Model}` {row.Layer.Verdict}"));
+        lines.Add("");
+        int tests = layers.Sum(layer => layer.Comparisons.Count);
+        bool aboveChance = layers.All(layer => layer.Natural.PurityInterval[0] > layer.Chance && layer.Random.PurityInterval[0] > layer.Chance);
+        lines.Add(
+            "The verdict is read from label purity; a label-free measure that differs too is named in the same line. " +
+            "A difference counts when the two-sided test detects it (p < 0.05) and Cliff's |delta| is at least 0.147 (Romano et al.'s " +
+            "\"small\"); with hundreds of directions the test alone flags differences too small to see. " +
+            string.Create(CultureInfo.InvariantCulture, $"{layers.Count} layers and {tests} tests in all: a p-value near 0.05 on its own is weak evidence (Bonferroni's threshold would be {0.05 / Math.Max(tests, 1):0.0000}). ") +
+            (aboveChance
+                ? "Both families are above chance on every layer (the lower end of each 95% interval exceeds chance): whichever direction of these layers one takes, its top images resemble each other, which is the paper's point that the space, not the axis, carries the meaning."
+                : "Not every family is above chance on every layer (see the table): there, a direction's top images are hardly more alike than random ones.") +
+            " Each model here is one trained network with one draw of directions; docs/units.md repeats the measurement over three seeds (three trainings), " +
+            "which tells a property of the architecture from a property of one network.");
+        lines.Add("");
+        lines.Add(BauNote(rows));
+        lines.Add("");
+        lines.Add(
+            "The figures show, per layer, six units drawn at random with the seed (left, as the paper's Figure 1) and the first six random " +
+            "directions (right, as Figure 2), each image captioned with its true label. The paper's Figures 3 and 4 use AlexNet on ImageNet, " +
+            "which this MNIST toolkit does not train; FC100-100-10's layers stand in for a second architecture. `intriguing units --model NAME` " +
+            "runs the same analysis on any model, with every direction's images in its JSON output.");
+        return string.Join("\n", lines);
+    }
+
+    private static string BauNote(IReadOnlyList<(string Model, LayerSummary Layer)> rows)
+    {
+        var unitsWin = rows.Where(row => row.Layer.VerdictKind == UnitVerdictKind.UnitsMoreCoherent).Select(row => $"{row.Model} {row.Layer.Layer}").ToList();
+        string start =
+            "Later work disagrees in part: Bau et al. (2017, \"Network Dissection\") found that the units of trained ImageNet and Places convnets " +
+            "match human-labelled concepts far more often than the axes of a random rotation of the same layer, so whether units are special " +
+            "depends on the network and the layer. ";
+        return unitsWin.Count == 0
+            ? start + "On our MNIST layers we see no such advantage of units by label purity."
+            : start + $"Here too, in {string.Join(" and ", unitsWin)}, single units come out purer than random directions, which sides with Bau et al. for that layer.";
+    }
+
+    private static string Overall(IReadOnlyList<(string Model, LayerSummary Layer)> layers)
+    {
+        int holds = layers.Count(row => row.Layer.PaperClaimHolds);
+        var against = layers.Where(row => !row.Layer.PaperClaimHolds).ToList();
+        var randomWins = layers.Where(row => row.Layer.VerdictKind == UnitVerdictKind.RandomMoreCoherent).ToList();
+        string text = $"on {holds} of {layers.Count} layers single units are not more label-coherent than random directions, as the paper says";
+        if (randomWins.Count > 0)
+        {
+            text += $" (on {string.Join(", ", randomWins.Select(row => $"{row.Model} {row.Layer.Layer}"))} random directions are even purer)";
+        }
+        if (against.Count > 0)
+        {
+            text += "; against it, single units are purer on " + string.Join(", ", against.Select(row => string.Create(CultureInfo.InvariantCulture,
+                $"{row.Model} {row.Layer.Layer} (purity {row.Layer.Natural.MeanPurity:0.00} vs {row.Layer.Random.MeanPurity:0.00}, delta {row.Layer.EffectSize:+0.00;-0.00}, {UnitVerdicts.Words(MannWhitney.MagnitudeOf(row.Layer.EffectSize))} effect)")));
+        }
+        return text + ".";
+    }
+
+    private static LayerSummary Summarise(LayerUnits layer, string figure) => new(
+        layer.Layer, layer.LayerBelow, layer.Units, Family(layer.Natural), Family(layer.Random), layer.Chance, layer.PValue, layer.EffectSize,
+        layer.ChanceLevels, layer.Comparisons, layer.Verdict.Kind, layer.Verdict.PaperClaimHolds, layer.Verdict.Sentence, figure, Math.Round(layer.Seconds, 2));
+
+    private static FamilySummary Family(DirectionFamily family) => new(
+        family.Directions, family.Compared, family.InactiveExcluded, family.TiedAtCut, family.MeanPurity, family.PurityInterval,
+        family.MeanLayerBelowCosine, family.MeanPixelCosine, family.MeanPurityAllDirections);
+
+    private static string FigureCaption(string model, LayerUnits layer, int poolSize) => string.Create(CultureInfo.InvariantCulture,
+        $"In the style of Figures 1 (left: single units) and 2 (right: random directions): {model}, layer {layer.Layer}, top {layer.Top} of {Count(poolSize)} test images. " +
+        $"Mean purity {layer.Natural.MeanPurity:0.00} (units) vs {layer.Random.MeanPurity:0.00} (random), chance {layer.Chance:0.00}.");
+
+    private static string Count(int value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string WithInterval(FamilySummary family) => string.Create(CultureInfo.InvariantCulture,
+        $"{family.MeanPurity:0.00} [{family.PurityInterval[0]:0.00}, {family.PurityInterval[1]:0.00}]");
+
+    private static string Delta(MeasureComparison comparison) => string.Create(CultureInfo.InvariantCulture,
+        $"{comparison.CliffsDelta:+0.00;-0.00;0.00} ({UnitVerdicts.Words(comparison.Magnitude)})");
+
+    private static string Triple(MeasureComparison comparison) => string.Create(CultureInfo.InvariantCulture,
+        $"{comparison.Natural:0.000} / {comparison.Random:0.000} / {comparison.Chance:0.000}");
+
+    private static string KindWords(UnitVerdictKind kind) => kind switch
+    {
+        UnitVerdictKind.NoDifference => "as coherent (no difference detected)",
+        UnitVerdictKind.NegligibleDifference => "as coherent (negligible difference)",
+        UnitVerdictKind.UnitsMoreCoherent => "units more coherent",
+        _ => "random more coherent",
+    };
+}
