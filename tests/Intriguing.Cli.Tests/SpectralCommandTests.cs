@@ -8,12 +8,15 @@ namespace Intriguing.Cli.Tests;
 /// <c>spectral</c> in-process: the contract's fields on a tiny model file and a few real MNIST test images, and bad input
 /// (an unknown architecture, a weights file whose tensor does not fit AlexNet) exiting with 2 and a message that names it.
 /// </summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class SpectralCommandTests : IDisposable
 {
+    private readonly RealMnist mnist;
     private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-spectral-tests-" + Guid.NewGuid().ToString("N"));
 
-    public SpectralCommandTests()
+    public SpectralCommandTests(RealMnist mnist)
     {
+        this.mnist = mnist;
         Directory.CreateDirectory(folder);
         set_num_threads(1);
     }
@@ -66,7 +69,7 @@ public sealed class SpectralCommandTests : IDisposable
     {
         string model = TinyModelFile();
         string output = Path.Combine(folder, "out");
-        var run = CliRun.Of("spectral", "--model", model, "--count", "20", "--data-dir", RealMnist.Folder, "--out", output, "--json");
+        var run = CliRun.Of("spectral", "--model", model, "--count", "20", "--data-dir", mnist.Folder, "--out", output, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var json = run.Json();
@@ -94,7 +97,7 @@ public sealed class SpectralCommandTests : IDisposable
         random.manual_seed(3);
         var spec = ModelZoo.Get("fc10-1e-4");
         var classifier = spec.Create();
-        using (var data = ImageDataset.Load("mnist", RealMnist.Folder))
+        using (var data = ImageDataset.Load("mnist", mnist.Folder))
         using (var scope = NewDisposeScope())
         {
             var images = data.Train.Images.narrow(0, 0, 2000);
