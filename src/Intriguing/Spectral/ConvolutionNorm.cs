@@ -104,17 +104,33 @@ public static class ConvolutionNorm
         long gramSide = Math.Min(rowsPerGroup, columns);
         long chunk = Math.Max(1, ChunkBytes / (16 * (rowsPerGroup * columns + gramSide * gramSide)));
         double largest = 0;
+        var finalists = new List<Tensor>();
         for (int group = 0; group < groups; group++)
         {
             using var groupScope = NewDisposeScope();
+            var groupFinalists = new List<Tensor>();
             var transforms = fft.fft2(w.narrow(0, group * rowsPerGroup, rowsPerGroup), s: [phaseHeight, phaseWidth])
                 .permute(2, 3, 0, 1)
                 .reshape(frequencies, rowsPerGroup, columns);
             for (long start = 0; start < frequencies; start += chunk)
             {
                 using var chunkScope = NewDisposeScope();
-                largest = Math.Max(largest, LargestSingularValue(transforms.narrow(0, start, Math.Min(chunk, frequencies - start))));
+                var matrices = transforms.narrow(0, start, Math.Min(chunk, frequencies - start));
+                if (Math.Min(rowsPerGroup, columns) <= ExactGramLimit)
+                {
+                    largest = Math.Max(largest, ExactLargestSingularValue(matrices));
+                }
+                else
+                {
+                    groupFinalists.Add(Screen(matrices).MoveToOuterDisposeScope());
+                }
             }
+            finalists.AddRange(groupFinalists.Select(candidate => candidate.MoveToOuterDisposeScope()));
+        }
+        if (finalists.Count > 0)
+        {
+            // One batched run over every chunk's finalists: per-iteration overhead, not arithmetic, is what costs here.
+            largest = Math.Max(largest, BatchedPowerIteration(cat(finalists, 0), maxIterations: 1500, tolerance: 1e-8).max().item<double>());
         }
         return largest;
     }
@@ -129,38 +145,47 @@ public static class ConvolutionNorm
     /// The largest singular value over a batch of complex matrices [F, m, n]. Small ones: eigvalsh of the smaller Gram
     /// matrix, exact. Large ones (AlexNet's conv3-5: 384 x 256 at 225 frequencies) would take minutes of LAPACK on this
     /// machine, so each frequency's matrix gets its own power iteration, all frequencies of a chunk batched: 30 float32
-    /// iterations screen them, then the <see cref="Finalists"/> largest are iterated in float64 until none moves by more
-    /// than 1e-8 relative (at most 1,500 iterations).
+    /// iterations screen them, then the <see cref="Finalists"/> largest of every chunk are iterated together in float64
+    /// until none moves by more than 1e-8 relative (at most 1,500 iterations).
     /// Each estimate approaches its frequency's largest singular value from below; the tests hold the route to eigvalsh.
     /// </summary>
     internal static double LargestSingularValue(Tensor matrices)
     {
-        if (Math.Min(matrices.shape[1], matrices.shape[2]) <= ExactGramLimit)
-        {
-            // The Gram matrix from real products (libtorch's complex batched matmul is several times slower on the CPU).
-            var re = matrices.real.contiguous();
-            var im = matrices.imag.contiguous();
-            bool wide = matrices.shape[1] <= matrices.shape[2];
-            var left = wide ? (re, im) : (re.transpose(1, 2), im.transpose(1, 2));
-            // G = B B^H with B = A (wide) or A^H (tall, whose conjugate flips the sign of the imaginary part, leaving G's spectrum alone).
-            var gramReal = left.Item1.matmul(left.Item1.transpose(1, 2)) + left.Item2.matmul(left.Item2.transpose(1, 2));
-            var gramImaginary = left.Item2.matmul(left.Item1.transpose(1, 2)) - left.Item1.matmul(left.Item2.transpose(1, 2));
-            double eigenvalue = linalg.eigvalsh(complex(gramReal, gramImaginary)).max().item<double>();
-            return Math.Sqrt(Math.Max(eigenvalue, 0));
-        }
-        // Real arithmetic from here: [[Re, -Im], [Im, Re]] has the complex matrix's singular values (each twice), and libtorch's
-        // real batched products are far faster than its complex ones. Screen every frequency in float32, then iterate the
-        // most promising ones in float64 until they settle.
+        using var scope = NewDisposeScope();
+        return Math.Min(matrices.shape[1], matrices.shape[2]) <= ExactGramLimit
+            ? ExactLargestSingularValue(matrices)
+            : BatchedPowerIteration(Screen(matrices), maxIterations: 1500, tolerance: 1e-8).max().item<double>();
+    }
+
+    /// <summary>eigvalsh of the smaller Gram matrix, formed from real products (libtorch's complex batched matmul is several times slower).</summary>
+    private static double ExactLargestSingularValue(Tensor matrices)
+    {
+        var re = matrices.real.contiguous();
+        var im = matrices.imag.contiguous();
+        bool wide = matrices.shape[1] <= matrices.shape[2];
+        var left = wide ? (re, im) : (re.transpose(1, 2), im.transpose(1, 2));
+        // G = B B^H with B = A (wide) or A^T (tall: conj(A^H A), the same spectrum).
+        var gramReal = left.Item1.matmul(left.Item1.transpose(1, 2)) + left.Item2.matmul(left.Item2.transpose(1, 2));
+        var gramImaginary = left.Item2.matmul(left.Item1.transpose(1, 2)) - left.Item1.matmul(left.Item2.transpose(1, 2));
+        double eigenvalue = linalg.eigvalsh(complex(gramReal, gramImaginary)).max().item<double>();
+        return Math.Sqrt(Math.Max(eigenvalue, 0));
+    }
+
+    /// <summary>
+    /// The real embeddings [[Re, -Im], [Im, Re]] (same singular values, each twice) of the <see cref="Finalists"/> matrices
+    /// whose 30-iteration float32 power-iteration estimates are largest.
+    /// </summary>
+    private static Tensor Screen(Tensor matrices)
+    {
         var realPart = matrices.real;
         var imaginaryPart = matrices.imag;
         var embedded = cat([cat([realPart, -imaginaryPart], 2), cat([imaginaryPart, realPart], 2)], 1).contiguous();
-        var candidates = embedded;
-        if (embedded.shape[0] > Finalists)
+        if (embedded.shape[0] <= Finalists)
         {
-            var screened = BatchedPowerIteration(embedded.to_type(ScalarType.Float32), maxIterations: 30, tolerance: 0);
-            candidates = embedded.index_select(0, screened.topk(Finalists).indexes);
+            return embedded;
         }
-        return BatchedPowerIteration(candidates, maxIterations: 1500, tolerance: 1e-8).max().item<double>();
+        var screened = BatchedPowerIteration(embedded.to_type(ScalarType.Float32), maxIterations: 30, tolerance: 0);
+        return embedded.index_select(0, screened.topk(Finalists).indexes);
     }
 
     /// <summary>Per-matrix power iteration on a batch of real matrices [F, m, n]: the estimates ||A_f v_f|| (lower bounds), one per matrix.</summary>
