@@ -23,6 +23,7 @@ public static class ReproduceCommand
             new Table3Study(attackCount),
             new AttacksStudy(attackCount),
             new UnitsStudy(quick ? 2000 : 10_000, quick ? 100 : 500),
+            new SpectralStudy(attackCount, quick ? 2 : 4),
         ];
     }
 
