@@ -26,7 +26,7 @@ public static class SpectralCommand
     /// <summary>The methods whose smallest successful L2 perturbation is compared with the certified radius.</summary>
     public static readonly IReadOnlyList<string> AttackMethods = ["lbfgs", "cw", "deepfool"];
 
-    /// <summary>CONTRACT.md fields first (model, layers[]{name,kind,bound,exact}, product, empirical{maxRatio,samples}, sound).</summary>
+    /// <summary>The fields of docs/json-output.md (model, layers[]{name,kind,bound,exact}, product, empirical{maxRatio,samples}, sound).</summary>
     public sealed record SpectralReport(
         string Model,
         IReadOnlyList<LayerRow> Layers,

@@ -31,7 +31,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
 
     public string Key => "spectral";
 
-    public string Fingerprint => $"count={count}|alexnet={alexNetImages}|attacks={string.Join(",", AttackMethods)}";
+    public string Fingerprint => $"count={count}|alexnet={alexNetImages}|attacks={string.Join(";", AttackMethods.Select(method => Attacks.AttackCatalog.Create(method).Describe()))}";
 
     public ReportSection Run(StudyContext context)
     {

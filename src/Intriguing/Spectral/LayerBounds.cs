@@ -27,7 +27,7 @@ public sealed record Agreement(double Reference, double PowerIteration, double R
 }
 
 /// <summary>
-/// One layer's Lipschitz bound (CONTRACT.md's <c>layers[]</c>: name, kind, bound, exact) and how it was found.
+/// One layer's Lipschitz bound (the <c>layers[]</c> of docs/json-output.md: name, kind, bound, exact) and how it was found.
 /// </summary>
 /// <param name="Bound">The upper bound L_k used in the product.</param>
 /// <param name="Exact">The layer's exact constant where we can compute it: the SVD for linear layers, power iteration

@@ -3,7 +3,7 @@ namespace Intriguing.Spectral;
 /// <summary>A measured ratio above its bound: <paramref name="Where"/> is a layer's name or "network".</summary>
 public sealed record Violation(string Where, string Source, double Ratio, double Bound);
 
-/// <summary>Whether every measured ratio sat at or under its bound (CONTRACT.md's <c>sound</c>), and where not.</summary>
+/// <summary>Whether every measured ratio sat at or under its bound (the <c>sound</c> of docs/json-output.md), and where not.</summary>
 /// <param name="Tolerance">Relative slack for rounding: a ratio counts as a violation above bound * (1 + tolerance).</param>
 public sealed record SoundnessVerdict(bool Sound, IReadOnlyList<Violation> Violations, double Tolerance);
 

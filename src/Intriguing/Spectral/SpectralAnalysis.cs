@@ -16,7 +16,7 @@ public sealed record SpectralSettings(
     BoundSettings? Bounds = null);
 
 /// <summary>
-/// One layer's row: the bound and the exact constant (CONTRACT.md's name, kind, bound, exact), the largest measured ratio,
+/// One layer's row: the bound and the exact constant (docs/json-output.md's name, kind, bound, exact), the largest measured ratio,
 /// and how each number was found. <paramref name="Paper"/> is Table 5's number for AlexNet's conv and fc layers.
 /// </summary>
 public sealed record LayerRow(
@@ -33,7 +33,7 @@ public sealed record LayerRow(
     Agreement? Circular,
     double? Paper);
 
-/// <summary>The whole network's measured amplification ||phi(x) - phi(x + r)|| / ||r|| (CONTRACT.md's <c>empirical</c>).</summary>
+/// <summary>The whole network's measured amplification ||phi(x) - phi(x + r)|| / ||r|| (the <c>empirical</c> of docs/json-output.md).</summary>
 public sealed record EmpiricalSummary(double MaxRatio, int Samples, IReadOnlyList<RatioStats> BySource);
 
 /// <summary>Everything the spectral analysis of one network found.</summary>
