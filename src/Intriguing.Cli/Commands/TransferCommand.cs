@@ -54,7 +54,9 @@ public static class TransferCommand
         EqualDistortion EqualDistortion,
         IReadOnlyList<string> Figures,
         int Seed,
-        double Seconds);
+        double Seconds,
+        double MeasurementSeconds,
+        int Threads);
 
     public static Command Create(CliIo io)
     {
@@ -158,7 +160,9 @@ public static class TransferCommand
                     matrix.EqualDistortion,
                     figures,
                     seedValue,
-                    Math.Round(stopwatch.Elapsed.TotalSeconds, 2));
+                    Math.Round(stopwatch.Elapsed.TotalSeconds, 2),
+                    Math.Round(matrix.Seconds + (table4?.Seconds ?? 0), 2),
+                    TorchSharp.torch.get_num_threads());
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;

@@ -39,33 +39,44 @@ public static class RmsScaling
         }
         using var scope = NewDisposeScope();
         var (lower, upper) = box.Tensors(originals.device);
-        Tensor RmsAt(Tensor factor) => Rms(originals, (originals + factor.unsqueeze(1) * directions).clamp(lower, upper));
-
-        var directionRms = Rms(zeros_like(directions), directions);
-        var usable = directionRms.gt(0);
-        // Clipping only shrinks a perturbation, so k = target / rms(d) is a lower bound; double the upper bound until it reaches.
-        var low = (targetRms / directionRms.clamp_min(1e-12)).where(usable, zeros_like(directionRms));
-        var high = low.clone();
-        for (int step = 0; step < 40 && RmsAt(high).lt(targetRms).logical_and(usable).any().item<bool>(); step++)
-        {
-            high = where(RmsAt(high).lt(targetRms), high * 2, high);
-        }
-        var reachable = RmsAt(high).ge(targetRms).logical_and(usable);
-        for (int step = 0; step < 40; step++)
-        {
-            var middle = (low + high) / 2;
-            var below = RmsAt(middle).lt(targetRms);
-            low = where(below, middle, low);
-            high = where(below, high, middle);
-        }
-        var factors = high; // an unreachable row keeps the largest factor tried: every value at the box edge
-        var unclipped = originals + factors.unsqueeze(1) * directions;
+        var factors = Factors(originals, directions, targetRms, lower, upper, out var reachable);
+        var unclipped = originals + factors.unsqueeze(1).to_type(originals.dtype) * directions;
         var points = unclipped.clamp(lower, upper);
         var reached = Rms(originals, points);
         double clipped = points.ne(unclipped).to_type(ScalarType.Float32).mean().item<float>();
         double[] reachedRms = [.. reached.cpu().data<float>().Select(value => (double)value)];
         int unreachable = (int)reachable.logical_not().sum().item<long>();
         return new Scaled(points.MoveToOuterDisposeScope(), reachedRms, reachedRms.Length == 0 ? 0 : reachedRms.Average(), clipped, unreachable);
+    }
+
+    /// <summary>
+    /// The factor k per row, exactly: value i moves by min(k |d_i|, room_i), room_i being its distance to the box's edge
+    /// in d_i's direction, so D rms(k)^2 = sum over clipped values of room_i^2 + k^2 sum over the others of d_i^2, a
+    /// piecewise quadratic with breakpoints t_i = room_i / |d_i|. Sorting the breakpoints finds the piece where it
+    /// reaches D target^2 and solves it. A row that cannot reach the target gets its largest breakpoint (every
+    /// moving value at the edge); a row with d = 0 gets 0.
+    /// </summary>
+    private static Tensor Factors(Tensor originals, Tensor directions, double targetRms, Tensor lower, Tensor upper, out Tensor reachable)
+    {
+        var x = originals.to_type(ScalarType.Float64);
+        var d = directions.to_type(ScalarType.Float64);
+        var size = d.abs();
+        var room = where(d.gt(0), upper.to_type(ScalarType.Float64) - x, x - lower.to_type(ScalarType.Float64)).clamp_min(0);
+        var moves = size.gt(0);
+        var breakpoints = where(moves, room / size.clamp_min(1e-300), full_like(size, double.PositiveInfinity));
+        var (sorted, order) = breakpoints.sort(1);
+        var roomSquared = room.square().where(moves, zeros_like(room)).gather(1, order);
+        var sizeSquared = size.square().gather(1, order);
+        var before = roomSquared.cumsum(1) - roomSquared;                              // clipped values below breakpoint j
+        var after = sizeSquared.flip(1).cumsum(1).flip(1);                             // values still moving at breakpoint j
+        var atBreakpoint = before + where(after.gt(0), sorted.square() * after, zeros_like(after));
+        double goal = targetRms * targetRms * d.shape[1];
+        var piece = atBreakpoint.lt(goal).sum(1, keepdim: true);                       // first breakpoint at or past the goal
+        reachable = piece.squeeze(1).lt(d.shape[1]).logical_and(moves.any(1));
+        var index = piece.clamp_max(d.shape[1] - 1);
+        var solved = ((goal - before.gather(1, index)) / after.gather(1, index).clamp_min(1e-300)).clamp_min(0).sqrt().squeeze(1);
+        var largestFinite = where(sorted.isfinite(), sorted, zeros_like(sorted)).amax(1);
+        return where(reachable, solved, largestFinite);
     }
 
     /// <summary>
