@@ -47,7 +47,7 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         {
             tables.Add(TransferStudy.MatrixTable(
                 $"Table 2 with {TransferStudy.MethodLabel(other.Method)}: {string.Join("; ", other.Result.Rows.Select(row => $"{row.Source}: {row.Examples} of {row.Attempted} fooled, mean L2 {TransferStudy.Number(row.MeanL2, 2)}"))}.",
-                other.Result, PaperTransfer.Table2, PaperTransfer.Table2Noise, null));
+                other.Result, (_, _) => null, PaperTransfer.Table2Noise, null));
         }
 
         var figures = new List<ReportFigure>

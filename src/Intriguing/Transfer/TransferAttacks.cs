@@ -49,7 +49,11 @@ public static class TransferAttacks
         double meanL2 = reference.MeanL2;
         if (!(meanL2 > 0))
         {
-            throw new InvalidOperationException($"{source.Name}: L-BFGS found no example, so there is no L2 to size {method} to");
+            // No L-BFGS example, so no size to match: the row stays empty (0 examples) rather than made at another size.
+            using var scope = NewDisposeScope();
+            var none = zeros(0, source.Model.Features, device: source.Model.Device);
+            return new SourceExamples(source.Name, $"{method}: not run (L-BFGS found no example to size it to)", false, [], none.MoveToOuterDisposeScope(),
+                reference.Attempted, 0, 0, 0);
         }
         Attack sized = method == "fgsm"
             ? new Fgsm { Epsilon = FgsmEpsilonForMeanL2(source, images, labels, meanL2) }

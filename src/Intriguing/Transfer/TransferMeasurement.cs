@@ -68,7 +68,7 @@ public static class TransferMeasurement
             var indexTensor = tensor(source.Indices, device: originals.device);
             var rowOriginals = originals.index_select(0, indexTensor);
             var rowLabels = labelsCpu.index_select(0, tensor(source.Indices));
-            var adversarials = source.Adversarials.reshape(source.Count, -1).to(originals.device);
+            var adversarials = source.Adversarials.reshape(source.Count, originals.shape[1]).to(originals.device);
             var perturbations = adversarials - rowOriginals;
             var rowNoise = noiseDirections.index_select(0, indexTensor);
 
