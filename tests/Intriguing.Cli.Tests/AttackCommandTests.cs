@@ -9,12 +9,15 @@ namespace Intriguing.Cli.Tests;
 /// <c>attack</c> in-process on a tiny model file (an untrained softmax layer saved through the model store) and the
 /// first few real MNIST test images: the contract's fields, the files of --out, and bad input.
 /// </summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class AttackCommandTests : IDisposable
 {
+    private readonly RealMnist mnist;
     private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-attack-tests-" + Guid.NewGuid().ToString("N"));
 
-    public AttackCommandTests()
+    public AttackCommandTests(RealMnist mnist)
     {
+        this.mnist = mnist;
         Directory.CreateDirectory(folder);
         set_num_threads(1);
     }
@@ -30,7 +33,7 @@ public sealed class AttackCommandTests : IDisposable
         random.manual_seed(3);
         var spec = ModelZoo.Get("fc10-1e-4");
         var classifier = spec.Create();
-        using (var data = ImageDataset.Load("mnist", RealMnist.Folder))
+        using (var data = ImageDataset.Load("mnist", mnist.Folder))
         using (var scope = NewDisposeScope())
         {
             var images = data.Train.Images.narrow(0, 0, 2000);
@@ -60,7 +63,7 @@ public sealed class AttackCommandTests : IDisposable
         string output = Path.Combine(folder, "out");
 
         var run = CliRun.Of("attack", "--model", model, "--method", "fgsm", "--eps", "0.2", "--count", "12",
-            "--data-dir", RealMnist.Folder, "--out", output, "--json");
+            "--data-dir", mnist.Folder, "--out", output, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var json = run.Json();
@@ -92,7 +95,7 @@ public sealed class AttackCommandTests : IDisposable
         string model = TinyModelFile();
 
         var run = CliRun.Of("attack", "--model", model, "--method", "lbfgs", "--targeted", "--count", "4",
-            "--data-dir", RealMnist.Folder);
+            "--data-dir", mnist.Folder);
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.Contains("success rate", run.StandardOutput);
@@ -130,7 +133,7 @@ public sealed class AttackCommandTests : IDisposable
     {
         var unknown = CliRun.Of("attack", "--model", "fc999", "--method", "fgsm");
         var missing = CliRun.Of("attack", "--model", Path.Combine(folder, "nothing.safetensors"), "--method", "fgsm",
-            "--data-dir", RealMnist.Folder);
+            "--data-dir", mnist.Folder);
 
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("fc999", unknown.StandardError);
@@ -160,7 +163,7 @@ public sealed class AttackCommandTests : IDisposable
     public void Explicit_cpu_device_runs()
     {
         var run = CliRun.Of("attack", "--model", TinyModelFile(), "--method", "pgd", "--count", "6", "--device", "cpu",
-            "--data-dir", RealMnist.Folder, "--json");
+            "--data-dir", mnist.Folder, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         Assert.True(run.Json().GetProperty("verified").GetBoolean());

@@ -5,12 +5,15 @@ using static TorchSharp.torch;
 namespace Intriguing.Cli.Tests;
 
 /// <summary><c>bench</c> on a tiny model file and a small batch: the contract's fields, and bad input.</summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class BenchCommandTests : IDisposable
 {
+    private readonly RealMnist mnist;
     private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-bench-tests-" + Guid.NewGuid().ToString("N"));
 
-    public BenchCommandTests()
+    public BenchCommandTests(RealMnist mnist)
     {
+        this.mnist = mnist;
         Directory.CreateDirectory(folder);
         set_num_threads(1);
     }
@@ -29,7 +32,7 @@ public sealed class BenchCommandTests : IDisposable
             ModelStore.Save(model);
         }
 
-        var run = CliRun.Of("bench", "--model", path, "--batch", "16", "--repetitions", "1", "--data-dir", RealMnist.Folder, "--json");
+        var run = CliRun.Of("bench", "--model", path, "--batch", "16", "--repetitions", "1", "--data-dir", mnist.Folder, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var json = run.Json();

@@ -22,21 +22,3 @@ internal sealed record CliRun(int ExitCode, string StandardOutput, string Standa
         return document.RootElement.Clone();
     }
 }
-
-/// <summary>Where the tests find real MNIST: the cache that `./intriguing data fetch` fills (.ci/run does so first).</summary>
-internal static class RealMnist
-{
-    public static string Folder
-    {
-        get
-        {
-            string folder = Intriguing.IntriguingHome.DataFolder("mnist");
-            if (!File.Exists(Path.Combine(folder, "t10k-labels-idx1-ubyte")))
-            {
-                throw new InvalidOperationException(
-                    $"real MNIST is not in {folder}: run `./intriguing data fetch` once (the tests never download it themselves)");
-            }
-            return folder;
-        }
-    }
-}

@@ -6,6 +6,7 @@ namespace Intriguing.Cli.Tests;
 /// The README's main command end to end on real MNIST: `reproduce --quick` trains the quick zoo from nothing (in a
 /// temporary $INTRIGUING_HOME), writes the three report files, and a second run resumes from what the first left.
 /// </summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class ReproduceEndToEndTests : IDisposable
 {
     private readonly string home = Path.Combine(Path.GetTempPath(), "intriguing-e2e-" + Guid.NewGuid().ToString("N"));
@@ -13,10 +14,10 @@ public sealed class ReproduceEndToEndTests : IDisposable
 
     private readonly string mnist;
 
-    public ReproduceEndToEndTests()
+    public ReproduceEndToEndTests(RealMnist realMnist)
     {
-        // Real MNIST stays where `data fetch` put it; models and reports go to a fresh, temporary home.
-        mnist = RealMnist.Folder;
+        // Real MNIST stays in the cache the fixture filled; models and reports go to a fresh, temporary home.
+        mnist = realMnist.Folder;
         Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
     }
 

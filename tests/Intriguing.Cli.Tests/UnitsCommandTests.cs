@@ -8,12 +8,16 @@ namespace Intriguing.Cli.Tests;
 /// <c>units</c> in-process: the contract's fields in the all-layers and single-layer forms on a small model file and
 /// the first few hundred real MNIST test images, and bad input (exit 2) before any data is loaded.
 /// </summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class UnitsCommandTests : IDisposable
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-units-tests-" + Guid.NewGuid().ToString("N"));
 
-    public UnitsCommandTests()
+    private readonly RealMnist mnist;
+
+    public UnitsCommandTests(RealMnist mnist)
     {
+        this.mnist = mnist;
         Directory.CreateDirectory(folder);
         set_num_threads(1);
     }
@@ -40,9 +44,9 @@ public sealed class UnitsCommandTests : IDisposable
         string model = SmallModelFile();
         string output = Path.Combine(folder, "figures");
 
-        var all = CliRun.Of("units", "--model", model, "--pool", "300", "--directions", "20", "--data-dir", RealMnist.Folder, "--out", output, "--json");
-        var one = CliRun.Of("units", "--model", model, "--layer", "hidden2", "--pool", "300", "--directions", "20", "--top", "5", "--data-dir", RealMnist.Folder, "--out", output, "--json");
-        var table = CliRun.Of("units", "--model", model, "--layer", "0", "--pool", "300", "--directions", "20", "--data-dir", RealMnist.Folder, "--out", output);
+        var all = CliRun.Of("units", "--model", model, "--pool", "300", "--directions", "20", "--data-dir", mnist.Folder, "--out", output, "--json");
+        var one = CliRun.Of("units", "--model", model, "--layer", "hidden2", "--pool", "300", "--directions", "20", "--top", "5", "--data-dir", mnist.Folder, "--out", output, "--json");
+        var table = CliRun.Of("units", "--model", model, "--layer", "0", "--pool", "300", "--directions", "20", "--data-dir", mnist.Folder, "--out", output);
 
         Assert.True(all.ExitCode == 0, all.StandardError);
         var json = all.Json();

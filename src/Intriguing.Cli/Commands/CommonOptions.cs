@@ -13,7 +13,7 @@ public static class CommonOptions
 
     public static Option<string?> DataDir() => new("--data-dir")
     {
-        Description = "Folder holding (or to receive) the four IDX files; default $INTRIGUING_HOME/data/<dataset>.",
+        Description = "Folder holding the four IDX files, only read (a missing or bad file there is taken from the cache); default the cache, $INTRIGUING_HOME/data/<dataset>.",
     };
 
     public static Option<int> Seed() => new("--seed")

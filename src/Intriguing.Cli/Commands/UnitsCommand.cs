@@ -17,7 +17,7 @@ namespace Intriguing.Cli.Commands;
 /// </summary>
 public static class UnitsCommand
 {
-    /// <summary>The single-layer form of CONTRACT.md (<c>model, layer, top, natural, random, chance, pValue, figures</c>) and more.</summary>
+    /// <summary>The single-layer form of docs/json-output.md (<c>model, layer, top, natural, random, chance, pValue, figures</c>) and more.</summary>
     public sealed record LayerReport(
         string Model,
         string Layer,
@@ -41,7 +41,7 @@ public static class UnitsCommand
         string Verdict,
         double Seconds);
 
-    /// <summary>The all-layers form of CONTRACT.md (<c>model, top, layers[]</c>).</summary>
+    /// <summary>The all-layers form of docs/json-output.md (<c>model, top, layers[]</c>).</summary>
     public sealed record ModelReport(
         string Model,
         int Top,

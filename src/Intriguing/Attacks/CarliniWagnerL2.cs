@@ -76,7 +76,7 @@ public sealed record CarliniWagnerL2 : Attack
         int size = rowCount * dimension;
         var pool = ArrayPool<float>.Shared;
         float[] origin = pool.Rent(size), variables = pool.Rent(size), firstMoment = pool.Rent(size),
-            secondMoment = pool.Rent(size), candidate = pool.Rent(size), best = pool.Rent(size);
+            secondMoment = pool.Rent(size), best = pool.Rent(size);
         try
         {
             images.data<float>().CopyTo(origin.AsSpan(0, size), 0, 0);
@@ -84,8 +84,9 @@ public sealed record CarliniWagnerL2 : Attack
             // atanh of the point mapped to (-1, 1), as in the tensor path; the factor keeps values on a bound finite.
             using var start = ((images - boxLower) / boxRange * 2 - 1).mul_(0.999999).atanh();
             using var startImages = (start.tanh() + 1) / 2 * boxRange + boxLower;
-            using var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false);
-            using var candidates = flat.view(rowCount, dimension);
+            // The network's input is a tensor libtorch allocated: a managed buffer's alignment, which depends on the
+            // process's history, would change the matrix products' code path and so the last bits of the results.
+            using var candidates = empty(rowCount, dimension, dtype: ScalarType.Float32);
             var constant = Enumerable.Repeat(InitialConstant, rowCount).ToArray();
             var lower = new double[rowCount];
             var upper = Enumerable.Repeat(double.PositiveInfinity, rowCount).ToArray();
@@ -97,7 +98,7 @@ public sealed record CarliniWagnerL2 : Attack
             {
                 using var searchScope = NewDisposeScope();
                 start.data<float>().CopyTo(variables.AsSpan(0, size), 0, 0);
-                startImages.data<float>().CopyTo(candidate.AsSpan(0, size), 0, 0);
+                startImages.data<float>().CopyTo(MemoryMarshal.Cast<byte, float>(candidates.bytes));
                 firstMoment.AsSpan(0, size).Clear();
                 secondMoment.AsSpan(0, size).Clear();
                 var succeeded = new bool[rowCount];
@@ -116,9 +117,10 @@ public sealed record CarliniWagnerL2 : Attack
                     void UpdateRows(int from, int to)
                     {
                         var gradients = MemoryMarshal.Cast<byte, float>(lossGradient.bytes);
+                        var candidate = MemoryMarshal.Cast<byte, float>(candidates.bytes);
                         for (int row = from; row < to; row++)
                         {
-                            var image = candidate.AsSpan(row * dimension, dimension);
+                            var image = candidate.Slice(row * dimension, dimension);
                             var clean = origin.AsSpan(row * dimension, dimension);
                             // The image Adam's current variables stand for: keep it if it is the closest success yet.
                             float squaredDistance = RowMath.SquaredDistance(image, clean);
@@ -160,7 +162,7 @@ public sealed record CarliniWagnerL2 : Attack
         }
         finally
         {
-            foreach (var array in new[] { origin, variables, firstMoment, secondMoment, candidate, best })
+            foreach (var array in new[] { origin, variables, firstMoment, secondMoment, best })
             {
                 pool.Return(array);
             }

@@ -121,7 +121,10 @@ internal sealed class ProjectedLbfgs
         private readonly float[] point;
         private readonly float[] gradient;
         private readonly float[] direction;
-        private readonly float[] candidate;
+        // The candidates live in a tensor libtorch allocated (aligned as it aligns its own), not in a pooled managed
+        // array: the matrix products of the network's pass take different code paths for differently aligned inputs, so a
+        // managed buffer's address (which depends on what the process did before) changed results in the last bits.
+        private readonly nint candidateAddress;
         // Row r's pairs, slot i: the step s at (r * 2m + 2i) * D, the gradient change y right after it.
         private readonly float[] pairs;
         private readonly float[] inverseCurvature;
@@ -165,13 +168,13 @@ internal sealed class ProjectedLbfgs
             pairs = Rent(size * 2 * history);
             // The next points to evaluate, shared with the tensor handed to the network (no copy). Made last among the
             // large arrays, so that a failed allocation above leaves no tensor behind.
-            candidate = Rent(size);
-            origin.AsSpan(0, (int)size).CopyTo(candidate);
-            using (var flat = frombuffer(candidate, ScalarType.Float32, size, 0, false))
+            Candidates = empty(Count, dimension, dtype: ScalarType.Float32).DetachFromDisposeScope();
+            unsafe
             {
-                // The view keeps the (pinned) storage; disposing it in Dispose releases the array before it goes back to the pool.
-                Candidates = flat.view(Count, dimension).DetachFromDisposeScope();
+                // Native memory: it does not move, and Candidates keeps it alive until Dispose.
+                candidateAddress = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Candidates.bytes));
             }
+            origin.AsSpan(0, (int)size).CopyTo(MemoryMarshal.Cast<byte, float>(Candidates.bytes));
             inverseCurvature = new float[Count * history];
             weight = Enumerable.Repeat(initialWeight, Count).ToArray();
             value = new double[Count];
@@ -196,7 +199,7 @@ internal sealed class ProjectedLbfgs
 
         public int Dimension => dimension;
 
-        /// <summary>The points to evaluate next, float [N, D] over the candidate array.</summary>
+        /// <summary>The points to evaluate next, float [N, D]; rows are updated in place through <see cref="CandidateRow"/>.</summary>
         public Tensor Candidates { get; }
 
         public float[] Best { get; }
@@ -208,7 +211,7 @@ internal sealed class ProjectedLbfgs
         public void Dispose()
         {
             Candidates.Dispose();
-            foreach (var array in new[] { origin, point, gradient, direction, candidate, pairs, Best })
+            foreach (var array in new[] { origin, point, gradient, direction, pairs, Best })
             {
                 ArrayPool<float>.Shared.Return(array);
             }
@@ -247,7 +250,7 @@ internal sealed class ProjectedLbfgs
         private void PrefetchRow(int row, ReadOnlySpan<float> networkGradient)
         {
             RowMath.Prefetch(networkGradient);
-            RowMath.Prefetch(Row(candidate, row));
+            RowMath.Prefetch(CandidateRow(row));
             RowMath.Prefetch(Row(origin, row));
             RowMath.Prefetch(Row(point, row));
             RowMath.Prefetch(Row(gradient, row));
@@ -262,6 +265,9 @@ internal sealed class ProjectedLbfgs
 
         private Span<float> Row(float[] values, int row) => values.AsSpan(row * dimension, dimension);
 
+        /// <summary>Row <paramref name="row"/> of <see cref="Candidates"/>, which outlives every use of the span.</summary>
+        private unsafe Span<float> CandidateRow(int row) => new((float*)candidateAddress + (long)row * dimension, dimension);
+
         private Span<float> Step(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot) * dimension, dimension);
 
         private Span<float> GradientChange(int row, int slot) => pairs.AsSpan((row * 2 * history + 2 * slot + 1) * dimension, dimension);
@@ -274,7 +280,7 @@ internal sealed class ProjectedLbfgs
         private void AdvanceRow(int row, float networkLoss, bool isAdversarial, Span<float> candidateGradient,
             Span<float> product, Span<float> coefficients)
         {
-            var at = Row(candidate, row);
+            var at = CandidateRow(row);
             float squaredDistance = RowMath.AddDistanceTerm(at, Row(origin, row), (float)weight[row], candidateGradient);
             double candidateValue = networkLoss + weight[row] * squaredDistance;
             Evaluations[row]++;
@@ -394,7 +400,7 @@ internal sealed class ProjectedLbfgs
         {
             stepLength[row] = iterations[row] > 0 || pairCount[row] > 0 ? 1f : Math.Min(1f, 1f / length1);
             lineSearchTrials[row] = 0;
-            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), Row(candidate, row), lower, upper);
+            predictedDecrease[row] = RowMath.StepInBox(Row(point, row), Row(direction, row), stepLength[row], Row(gradient, row), CandidateRow(row), lower, upper);
             return predictedDecrease[row];
         }
 
@@ -438,7 +444,7 @@ internal sealed class ProjectedLbfgs
             ForgetHistory(row);
             iterations[row] = 0;
             startingRun[row] = true;
-            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(Row(candidate, row));
+            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(CandidateRow(row));
         }
     }
 }

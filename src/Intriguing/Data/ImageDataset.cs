@@ -42,11 +42,20 @@ public sealed class ImageDataset : IDisposable
 
     /// <summary>
     /// Fetches (or finds in <paramref name="dataDir"/> or the cache) and verifies the dataset's files, then reads them.
+    /// A file on disk that is missing from <paramref name="dataDir"/> or fails its checks is handed to
+    /// <paramref name="onProblem"/> before anything is fetched (see <see cref="DatasetFetcher"/>).
     /// </summary>
-    public static ImageDataset Load(string dataset = "mnist", string? dataDir = null, IProgress<ProgressUpdate>? progress = null, FetchOptions? options = null)
+    public static ImageDataset Load(
+        string dataset = "mnist",
+        string? dataDir = null,
+        IProgress<ProgressUpdate>? progress = null,
+        FetchOptions? options = null,
+        Action<FileProblem>? onProblem = null)
     {
         var spec = DatasetSpec.Named(dataset);
-        var fetched = DatasetFetcher.Fetch(spec, dataDir, progress, options);
+        // Without a handler of its own, the caller hears of a bad file as a warning on its progress sink.
+        onProblem ??= problem => progress?.Report(ProgressUpdate.Warning($"data {dataset}", problem.ToString()));
+        var fetched = DatasetFetcher.Fetch(spec, dataDir, progress, options, onProblem);
         string PathOf(DatasetFile file) => fetched.Files.Single(found => found.Name == file.Name).Path;
         var train = Read(PathOf(spec.TrainImages), PathOf(spec.TrainLabels));
         var test = Read(PathOf(spec.TestImages), PathOf(spec.TestLabels));

@@ -154,7 +154,7 @@ public sealed record LayerUnits(
     public const string LayerBelowCosineMeasure = "layerBelowCosine";
     public const string PixelCosineMeasure = "pixelCosine";
 
-    /// <summary>Chance label purity (CONTRACT.md's <c>chance</c>).</summary>
+    /// <summary>Chance label purity (the <c>chance</c> field of docs/json-output.md).</summary>
     public double Chance => ChanceLevels.Purity;
 
     /// <summary>The purity comparison, the headline one.</summary>

@@ -114,6 +114,27 @@ public class AttackValueTests
     }
 
     [Fact]
+    public void Results_do_not_depend_on_what_the_process_did_before()
+    {
+        // L-BFGS and C&W once kept their candidates in pooled managed arrays, whose addresses (and so the code path the
+        // matrix products took) depended on earlier allocations: a model trained in the same process gave other last bits.
+        using var scope = NewDisposeScope();
+        var model = SyntheticData.Mlp;
+        var (images, labels) = SyntheticData.Images(40, seed: 24);
+        var targets = AttackTargets.RandomWrong(labels, seed: 1);
+        var lbfgs = new BoxConstrainedLbfgs { SearchSteps = 4 };
+        var cw = new CarliniWagnerL2 { BinarySearchSteps = 2, Steps = 20 };
+        var first = (lbfgs.Run(model, images, labels, targets).Adversarials, cw.Run(model, images, labels).Adversarials);
+
+        var held = Enumerable.Range(1, 9).Select(size => System.Buffers.ArrayPool<float>.Shared.Rent(40 * 784 + size * 17)).ToList();
+        var second = (lbfgs.Run(model, images, labels, targets).Adversarials, cw.Run(model, images, labels).Adversarials);
+        held.ForEach(array => System.Buffers.ArrayPool<float>.Shared.Return(array));
+
+        Assert.True(Same(first.Item1, second.Item1), "L-BFGS changed with the allocator's state");
+        Assert.True(Same(first.Item2, second.Item2), "C&W changed with the allocator's state");
+    }
+
+    [Fact]
     public void The_batch_api_keys_random_streams_on_the_row_index()
     {
         using var scope = NewDisposeScope();
