@@ -6,12 +6,15 @@ namespace Intriguing.Cli.Tests;
 /// <c>transfer</c> in-process: the document's fields (docs/json-output.md) on two softmax models of the zoo and the first
 /// 40 real MNIST test images, the magnified form, and bad input (exit 2 naming the option) before any data is loaded.
 /// </summary>
+[Collection(RealMnistCollection.Name)]
 public sealed class TransferCommandTests : IDisposable
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "intriguing-transfer-tests-" + Guid.NewGuid().ToString("N"));
+    private readonly RealMnist mnist;
 
-    public TransferCommandTests()
+    public TransferCommandTests(RealMnist mnist)
     {
+        this.mnist = mnist;
         Directory.CreateDirectory(folder);
         set_num_threads(1);
     }
@@ -23,9 +26,9 @@ public sealed class TransferCommandTests : IDisposable
     {
         string output = Path.Combine(folder, "figures");
         var run = CliRun.Of("transfer", "--sources", "fc10-1e-4", "--targets", "fc10-1e-4,fc10-1", "--count", "40",
-            "--data-dir", RealMnist.Folder, "--out", output, "--json");
+            "--data-dir", mnist.Folder, "--out", output, "--json");
         var magnified = CliRun.Of("transfer", "--sources", "fc10-1e-4", "--targets", "fc10-1", "--count", "40", "--magnify", "0.05",
-            "--data-dir", RealMnist.Folder, "--json");
+            "--data-dir", mnist.Folder, "--json");
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var json = run.Json();
