@@ -231,7 +231,7 @@ public static class TransferCommand
     {
         RenderMatrix(console, $"{report.Method} examples for each row model, error of each column model ({report.Count} test images; paper's value in brackets)",
             report.Targets, report.Plain, report.Noise, PaperTransfer.Table2, PaperTransfer.Table2Noise);
-        RenderMagnified(console, report.Targets, report.Magnified, PaperTransfer.Table2);
+        RenderMagnified(console, report.Targets, report.Magnified, (_, _) => null); // the paper magnified only Table 4
         Verdict(console, report.EqualDistortion);
         if (report.CrossSplit is { } cross)
         {
@@ -257,13 +257,13 @@ public static class TransferCommand
         table.AddColumn(new TableColumn("distortion").RightAligned()).AddColumn(new TableColumn("n").RightAligned());
         foreach (var row in rows)
         {
-            table.AddRow([Markup.Escape(row.Source), .. targets.Select(target => Cell(row.Errors[target], row.Intervals[target], paper(row.Source, target))),
+            table.AddRow([Markup.Escape(row.Source), .. targets.Select(target => Cell(row.Errors[target], paper(row.Source, target))),
                 Number(row.Distortion), row.Examples.ToString(CultureInfo.InvariantCulture)]);
         }
         foreach (var line in noise)
         {
             table.AddRow([Markup.Escape(TransferStudy.NoiseLabel(line)),
-                .. targets.Select(target => Cell(line.Errors[target], line.Intervals[target], line.Kind == "stddev" ? paperNoise?.Invoke(line.Stddev, target) : null)),
+                .. targets.Select(target => Cell(line.Errors[target], line.Kind == "stddev" ? paperNoise?.Invoke(line.Stddev, target) : null)),
                 Number(line.Rms), line.Examples.ToString(CultureInfo.InvariantCulture)]);
         }
         console.Write(table);
@@ -283,9 +283,9 @@ public static class TransferCommand
         table.AddColumn(new TableColumn("RMS reached").RightAligned()).AddColumn(new TableColumn("clipped").RightAligned());
         foreach (var row in rows)
         {
-            table.AddRow([Markup.Escape(row.Source), .. targets.Select(target => Cell(row.Errors[target], row.Intervals[target], paper(row.Source, target))),
+            table.AddRow([Markup.Escape(row.Source), .. targets.Select(target => Cell(row.Errors[target], paper(row.Source, target))),
                 Number(row.Distortion), TransferStudy.Percent(row.ClippedFraction)]);
-            table.AddRow(["[grey]  noise[/]", .. targets.Select(target => Cell(row.Noise.Errors[target], row.Noise.Intervals[target], null)), Number(row.Noise.Rms), ""]);
+            table.AddRow(["[grey]  noise[/]", .. targets.Select(target => Cell(row.Noise.Errors[target], null)), Number(row.Noise.Rms), ""]);
         }
         console.Write(table);
     }
@@ -294,7 +294,7 @@ public static class TransferCommand
         console.MarkupLine(Markup.Escape(FormattableString.Invariant(
             $"At equal distortion (RMS {equal.Rms}): {equal.AboveRmsNoise} of {equal.Cells} off-diagonal cells above noise of the same RMS, {equal.AboveStddevNoise} above the stddev-{equal.Rms} noise row; smallest margin {TransferStudy.Percent(equal.WorstMargin)} ({equal.WorstCell ?? "-"}).")));
 
-    private static string Cell(double rate, double[] interval, double? paper) =>
+    private static string Cell(double rate, double? paper) =>
         // Intervals are in --json; the table keeps to ours and the paper's so that six columns fit a terminal.
         Markup.Escape(TransferStudy.Percent(rate)) + (paper is double value ? $" [grey]({Markup.Escape(TransferStudy.Percent(value))})[/]" : "");
 
