@@ -46,6 +46,7 @@ public static class IntriguingCli
         yield return BenchCommand.Create(io);
         yield return UnitsCommand.Create(io);
         yield return SpectralCommand.Create(io);
+        yield return TransferCommand.Create(io);
         yield return ReproduceCommand.Create(io);
     }
 }

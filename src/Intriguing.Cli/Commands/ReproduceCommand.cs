@@ -20,7 +20,9 @@ public static class ReproduceCommand
         return
         [
             new Table1Study(attackCount),
+            new Table2Study(attackCount),
             new Table3Study(attackCount),
+            new Table4Study(attackCount),
             new AttacksStudy(attackCount),
             new UnitsStudy(quick ? 2000 : 10_000, quick ? 100 : 500),
             new SpectralStudy(attackCount, quick ? 2 : 4),

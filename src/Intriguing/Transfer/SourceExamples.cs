@@ -1,0 +1,52 @@
+using Intriguing.Attacks;
+using Intriguing.Models;
+using static TorchSharp.torch;
+
+namespace Intriguing.Transfer;
+
+/// <summary>A model in a transfer study, by the name its rows and columns carry ("fc10-1e-4", "fc100-100-10@p1").</summary>
+public sealed record TransferModel(string Name, Classifier Model);
+
+/// <summary>
+/// The adversarial examples made for one source model: only the verified successes (a fresh forward pass of the
+/// clipped point fooled the source) on images the source classified correctly, so the source's own error on them is
+/// 100% by construction. <see cref="Indices"/> are their rows in the attacked images; <see cref="Adversarials"/> is
+/// float [M, D] in the caller's dispose scope. Distortions are the paper's RMS, averaged over the examples.
+/// </summary>
+public sealed record SourceExamples(
+    string Source,
+    string Attack,
+    bool Targeted,
+    long[] Indices,
+    Tensor Adversarials,
+    int Attempted,
+    double MeanDistortion,
+    double MeanL2,
+    double Seconds)
+{
+    public int Count => Indices.Length;
+
+    /// <summary>The source's success rate over the images it classified correctly.</summary>
+    public double SourceSuccessRate => Attempted == 0 ? 0 : (double)Count / Attempted;
+
+    /// <summary>Keeps the verified successes of <paramref name="result"/> on correctly classified images.</summary>
+    public static SourceExamples From(string source, Attack attack, AttackResult result)
+    {
+        ArgumentNullException.ThrowIfNull(attack);
+        ArgumentNullException.ThrowIfNull(result);
+        var kept = result.Examples.Where(example => example.OriginallyCorrect && example.Success).ToList();
+        long[] indices = [.. kept.Select(example => (long)example.Index)];
+        using var scope = NewDisposeScope();
+        var adversarials = result.Adversarials.index_select(0, tensor(indices, device: result.Adversarials.device));
+        return new SourceExamples(
+            source,
+            attack.Describe(),
+            result.Summary.Targeted,
+            indices,
+            adversarials.MoveToOuterDisposeScope(),
+            result.Summary.Attempted,
+            kept.Count == 0 ? 0 : kept.Average(example => example.Distortion),
+            kept.Count == 0 ? 0 : kept.Average(example => example.L2),
+            result.Summary.Seconds);
+    }
+}
