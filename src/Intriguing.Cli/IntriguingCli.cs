@@ -45,6 +45,7 @@ public static class IntriguingCli
         yield return AttackCommand.Create(io);
         yield return BenchCommand.Create(io);
         yield return UnitsCommand.Create(io);
+        yield return AdvTrainCommand.Create(io);
         yield return ReproduceCommand.Create(io);
     }
 }

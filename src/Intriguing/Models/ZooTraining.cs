@@ -1,6 +1,6 @@
 using System.Globalization;
-using TorchSharp;
 using Intriguing.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Intriguing.Models;
