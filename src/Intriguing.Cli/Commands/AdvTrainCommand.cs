@@ -212,7 +212,8 @@ public static class AdvTrainCommand
         table.AddRow("mean L-BFGS minimal distortion", Number(result.Robust.LbfgsMeanDistortion), Number(result.BaselineRobust.LbfgsMeanDistortion));
         console.Write(table);
         console.MarkupLine($"[grey]settings:[/] {Markup.Escape(result.Settings)}");
-        console.MarkupLine($"[grey]saved to[/] {Markup.Escape(result.Path)}{(result.Reused ? " (reused: trained earlier with the same settings)" : "")}");
+        console.MarkupLine($"[grey]saved to[/] {Markup.Escape(result.Path)}{(result.Reused ? " (reused: trained earlier with the same settings)" : "")}; " +
+            $"test error and FGSM error over the epochs: {Markup.Escape(result.Path)}.curves.png");
     }
 
     private static string Percent(double fraction) => (fraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";

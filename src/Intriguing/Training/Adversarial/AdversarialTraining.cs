@@ -180,12 +180,18 @@ public static class AdversarialTraining
         var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs,
             out var run, out var refreshes);
         using var trainedModel = trained;
+        var history = run?.History ?? ReadHistory(path);
+        if (history.Count > 0 && File.Exists(path) && !File.Exists(path + ".curves.png"))
+        {
+            AtomicFile.WriteAllBytes(path + ".curves.png",
+                TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", history));
+        }
         using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress);
         var trainedRobustness = EvaluateCached(trainedModel, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}");
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
             trainedModel.Report.Epochs, run?.ResumedAtEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
-            trainedRobustness, baselineRobustness, run?.History ?? ReadHistory(path), refreshes);
+            trainedRobustness, baselineRobustness, history, refreshes);
     }
 
     private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
@@ -252,6 +258,8 @@ public static class AdversarialTraining
             {
                 ModelStore.Save(trained);
                 WriteHistory(path, run.History);
+                AtomicFile.WriteAllBytes(path + ".curves.png",
+                    TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", run.History));
             }
             return trained;
         }
