@@ -195,11 +195,17 @@ public class AdversarialTrainingTests
 
             Assert.Equal(1, resumedRun.ResumedAtEpoch);
             Assert.Equal(3, resumedRun.History.Count);
-            Assert.Equal(straightRun.FinalMeanLoss, resumedRun.FinalMeanLoss);
+            // PGD training resumes bit for bit. The pool's L-BFGS refreshes run matrix products on row sets that
+            // shrink as rows converge; libtorch's CPU kernels give those last-bit differences that vary from one
+            // process to the next (the same resumed run ended at losses 2.25886502 and 2.25886507 in two processes),
+            // so the pool run is held to float rounding.
+            double tolerance = method == "pgd" ? 0 : 1e-6;
+            Assert.Equal(straightRun.FinalMeanLoss, resumedRun.FinalMeanLoss, tolerance);
             var expected = straight.state_dict();
             foreach (var (name, value) in resumed.state_dict())
             {
-                Assert.True(value.equal(expected[name]).all().item<bool>(), $"{name} differs after resuming ({method})");
+                double difference = (value - expected[name]).abs().max().item<float>();
+                Assert.True(difference <= tolerance, $"{name} differs by {difference} after resuming ({method})");
             }
         }
         finally
