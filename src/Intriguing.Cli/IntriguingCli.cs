@@ -47,6 +47,7 @@ public static class IntriguingCli
         yield return UnitsCommand.Create(io);
         yield return SpectralCommand.Create(io);
         yield return TransferCommand.Create(io);
+        yield return AdvTrainCommand.Create(io);
         yield return ReproduceCommand.Create(io);
     }
 }

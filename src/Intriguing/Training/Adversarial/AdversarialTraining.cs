@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Intriguing.Data;
+using Intriguing.IO;
+using Intriguing.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Intriguing.Training.Adversarial;
+
+/// <summary>The training methods one harness compares (docs/adversarial-training.md).</summary>
+public enum AdversarialMethod
+{
+    /// <summary>The zoo's recipe (weight decay only), through the resumable loop.</summary>
+    None,
+
+    /// <summary>The zoo's recipe with dropout on the input and the last hidden layer.</summary>
+    Dropout,
+
+    /// <summary>The paper's per-layer pools of adversarial examples (Section 4.3).</summary>
+    Pool,
+
+    /// <summary>Goodfellow et al.'s FGSM training (alpha 0.5), optionally with Wong et al.'s random start.</summary>
+    Fgsm,
+
+    /// <summary>Madry et al.'s PGD training.</summary>
+    Pgd,
+}
+
+/// <summary>
+/// One adversarial-training run: the zoo model <see cref="Model"/> trained by <see cref="Method"/> with the zoo's
+/// recipe (or <see cref="Epochs"/>), <see cref="Epsilon"/> and <see cref="Steps"/> for FGSM/PGD (null: the papers'
+/// 0.25 for FGSM, 0.3 and 40 steps for PGD), <see cref="Pool"/> for pool training.
+/// </summary>
+public sealed record AdversarialTrainingSettings
+{
+    public required string Model { get; init; }
+
+    public required AdversarialMethod Method { get; init; }
+
+    public PoolTrainingOptions Pool { get; init; } = new();
+
+    public double? Epsilon { get; init; }
+
+    public int? Steps { get; init; }
+
+    public bool RandomStart { get; init; }
+
+    public int? Epochs { get; init; }
+
+    public int Seed { get; init; }
+
+    public bool Quick { get; init; }
+
+    public double EffectiveEpsilon => Epsilon ?? (Method == AdversarialMethod.Fgsm ? 0.25 : 0.3);
+
+    public int EffectiveSteps => Steps ?? 40;
+
+    public static AdversarialMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "none" => AdversarialMethod.None,
+        "dropout" => AdversarialMethod.Dropout,
+        "pool" => AdversarialMethod.Pool,
+        "fgsm" => AdversarialMethod.Fgsm,
+        "pgd" => AdversarialMethod.Pgd,
+        _ => throw new BadInputException($"--method '{text}': expected pool, fgsm, pgd, none or dropout"),
+    };
+
+    public static string Name(AdversarialMethod method) => method.ToString().ToLowerInvariant();
+
+    /// <summary>Refuses settings out of range, naming the option.</summary>
+    public void Validate()
+    {
+        ModelZoo.Get(Model);
+        if (Epsilon is double eps && !(eps > 0 && eps <= 1))
+        {
+            throw new BadInputException(string.Create(CultureInfo.InvariantCulture, $"--eps must be in (0, 1]; got {eps}"));
+        }
+        if (Steps is < 1)
+        {
+            throw new BadInputException($"--steps must be at least 1; got {Steps}");
+        }
+        if (Epochs is < 1)
+        {
+            throw new BadInputException($"--epochs must be at least 1; got {Epochs}");
+        }
+        if (Method == AdversarialMethod.Pool)
+        {
+            Pool.Validate();
+            using var model = ModelZoo.Get(Model).Create();
+            int layers = model.HiddenLayerNames.Count;
+            foreach (int layer in Pool.Layers.Where(layer => layer > layers))
+            {
+                throw new BadInputException(
+                    $"--layers {layer}: model '{Model}' has layers 0 (the input) to {layers} ({string.Join(", ", model.HiddenLayerNames.Select((name, index) => $"{index + 1} = {name}"))})");
+            }
+        }
+    }
+
+    /// <summary>The hook of the method (null for <see cref="AdversarialMethod.None"/>).</summary>
+    public TrainingHook? CreateHook() => Method switch
+    {
+        AdversarialMethod.None => null,
+        AdversarialMethod.Dropout => new DropoutTraining(),
+        AdversarialMethod.Pool => new PoolTraining(Pool, Seed),
+        AdversarialMethod.Fgsm => new FgsmTraining(EffectiveEpsilon, RandomStart, Seed),
+        AdversarialMethod.Pgd => new PgdTraining(EffectiveEpsilon, EffectiveSteps, Seed),
+        _ => throw new BadInputException($"unknown method {Method}"),
+    };
+
+    /// <summary>The method and its settings in one line (what the weights depend on besides recipe and seed).</summary>
+    public string DescribeMethod() => CreateHook() switch
+    {
+        null => "none (weight decay only)",
+        PoolTraining pool => DisposeAfter(pool, Pool.Describe()),
+        FgsmTraining fgsm => fgsm.Describe(),
+        PgdTraining pgd => pgd.Describe(),
+        DropoutTraining dropout => dropout.Describe(),
+        var other => other.GetType().Name,
+    };
+
+    private static string DisposeAfter(IDisposable disposable, string text)
+    {
+        disposable.Dispose();
+        return text;
+    }
+
+    /// <summary>The cache variant: the method, then a short hash of every setting, e.g. "adv-pool-3f2a9c1b".</summary>
+    public string Variant
+    {
+        get
+        {
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(DescribeMethod()));
+            return $"adv-{Name(Method)}-{Convert.ToHexStringLower(hash)[..8]}";
+        }
+    }
+}
+
+/// <summary>What an adversarial-training run produced: the stored model's path, its training, and both evaluations.</summary>
+public sealed record AdversarialTrainingResult(
+    string Model,
+    string Method,
+    string MethodSettings,
+    string Recipe,
+    int Epochs,
+    int ResumedAtEpoch,
+    bool Reused,
+    double TrainingSeconds,
+    string Path,
+    string BaselinePath,
+    Robustness Trained,
+    Robustness Baseline,
+    IReadOnlyList<EpochRecord> History,
+    IReadOnlyList<PoolRefresh> PoolRefreshes);
+
+/// <summary>
+/// The harness: trains a zoo model by one method through <see cref="ResumableTraining"/> (checkpoint next to the
+/// model file, resumed after an interruption), stores it in the model cache under its own variant
+/// (<see cref="ModelStore.CachePath"/>), and evaluates it and the zoo's model (the weight-decay baseline) the same way
+/// (<see cref="RobustnessEvaluation"/>).
+/// </summary>
+public static class AdversarialTraining
+{
+    public static AdversarialTrainingResult Run(
+        AdversarialTrainingSettings settings,
+        ImageDataset data,
+        EvaluationSettings evaluation,
+        IProgress<ProgressUpdate>? progress = null,
+        int? stopAfterEpochs = null)
+    {
+        settings.Validate();
+        using var scope = NewDisposeScope();
+        var spec = ModelZoo.Get(settings.Model);
+        var recipe = spec.RecipeFor(Split.Train, settings.Quick, settings.Epochs);
+        string methodText = settings.DescribeMethod();
+        string recipeText = recipe.Describe() + "; adversarial training: " + methodText;
+        string path = ModelStore.CachePath(spec, Split.Train, settings.Seed, settings.Quick, settings.Epochs, data.Name, settings.Variant);
+        var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs,
+            out var run, out var refreshes);
+        using var trainedModel = trained;
+        var history = run?.History ?? ReadHistory(path);
+        if (history.Count > 0 && File.Exists(path) && !File.Exists(path + ".curves.png"))
+        {
+            AtomicFile.WriteAllBytes(path + ".curves.png",
+                TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", history));
+        }
+        using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress);
+        var trainedRobustness = EvaluateCached(trainedModel, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}");
+        var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
+        return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
+            trainedModel.Report.Epochs, run?.ResumedAtEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
+            trainedRobustness, baselineRobustness, history, refreshes);
+    }
+
+    private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
+
+    /// <summary>The stored model when a finished run of these exact settings is in the cache; else trains (resuming a checkpoint).</summary>
+    private static TrainedModel TrainOrReuse(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
+        string path, EvaluationSettings evaluation, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out ResumableRun? run,
+        out IReadOnlyList<PoolRefresh> refreshes)
+    {
+        refreshes = [];
+        run = null;
+        if (stopAfterEpochs is null && File.Exists(path))
+        {
+            try
+            {
+                var cached = ModelStore.Load(path);
+                if (cached.Report.Recipe == recipeText && cached.Report.Dataset == data.Name)
+                {
+                    return cached;
+                }
+                cached.Dispose();
+            }
+            catch (BadInputException error)
+            {
+                progress?.Report(ProgressUpdate.Warning($"load {path}", $"{path}: cannot be loaded ({error.Message}); training again"));
+            }
+        }
+        torch.random.manual_seed(settings.Seed);
+        var model = ModelFiles.CreateDetached(spec);
+        try
+        {
+            var hook = settings.CreateHook();
+            try
+            {
+                string task = string.Create(CultureInfo.InvariantCulture, $"adv-train {spec.Name} {Name(settings)} (seed {settings.Seed}{(settings.Quick ? ", quick" : "")})");
+                using var probeSet = data.Test.Slice(0, Math.Min(500, data.Test.Count));
+                var probeAttack = new Attacks.Fgsm { Epsilon = 0.1 };
+                run = ResumableTraining.Train(model, data.Train, recipe, settings.Seed, task, recipeText + "|seed=" + settings.Seed, hook,
+                    path + ".checkpoint", progress, stopAfterEpochs,
+                    probe: current => (Evaluation.ErrorRate(current, data.Test),
+                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate));
+                if (hook is PoolTraining pool)
+                {
+                    refreshes = pool.Refreshes.ToList();
+                }
+            }
+            finally
+            {
+                (hook as IDisposable)?.Dispose();
+            }
+            var report = new TrainingReport(
+                TrainError: Evaluation.ErrorRate(model, data.Train),
+                TestError: Evaluation.ErrorRate(model, data.Test),
+                P1Error: Evaluation.ErrorRate(model, data.Get(Split.P1)),
+                P2Error: Evaluation.ErrorRate(model, data.Get(Split.P2)),
+                Epochs: run.Epochs,
+                Seconds: run.Seconds,
+                Recipe: recipeText,
+                Quick: settings.Quick,
+                Dataset: data.Name);
+            ModelFiles.Freeze(model);
+            var trained = new TrainedModel(spec.Name, Split.Train, settings.Seed, model, report, path);
+            if (run.Epochs == recipe.Epochs)
+            {
+                ModelStore.Save(trained);
+                WriteHistory(path, run.History);
+                AtomicFile.WriteAllBytes(path + ".curves.png",
+                    TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", run.History));
+            }
+            return trained;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static void WriteHistory(string path, IReadOnlyList<EpochRecord> history) =>
+        AtomicFile.WriteAllText(path + ".history.json", JsonSerializer.Serialize(history, Json));
+
+    private static IReadOnlyList<EpochRecord> ReadHistory(string path)
+    {
+        try
+        {
+            return File.Exists(path + ".history.json")
+                ? JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(path + ".history.json"), Json) ?? []
+                : [];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// The evaluation of a stored model, kept next to it keyed on the evaluation's settings and the model file's
+    /// training id (its sidecar), so the baseline is measured once for every method compared with it.
+    /// </summary>
+    public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name)
+    {
+        string? cachePath = null;
+        if (!string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix))
+        {
+            string key = RobustnessEvaluation.Describe(settings) + "|" + File.ReadAllText(model.Path + ModelStore.SidecarSuffix);
+            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+            cachePath = model.Path + $".robustness-{hash}.json";
+            if (File.Exists(cachePath))
+            {
+                try
+                {
+                    var cached = JsonSerializer.Deserialize<Robustness>(File.ReadAllText(cachePath), Json);
+                    if (cached is not null)
+                    {
+                        return cached;
+                    }
+                }
+                catch (JsonException)
+                {
+                    // Measured again below and rewritten.
+                }
+            }
+        }
+        var measured = RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name);
+        if (cachePath is not null)
+        {
+            AtomicFile.WriteAllText(cachePath, JsonSerializer.Serialize(measured, Json));
+        }
+        return measured;
+    }
+}

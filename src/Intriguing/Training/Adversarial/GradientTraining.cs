@@ -1,0 +1,81 @@
+using System.Globalization;
+using Intriguing.Attacks;
+using Intriguing.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Intriguing.Training.Adversarial;
+
+/// <summary>
+/// FGSM training (Goodfellow, Shlens and Szegedy 2015, https://arxiv.org/abs/1412.6572): loss = alpha * CE(x) +
+/// (1 - alpha) * CE(x + eps sign(grad)), alpha = 0.5. With <paramref name="randomStart"/> it is the "fast" variant of
+/// Wong, Rice and Kolter 2020 (https://arxiv.org/abs/2001.03994): start uniform in the eps-ball, one step of 1.25 eps,
+/// project back: PGD-L-inf with one step. The adversarial points are made in <see cref="Prepare"/> (input gradients
+/// only), the adversarial half of the loss is <see cref="ExtraLoss"/>.
+/// </summary>
+public sealed class FgsmTraining(double epsilon, bool randomStart, int seed, double alpha = 0.5) : TrainingHook
+{
+    private Tensor? adversarials;
+
+    public Attack Attack { get; } = randomStart
+        ? new PgdLinf { Epsilon = epsilon, StepSize = 1.25 * epsilon, Steps = 1, RandomStart = true, Seed = seed }
+        : new Fgsm { Epsilon = epsilon };
+
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"fgsm-training(alpha={alpha}, randomStart={randomStart}, attack={Attack.Describe()})");
+
+    public override TrainingBatch Prepare(Classifier model, TrainingBatch batch)
+    {
+        // Belongs to the batch's dispose scope, like everything the hook makes for the batch.
+        adversarials = Attack.Perturb(model, batch.Inputs, batch.Labels, null, batch.FirstIndex).Adversarials.detach();
+        return batch with { CleanWeight = alpha };
+    }
+
+    public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch) =>
+        adversarials is null ? null : nn.functional.cross_entropy(model.forward(adversarials), batch.Labels) * (1 - alpha);
+}
+
+/// <summary>
+/// PGD training (Madry, Makelov, Schmidt, Tsipras and Vladu 2018, https://arxiv.org/abs/1706.06083): each batch is
+/// replaced by its PGD-L-inf points (random start, <paramref name="steps"/> steps of 2.5 eps / steps) and the model
+/// trains on those only. Each row's random start comes from its own stream (seed, running row index).
+/// </summary>
+public sealed class PgdTraining(double epsilon, int steps, int seed) : TrainingHook
+{
+    public Attack Attack { get; } = new PgdLinf { Epsilon = epsilon, StepSize = 2.5 * epsilon / steps, Steps = steps, RandomStart = true, Seed = seed };
+
+    public string Describe() => $"pgd-training(attack={Attack.Describe()})";
+
+    public override TrainingBatch Prepare(Classifier model, TrainingBatch batch) =>
+        batch with { Inputs = Attack.Perturb(model, batch.Inputs, batch.Labels, null, batch.FirstIndex).Adversarials.detach() };
+}
+
+/// <summary>
+/// Dropout (Hinton et al. 2012; the paper's 1.3% baseline) for zoo models that have none, as a hook: the clean term's
+/// weight is set to 0 and the loss is the cross-entropy of a dropped-out forward pass, built from the model's own
+/// pieces: the input dropped with probability <paramref name="inputDrop"/>, the last hidden layer's activations
+/// (<see cref="Classifier.Activations"/>) dropped with probability <paramref name="hiddenDrop"/>, then the layers above
+/// it (<see cref="Classifier.ForwardFromHidden"/>). Inverted dropout (kept units scaled by 1/(1-p)), so the trained
+/// model is used as it is. Draws come from torch's generator, which the loop seeds per epoch.
+/// </summary>
+public sealed class DropoutTraining(double inputDrop = 0.2, double hiddenDrop = 0.5) : TrainingHook
+{
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"dropout(input={inputDrop}, lastHidden={hiddenDrop})");
+
+    public override void Starting(Classifier model)
+    {
+        if (model.HiddenLayerNames.Count == 0)
+        {
+            throw new BadInputException($"--method dropout: model '{model.GetName()}' has no hidden layer to drop units from");
+        }
+    }
+
+    public override TrainingBatch Prepare(Classifier model, TrainingBatch batch) => batch with { CleanWeight = 0 };
+
+    public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch)
+    {
+        var inputs = nn.functional.dropout(batch.Inputs, inputDrop, training: true);
+        int last = model.HiddenLayerNames.Count - 1;
+        var hidden = nn.functional.dropout(model.Activations(inputs)[last], hiddenDrop, training: true);
+        return nn.functional.cross_entropy(model.ForwardFromHidden(last, hidden), batch.Labels);
+    }
+}
