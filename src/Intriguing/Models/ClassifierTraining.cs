@@ -75,12 +75,12 @@ public static class ClassifierTraining
                     var labels = trainLabels.index_select(0, indices);
                     SetLearningRate(optimizer, recipe.LearningRateAt(step, totalSteps, warmupSteps));
                     var trainingBatch = new TrainingBatch(images, labels, epoch, step, step * recipe.BatchSize);
+                    // Cleared before the hook: an attack it runs must not see the previous batch's weight gradients.
+                    ClearGradients(trainable);
                     if (hook is not null)
                     {
-                        // A hook may run attacks on the model: they take input gradients only, so the weights' gradients are cleared after.
                         trainingBatch = hook.Prepare(model, trainingBatch);
                     }
-                    ClearGradients(trainable);
                     var loss = nn.functional.cross_entropy(model.forward(trainingBatch.Inputs), trainingBatch.Labels) * trainingBatch.CleanWeight
                         + model.WeightPenalty();
                     if (hook?.ExtraLoss(model, trainingBatch) is Tensor extra)
