@@ -80,6 +80,7 @@ public static class AdvTrainCommand
         {
             model, method, layers, eps, steps, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, quick, seed, dataDir, threads,
         };
+        command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             var methodValue = AdversarialTrainingSettings.ParseMethod(parseResult.GetValue(method)!);
