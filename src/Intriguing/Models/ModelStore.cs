@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Intriguing.Data;
-using Intriguing.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
