@@ -239,30 +239,13 @@ public static class ConvolutionNorm
 
         var generator = new Generator((ulong)seed);
         var v = randn(shape, dtype: dtype, generator: generator);
-        v /= v.norm();
-        double norm = 0;
-        for (int iteration = 1; iteration <= maxIterations; iteration++)
+        return PowerIterationLoop.Run(v / v.norm(), unit =>
         {
-            using var step = NewDisposeScope();
-            var input = v.detach().requires_grad_(true);
+            // The adjoint by autograd: the gradient of <A x, u> with respect to x at u = A v is A^T A v.
+            var input = unit.detach().requires_grad_(true);
             var image = Operator(input);
-            double current = image.norm().to_type(ScalarType.Float64).item<double>();
-            var next = autograd.grad([image], [input], [image.detach()])[0];
-            double length = next.norm().to_type(ScalarType.Float64).item<double>();
-            if (length == 0)
-            {
-                return new PowerIterationResult(current, iteration, Converged: true);
-            }
-            var normalised = (next.detach() / length).MoveToOuterDisposeScope();
-            v.Dispose();
-            v = normalised;
-            if (iteration > 1 && Math.Abs(current - norm) <= tolerance * current)
-            {
-                return new PowerIterationResult(current, iteration, Converged: true);
-            }
-            norm = current;
-        }
-        return new PowerIterationResult(norm, maxIterations, Converged: false);
+            return (image, autograd.grad([image], [input], [image.detach()])[0]);
+        }, maxIterations, tolerance);
     }
 
     /// <summary>Appends the first rows and columns after the last, so a padding-free convolution wraps around the grid.</summary>

@@ -8,6 +8,42 @@ namespace Intriguing.Spectral;
 public sealed record PowerIterationResult(double Norm, int Iterations, bool Converged);
 
 /// <summary>
+/// The power-iteration loop shared by linear and convolution layers: from a unit vector v, each step computes A v and
+/// A^T A v; ||A v|| estimates ||A||_2 from below, and the loop stops when it changes by less than the tolerance
+/// (relative) or A^T A v vanishes.
+/// </summary>
+internal static class PowerIterationLoop
+{
+    /// <param name="start">A unit vector (owned by the loop from here on).</param>
+    /// <param name="applyAndAdjoint">v to (A v, A^T A v), in the caller's gradient mode.</param>
+    public static PowerIterationResult Run(Tensor start, Func<Tensor, (Tensor Image, Tensor Back)> applyAndAdjoint, int maxIterations, double tolerance)
+    {
+        var v = start;
+        double norm = 0;
+        for (int iteration = 1; iteration <= maxIterations; iteration++)
+        {
+            using var step = NewDisposeScope();
+            var (image, back) = applyAndAdjoint(v);
+            double current = image.norm().to_type(ScalarType.Float64).item<double>();
+            double length = back.norm().to_type(ScalarType.Float64).item<double>();
+            if (length == 0)
+            {
+                return new PowerIterationResult(current, iteration, Converged: true);
+            }
+            var normalised = (back.detach() / length).MoveToOuterDisposeScope();
+            v.Dispose();
+            v = normalised;
+            if (iteration > 1 && Math.Abs(current - norm) <= tolerance * current)
+            {
+                return new PowerIterationResult(current, iteration, Converged: true);
+            }
+            norm = current;
+        }
+        return new PowerIterationResult(norm, maxIterations, Converged: false);
+    }
+}
+
+/// <summary>
 /// ||W||_2, the largest singular value of a fully connected layer's weight [out, in]: the layer's Lipschitz constant
 /// (Section 4.4: ||W x - W (x + r)|| &lt;= ||W||_2 ||r||; the bias cancels), by an exact decomposition and by power iteration.
 /// </summary>
@@ -51,29 +87,11 @@ public static class LinearNorm
         var w = weight.detach().to_type(large ? ScalarType.Float32 : ScalarType.Float64);
         var generator = new Generator((ulong)seed);
         var v = randn([w.shape[1]], dtype: w.dtype, generator: generator);
-        v /= v.norm();
-        double norm = 0;
-        for (int iteration = 1; iteration <= maxIterations; iteration++)
+        return PowerIterationLoop.Run(v / v.norm(), unit =>
         {
-            using var step = NewDisposeScope();
-            var image = w.mv(v);
-            double current = image.norm().to_type(ScalarType.Float64).item<double>();
-            var next = w.t().mv(image);
-            double length = next.norm().to_type(ScalarType.Float64).item<double>();
-            if (length == 0)
-            {
-                return new PowerIterationResult(current, iteration, Converged: true);
-            }
-            var normalised = (next / length).MoveToOuterDisposeScope();
-            v.Dispose();
-            v = normalised;
-            if (iteration > 1 && Math.Abs(current - norm) <= tolerance * current)
-            {
-                return new PowerIterationResult(current, iteration, Converged: true);
-            }
-            norm = current;
-        }
-        return new PowerIterationResult(norm, maxIterations, Converged: false);
+            var image = w.mv(unit);
+            return (image, w.t().mv(image));
+        }, maxIterations, tolerance);
     }
 
     private static void CheckMatrix(Tensor weight)
