@@ -91,32 +91,5 @@ public sealed class SpectralCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "spectral-fc10-1e-4-certified.png")));
     }
 
-    /// <summary>An fc10-1e-4 model fitted in a second to 2,000 real training images, stored as a model file.</summary>
-    private string TinyModelFile()
-    {
-        random.manual_seed(3);
-        var spec = ModelZoo.Get("fc10-1e-4");
-        var classifier = spec.Create();
-        using (var data = ImageDataset.Load("mnist", mnist.Folder))
-        using (var scope = NewDisposeScope())
-        {
-            var images = data.Train.Images.narrow(0, 0, 2000);
-            var labels = data.Train.Labels.narrow(0, 0, 2000);
-            var optimizer = optim.Adam(classifier.parameters(), 0.01);
-            for (int step = 0; step < 30; step++)
-            {
-                using var stepScope = NewDisposeScope();
-                var loss = nn.functional.cross_entropy(classifier.forward(images), labels);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-            }
-        }
-        classifier.eval();
-        string path = Path.Combine(folder, "tiny-fc10.safetensors");
-        var report = new TrainingReport(0.2, 0.2, 0.2, 0.2, Epochs: 1, Seconds: 0, Recipe: "30 Adam steps on 2,000 images (test fixture)");
-        using var model = new TrainedModel(spec.Name, Split.Train, 0, classifier, report, path);
-        ModelStore.Save(model);
-        return path;
-    }
+    private string TinyModelFile() => TinyModelFiles.SoftmaxOnRealMnist(mnist, folder);
 }
