@@ -153,7 +153,8 @@ public sealed record AdversarialTrainingResult(
     Robustness Trained,
     Robustness Baseline,
     IReadOnlyList<EpochRecord> History,
-    IReadOnlyList<PoolRefresh> PoolRefreshes);
+    IReadOnlyList<PoolRefresh> PoolRefreshes,
+    MaskingCheck? Masking);
 
 /// <summary>
 /// The harness: trains a zoo model by one method through <see cref="ResumableTraining"/> (checkpoint next to the
@@ -189,9 +190,13 @@ public static class AdversarialTraining
         using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress);
         var trainedRobustness = EvaluateCached(trainedModel, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}");
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
+        var masking = evaluation.MaskingCount > 0 && settings.Method is AdversarialMethod.Fgsm or AdversarialMethod.Pgd or AdversarialMethod.Pool
+            ? Cached(trainedModel, RobustnessEvaluation.DescribeMasking(evaluation) + "|natural=" + Sidecar(baseline), "masking",
+                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"))
+            : null;
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
             trainedModel.Report.Epochs, run?.ResumedAtEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
-            trainedRobustness, baselineRobustness, history, refreshes);
+            trainedRobustness, baselineRobustness, history, refreshes, masking);
     }
 
     private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
@@ -293,19 +298,31 @@ public static class AdversarialTraining
     /// The evaluation of a stored model, kept next to it keyed on the evaluation's settings and the model file's
     /// training id (its sidecar), so the baseline is measured once for every method compared with it.
     /// </summary>
-    public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name)
+    public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name) =>
+        Cached(model, RobustnessEvaluation.Describe(settings), "robustness",
+            () => RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name));
+
+    private static string Sidecar(TrainedModel model) =>
+        !string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix) ? File.ReadAllText(model.Path + ModelStore.SidecarSuffix) : "";
+
+    /// <summary>
+    /// A measurement of a stored model kept next to it (<c>&lt;model&gt;.&lt;kind&gt;-&lt;hash&gt;.json</c>), keyed on
+    /// <paramref name="key"/> and the model file's training id (its sidecar); measured when absent or unreadable.
+    /// </summary>
+    private static T Cached<T>(TrainedModel model, string key, string kind, Func<T> measure)
+        where T : class
     {
         string? cachePath = null;
-        if (!string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix))
+        string sidecar = Sidecar(model);
+        if (sidecar.Length > 0)
         {
-            string key = RobustnessEvaluation.Describe(settings) + "|" + File.ReadAllText(model.Path + ModelStore.SidecarSuffix);
-            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
-            cachePath = model.Path + $".robustness-{hash}.json";
+            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key + "|" + sidecar)))[..12];
+            cachePath = model.Path + $".{kind}-{hash}.json";
             if (File.Exists(cachePath))
             {
                 try
                 {
-                    var cached = JsonSerializer.Deserialize<Robustness>(File.ReadAllText(cachePath), Json);
+                    var cached = JsonSerializer.Deserialize<T>(File.ReadAllText(cachePath), Json);
                     if (cached is not null)
                     {
                         return cached;
@@ -317,7 +334,7 @@ public static class AdversarialTraining
                 }
             }
         }
-        var measured = RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name);
+        var measured = measure();
         if (cachePath is not null)
         {
             AtomicFile.WriteAllText(cachePath, JsonSerializer.Serialize(measured, Json));
