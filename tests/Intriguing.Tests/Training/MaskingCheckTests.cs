@@ -15,6 +15,8 @@ public class MaskingCheckTests
 {
     private static readonly TrainingRecipe Recipe = new(Epochs: 6, BatchSize: 20, OptimizerKind.Sgd, LearningRate: 0.5, FinalLearningRate: 0.05);
 
+    public MaskingCheckTests() => Intriguing.Tests.Attacks.TorchThreads.UseOne();
+
     private static SigmoidMlp Trained(Intriguing.Data.LabeledImages data, int seed)
     {
         torch.random.manual_seed(seed);
