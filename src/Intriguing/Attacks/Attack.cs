@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Intriguing.Attacks.Criteria;
 using Intriguing.Attacks.Distances;
 using Intriguing.Models;
