@@ -76,6 +76,7 @@ public static class AdvTrainCommand
         var layers = new Option<string?>("--layers") { Description = "Pool training: layers with a pool, comma-separated; 0 is the input, k >= 1 hidden layer k (default 0,1,2)." };
         var eps = new Option<double?>("--eps") { Description = "FGSM/PGD training eps in (0, 1] (default 0.25 for fgsm, 0.3 for pgd); with --pool-attack pgd, its eps in the layer's units." };
         var steps = new Option<int?>("--steps") { Description = "PGD training steps (default 40, Madry's; fewer is faster)." };
+        var ramp = new Option<int>("--eps-ramp") { Description = "PGD training: grow eps over this many first epochs (eps (e+1)/(R+1) in epoch e < R); 0 for none." };
         var randomStart = new Option<bool>("--random-start") { Description = "FGSM training from a random point of the eps-ball (Wong et al. 2020)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs instead of the zoo recipe's." };
         var capacity = new Option<int>("--capacity") { Description = "Pool size per layer.", DefaultValueFactory = _ => 1000 };
@@ -97,7 +98,7 @@ public static class AdvTrainCommand
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
-            model, method, layers, eps, steps, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, threads,
+            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, threads,
         };
         command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -135,6 +136,7 @@ public static class AdvTrainCommand
                 Pool = pool,
                 Epsilon = methodValue == AdversarialMethod.Pool ? null : epsilon,
                 Steps = parseResult.GetValue(steps),
+                EpsilonRampEpochs = parseResult.GetValue(ramp),
                 RandomStart = parseResult.GetValue(randomStart),
                 Epochs = parseResult.GetValue(epochs),
                 Seed = seedValue,

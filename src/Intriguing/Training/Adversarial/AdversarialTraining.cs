@@ -46,6 +46,9 @@ public sealed record AdversarialTrainingSettings
 
     public int? Steps { get; init; }
 
+    /// <summary>PGD training: epochs over which eps grows to its value (0: none; <see cref="PgdTraining"/>).</summary>
+    public int EpsilonRampEpochs { get; init; }
+
     public bool RandomStart { get; init; }
 
     public int? Epochs { get; init; }
@@ -82,6 +85,10 @@ public sealed record AdversarialTrainingSettings
         {
             throw new BadInputException($"--steps must be at least 1; got {Steps}");
         }
+        if (EpsilonRampEpochs < 0 || (EpsilonRampEpochs > 0 && Method != AdversarialMethod.Pgd))
+        {
+            throw new BadInputException($"--eps-ramp must be 0 or more epochs, and applies to --method pgd only; got {EpsilonRampEpochs} for {Name(Method)}");
+        }
         if (Epochs is < 1)
         {
             throw new BadInputException($"--epochs must be at least 1; got {Epochs}");
@@ -106,7 +113,7 @@ public sealed record AdversarialTrainingSettings
         AdversarialMethod.Dropout => new DropoutTraining(),
         AdversarialMethod.Pool => new PoolTraining(Pool, Seed),
         AdversarialMethod.Fgsm => new FgsmTraining(EffectiveEpsilon, RandomStart, Seed),
-        AdversarialMethod.Pgd => new PgdTraining(EffectiveEpsilon, EffectiveSteps, Seed),
+        AdversarialMethod.Pgd => new PgdTraining(EffectiveEpsilon, EffectiveSteps, Seed, EpsilonRampEpochs),
         _ => throw new BadInputException($"unknown method {Method}"),
     };
 
