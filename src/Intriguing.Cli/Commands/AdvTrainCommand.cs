@@ -95,6 +95,7 @@ public static class AdvTrainCommand
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var threads = CommonOptions.Threads();
+        threads.Description = "libtorch intra-op threads for training and evaluation (default: 1 for training, measured faster here; libtorch's choice for evaluation).";
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
@@ -137,6 +138,7 @@ public static class AdvTrainCommand
                 Epsilon = methodValue == AdversarialMethod.Pool ? null : epsilon,
                 Steps = parseResult.GetValue(steps),
                 EpsilonRampEpochs = parseResult.GetValue(ramp),
+                TrainingThreads = parseResult.GetValue(threads) ?? 1,
                 RandomStart = parseResult.GetValue(randomStart),
                 Epochs = parseResult.GetValue(epochs),
                 Seed = seedValue,

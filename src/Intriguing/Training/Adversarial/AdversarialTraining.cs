@@ -57,6 +57,13 @@ public sealed record AdversarialTrainingSettings
 
     public bool Quick { get; init; }
 
+    /// <summary>
+    /// torch's threads for training (1 by default: on this project's 2-core machines one thread trained faster than
+    /// two for fc100-100-10 and conv, docs/adversarial-training.md; <c>intriguing bench --training</c> measures it).
+    /// Not part of the stored model's name: the weights do not depend on it beyond last-bit rounding.
+    /// </summary>
+    public int TrainingThreads { get; init; } = 1;
+
     public double EffectiveEpsilon => Epsilon ?? (Method == AdversarialMethod.Fgsm ? 0.25 : 0.3);
 
     public int EffectiveSteps => Steps ?? 40;
@@ -88,6 +95,10 @@ public sealed record AdversarialTrainingSettings
         if (EpsilonRampEpochs < 0 || (EpsilonRampEpochs > 0 && Method != AdversarialMethod.Pgd))
         {
             throw new BadInputException($"--eps-ramp must be 0 or more epochs, and applies to --method pgd only; got {EpsilonRampEpochs} for {Name(Method)}");
+        }
+        if (TrainingThreads < 1)
+        {
+            throw new BadInputException($"--threads must be at least 1; got {TrainingThreads}");
         }
         if (Epochs is < 1)
         {
@@ -244,7 +255,8 @@ public static class AdversarialTraining
                 run = ResumableTraining.Train(model, data.Train, recipe, settings.Seed, task, recipeText + "|seed=" + settings.Seed, hook,
                     path + ".checkpoint", progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
-                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate));
+                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
+                    threads: settings.TrainingThreads);
                 if (hook is PoolTraining pool)
                 {
                     refreshes = pool.Refreshes.ToList();
