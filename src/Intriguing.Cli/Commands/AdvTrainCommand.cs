@@ -82,7 +82,7 @@ public static class AdvTrainCommand
         var capacity = new Option<int>("--capacity") { Description = "Pool size per layer.", DefaultValueFactory = _ => 1000 };
         var replace = new Option<double>("--replace-fraction") { Description = "Fraction of a full pool replaced at each refresh.", DefaultValueFactory = _ => 0.05 };
         var refresh = new Option<int>("--refresh-interval") { Description = "Batches between pool refreshes.", DefaultValueFactory = _ => 10 };
-        var mix = new Option<double>("--mix-ratio") { Description = "Pool samples per clean example in each batch (spread over the pools).", DefaultValueFactory = _ => 0.5 };
+        var mix = new Option<double>("--mix-ratio") { Description = "Pool samples per clean example in each batch (spread over the pools); 0.1 by default (docs/adversarial-training.md measures 0.03 to 1).", DefaultValueFactory = _ => 0.1 };
         var poolAttack = new Option<string>("--pool-attack") { Description = "Attack that fills the pools: lbfgs (the paper's, default) or pgd (cheaper).", DefaultValueFactory = _ => "lbfgs" };
         var robustCount = new Option<int>("--robust-count") { Description = "Test images for the FGSM and PGD errors (default all 10,000).", DefaultValueFactory = _ => 10_000 };
         var lbfgsCount = new Option<int>("--lbfgs-count") { Description = "Test images for the L-BFGS minimal distortion.", DefaultValueFactory = _ => 1000 };
