@@ -55,13 +55,13 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         new(PoolArm, "pools at layers 0, 1, 2 (the paper's)",
             new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pool, Pool = new PoolTrainingOptions() }, FullEvaluation, InQuick: true),
         new(PoolInputArm, "pool at layer 0 only (input)",
-            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pool, Pool = new PoolTrainingOptions { Layers = [0] } }, FullEvaluation, InQuick: true),
+            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pool, Pool = new PoolTrainingOptions { Layers = [0] } }, FullEvaluation, InQuick: false),
         new(PoolHiddenArm, "pools at layers 1, 2 only (hidden)",
-            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pool, Pool = new PoolTrainingOptions { Layers = [1, 2] } }, FullEvaluation, InQuick: true),
+            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pool, Pool = new PoolTrainingOptions { Layers = [1, 2] } }, FullEvaluation, InQuick: false),
         new(FgsmArm, "FGSM training, eps 0.25 (Goodfellow's)",
             new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Fgsm, Epsilon = 0.25 }, FullEvaluation, InQuick: true),
         new(PgdArm, "PGD-10 training, eps 0.1 (shorter than Madry's PGD-40 at 0.3)",
-            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pgd, Epsilon = 0.1, Steps = 10 }, FullEvaluation, InQuick: true),
+            new AdversarialTrainingSettings { Model = Fc100, Method = AdversarialMethod.Pgd, Epsilon = 0.1, Steps = 10 }, FullEvaluation, InQuick: false),
         new(ConvArm, "FGSM training with random start, eps 0.15, 3 epochs",
             new AdversarialTrainingSettings { Model = Conv, Method = AdversarialMethod.Fgsm, Epsilon = 0.15, RandomStart = true, Epochs = 3 }, ConvEvaluation, InQuick: false),
     ];
@@ -100,7 +100,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             var result = AdversarialTraining.Run(arm.Settings, context.Data, arm.Evaluation, context.Progress);
             outcomes.Add(new ArmOutcome(arm, result, clock.Elapsed.TotalSeconds));
         }
-        return Section(outcomes, context.Quick, context.Seed);
+        return Section(outcomes, context.Quick, context.Seed, allArms.Where(arm => context.Quick && !arm.InQuick).Select(arm => arm.Name).ToList());
     }
 
     // ---- the papers' numbers (REFERENCE.md) ----
@@ -178,7 +178,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         var comparison = Compare(hidden.TestError, input.TestError);
         var verdict = comparison switch { Comparison.Lower => Verdict.Agrees, Comparison.Higher => Verdict.DoesNotAgree, _ => Verdict.WithinInterval };
         return new Claim("c", "Pools for the higher layers are more useful than the input's (lower clean test error)",
-            "Szegedy 4.3: higher layers more useful (no numbers given)",
+            "Szegedy 4.3: higher layers more useful, no numbers given",
             $"clean test error: hidden-only pools {RateText(hidden.TestError)}, input-only pool {RateText(input.TestError)}" +
             (comparison == Comparison.Overlap ? " (intervals overlap)" : "") +
             $"; mean L-BFGS distortion {Distortion(hidden)} vs {Distortion(input)}; FGSM 0.1 error {RateText(Fgsm(hidden, 0.1))} vs {RateText(Fgsm(input, 0.1))}",
@@ -215,7 +215,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             : pgd == Comparison.Higher && clean == Comparison.Higher ? Verdict.Agrees : Verdict.WithinInterval;
         bool pointMeets = pgdAccuracy.Value >= TargetConvPgdAccuracy && cleanAccuracy.Value >= TargetConvCleanAccuracy;
         return new Claim("e", "conv trained adversarially: PGD-40 accuracy at eps 0.1 of at least 92% with clean accuracy of at least 98.5%",
-            "issue 12's target (Madry et al. reach 93.2% at eps 0.3)",
+            "issue 12's target; Madry et al. reach 93.2% at eps 0.3",
             $"PGD-40 accuracy at 0.1 {RateText(pgdAccuracy)}, clean accuracy {RateText(cleanAccuracy)}" +
             (verdict == Verdict.WithinInterval ? $"; the point estimates {(pointMeets ? "meet" : "miss")} the target, an interval reaches across it" : ""),
             verdict);
@@ -228,7 +228,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         var comparison = Against(accuracy, MadryPgd40);
         var verdict = comparison switch { Comparison.Higher => Verdict.Agrees, Comparison.Lower => Verdict.DoesNotAgree, _ => Verdict.WithinInterval };
         return new Claim("f", "An adversarially trained MNIST convnet stays accurate under PGD-40 at eps 0.3",
-            $"Madry: natural accuracy {Percent(MadryNatural, 1)}, PGD-40 {Percent(MadryPgd40, 1)}, FGSM {Percent(MadryFgsm, 1)} (wider net, PGD-40 training at 0.3)",
+            $"Madry: natural accuracy {Percent(MadryNatural, 1)}, PGD-40 {Percent(MadryPgd40, 1)}, FGSM {Percent(MadryFgsm, 1)}, a wider net trained with PGD-40 at 0.3",
             $"conv ({training}): PGD-40 accuracy at 0.3 {RateText(accuracy)}, FGSM 0.25 accuracy {RateText(Accuracy(Fgsm(trained, 0.25)))}, clean {RateText(Accuracy(trained.TestError))}",
             verdict);
     }
@@ -253,7 +253,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         var verdict = error == Comparison.Higher || !moreDistortion ? Verdict.DoesNotAgree
             : error == Comparison.Lower ? Verdict.Agrees : Verdict.WithinInterval;
         return new Claim("h", "Pool training: clean test error at most 1.40% and a mean L-BFGS minimal distortion above the baseline's",
-            $"issue 12's target (the paper: below {Percent(PaperPools, 1)})",
+            $"issue 12's target; the paper: below {Percent(PaperPools, 1)}",
             $"clean {RateText(pool.TestError)}; mean L-BFGS distortion {Distortion(pool)} vs weight decay {Distortion(baseline)} (means over the successes, no interval)",
             verdict);
     }
@@ -358,7 +358,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     public sealed record ClaimJson(string Id, string Claim, string Paper, string Ours, bool? Agrees, string Verdict);
 
     /// <summary>The section from the arms' outcomes (no training here: tests give it made-up results).</summary>
-    public static ReportSection Section(IReadOnlyList<ArmOutcome> outcomes, bool quick, int seed)
+    public static ReportSection Section(IReadOnlyList<ArmOutcome> outcomes, bool quick, int seed, IReadOnlyList<string>? leftOut = null)
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         var claims = Claims(outcomes);
@@ -389,7 +389,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         }
 
         return new ReportSection("adversarialTraining",
-            "Adversarial training (Section 4.3): the paper's per-layer pools beside dropout, FGSM and PGD training", Prose(outcomes, claims, quick))
+            "Adversarial training (Section 4.3): the paper's per-layer pools beside dropout, FGSM and PGD training", Prose(outcomes, claims, quick, leftOut ?? []))
         {
             Tables = tables,
             Figures = figures,
@@ -520,16 +520,16 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         ["", "claim", ReportCell.Paper("paper / target"), ReportCell.Ours("ours"), "verdict"],
         claims.Select(claim => (IReadOnlyList<ReportCell>)[claim.Id, claim.Statement, ReportCell.Paper(claim.Paper), ReportCell.Ours(claim.Ours), claim.VerdictText]).ToList());
 
-    private static string Prose(IReadOnlyList<ArmOutcome> outcomes, IReadOnlyList<Claim> claims, bool quick)
+    private static string Prose(IReadOnlyList<ArmOutcome> outcomes, IReadOnlyList<Claim> claims, bool quick, IReadOnlyList<string> leftOut)
     {
         string schedule = quick
             ? $"**Quick run: a smoke run, not comparable with the papers.** Each arm trains {QuickEpochs} epoch on the quick zoo's recipe, against the quick zoo's " +
               $"models; FGSM and PGD run on the first {QuickEvaluation.RobustCount} test images and L-BFGS on {QuickEvaluation.LbfgsCount}; arms left out: " +
-              $"{string.Join(", ", DefaultArms.Where(arm => !arm.InQuick).Select(arm => arm.Name).DefaultIfEmpty("none"))}. The numbers show that the harness runs, " +
+              $"{string.Join(", ", leftOut.DefaultIfEmpty("none"))}. The numbers show that the harness runs, " +
               "not what the methods reach, and the verdicts below are the smoke run's."
             : "**Schedules.** " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
                 $"{outcome.Arm.Name}: {outcome.Result.Epochs} epochs{(outcome.Arm.Settings.Epochs is null ? " (the zoo recipe's)" : " (shorter than the recipe's)")}, " +
-                $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training"))) +
+                $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training{(outcome.Result.Reused ? " (an earlier run's, reused from the cache)" : "")}"))) +
               ". PGD training here is PGD-10 at eps 0.1, shorter than Madry et al.'s PGD-40 at 0.3; conv is trained with FGSM from a random start " +
               "(Wong et al.'s fast variant) at eps 0.15 for 3 epochs instead of PGD. `./intriguing adv-train` runs any of them with the full schedule.";
         return
@@ -542,7 +542,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             "the methods that followed: Goodfellow et al.'s FGSM training (0.5 clean + 0.5 FGSM loss) and Madry et al.'s PGD training, and `conv` trained " +
             "adversarially towards issue 12's target. Every model is evaluated the same way.\n\n" +
             schedule + "\n\n" +
-            string.Join("\n", claims.Select(claim => $"- **({claim.Id}) {Capitalised(claim.VerdictText)}{(quick ? " (smoke run)" : "")}.** {claim.Statement}: {claim.Ours} ({claim.Paper}).")) +
+            string.Join("\n", claims.Select(claim => $"- **({claim.Id}) {Capitalised(claim.VerdictText)}{(quick && claim.Verdict != Verdict.NotRun ? " (smoke run)" : "")}.** {claim.Statement}. Ours: {claim.Ours}. Paper or target: {claim.Paper}.")) +
             "\n\nGradient-masking checks (PGD with restarts, transfer from the naturally trained model) are not in this section yet.";
     }
 

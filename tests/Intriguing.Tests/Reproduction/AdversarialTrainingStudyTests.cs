@@ -161,6 +161,25 @@ public sealed class AdversarialTrainingStudyTests
         Assert.Equal(0.016, json.GetProperty("paper").GetProperty("szegedy").GetProperty("weightDecay").GetDouble(), 6);
     }
 
+    [Fact]
+    public void A_quick_section_says_it_is_a_smoke_run_and_which_arms_it_left_out()
+    {
+        var arms = ForRun(DefaultArms, quick: true, seed: 0);
+        var outcomes = arms.Select(arm => Outcome(arm, Robust(700))).ToList();
+
+        var section = Section(outcomes, quick: true, seed: 0, leftOut: ["pool-input", "pgd"]);
+
+        section.Validate();
+        Assert.Contains("**Quick run: a smoke run, not comparable with the papers.**", section.Prose);
+        Assert.Contains("arms left out: pool-input, pgd.", section.Prose);
+        Assert.Contains("**(a) Does not agree (smoke run).**", section.Prose);
+        Assert.Contains("**(g) Not run.**", section.Prose);
+        Assert.Equal(2, section.Tables.Count);
+        var json = JsonSerializer.SerializeToElement(section.Data, JsonReportWriter.Options);
+        Assert.True(json.GetProperty("quick").GetBoolean());
+        Assert.StartsWith("quick: a smoke run", json.GetProperty("schedule").GetString());
+    }
+
     private static ArmOutcome Outcome(Arm arm, Robustness trained)
     {
         var baseline = arm.Settings.Model == Conv ? Robust(81, pgd01: 697) : Robust(165);
