@@ -529,7 +529,8 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
               "not what the methods reach, and the verdicts below are the smoke run's."
             : "**Schedules.** " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
                 $"{outcome.Arm.Name}: {outcome.Result.Epochs} epochs{(outcome.Arm.Settings.Epochs is null ? " (the zoo recipe's)" : " (shorter than the recipe's)")}, " +
-                $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training{(outcome.Result.Reused ? " (an earlier run's, reused from the cache)" : "")}"))) +
+                $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training{(outcome.Result.Reused ? " (cached)" : "")}"))) +
+              (outcomes.Any(outcome => outcome.Result.Reused) ? " (cached: the model was trained by an earlier run, whose time this is, under that run's load)" : "") +
               ". PGD training here is PGD-10 at eps 0.1, shorter than Madry et al.'s PGD-40 at 0.3; conv is trained with FGSM from a random start " +
               "(Wong et al.'s fast variant) at eps 0.15 for 3 epochs instead of PGD. `./intriguing adv-train` runs any of them with the full schedule.";
         return
