@@ -8,6 +8,8 @@ public class AdvTrainCommandTests
     [InlineData("--eps", "0", "--eps must be in (0, 1]")]
     [InlineData("--eps", "1.5", "--eps must be in (0, 1]")]
     [InlineData("--eps", "-0.1", "--eps must be in (0, 1]")]
+    [InlineData("--masking-count", "-1", "--masking-count must be 0..10000")]
+    [InlineData("--eps-ramp", "2", "applies to --method pgd only")]
     public void Bad_method_or_eps_is_bad_input(string option, string value, string message)
     {
         var args = new List<string> { "adv-train", "--model", "fc100-100-10", "--method", "fgsm", "--json" };

@@ -55,5 +55,9 @@ public sealed class BenchCommandTests : IDisposable
         var unknown = CliRun.Of("bench", "--model", "fc999");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("fc999", unknown.StandardError);
+        var file = CliRun.Of("bench", "--training", "--model", "some/model.safetensors");
+        Assert.Equal(2, file.ExitCode);
+        Assert.Contains("--training", file.StandardError);
+        Assert.Equal(2, CliRun.Of("bench", "--training", "--training-steps", "0").ExitCode);
     }
 }

@@ -50,7 +50,21 @@ public static class AdvTrainCommand
         int Seed,
         int Threads,
         IReadOnlyList<EpochRecord> History,
-        PoolCounts? Pools);
+        PoolCounts? Pools,
+        MaskingJson? Masking);
+
+    /// <summary>The gradient-masking checks (docs/adversarial-training.md): error fractions by eps, and whether masking is suspected.</summary>
+    public sealed record MaskingJson(
+        int Count,
+        int Restarts,
+        IReadOnlyDictionary<string, double> PgdError,
+        IReadOnlyDictionary<string, double> RestartsError,
+        IReadOnlyDictionary<string, double> TransferError,
+        IReadOnlyDictionary<string, IReadOnlyList<double>> RestartsErrorInterval,
+        IReadOnlyDictionary<string, IReadOnlyList<double>> TransferErrorInterval,
+        double Margin,
+        bool Suspect,
+        double Seconds);
 
     /// <summary>Pool training's refreshes summed per layer: examples attacked and how many entered verified adversarial.</summary>
     public sealed record PoolCounts(IReadOnlyDictionary<string, long> Attacked, IReadOnlyDictionary<string, long> Entered);
@@ -62,23 +76,30 @@ public static class AdvTrainCommand
         var layers = new Option<string?>("--layers") { Description = "Pool training: layers with a pool, comma-separated; 0 is the input, k >= 1 hidden layer k (default 0,1,2)." };
         var eps = new Option<double?>("--eps") { Description = "FGSM/PGD training eps in (0, 1] (default 0.25 for fgsm, 0.3 for pgd); with --pool-attack pgd, its eps in the layer's units." };
         var steps = new Option<int?>("--steps") { Description = "PGD training steps (default 40, Madry's; fewer is faster)." };
+        var ramp = new Option<int>("--eps-ramp") { Description = "PGD training: grow eps over this many first epochs (eps (e+1)/(R+1) in epoch e < R); 0 for none." };
         var randomStart = new Option<bool>("--random-start") { Description = "FGSM training from a random point of the eps-ball (Wong et al. 2020)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs instead of the zoo recipe's." };
         var capacity = new Option<int>("--capacity") { Description = "Pool size per layer.", DefaultValueFactory = _ => 1000 };
         var replace = new Option<double>("--replace-fraction") { Description = "Fraction of a full pool replaced at each refresh.", DefaultValueFactory = _ => 0.05 };
         var refresh = new Option<int>("--refresh-interval") { Description = "Batches between pool refreshes.", DefaultValueFactory = _ => 10 };
-        var mix = new Option<double>("--mix-ratio") { Description = "Pool samples per clean example in each batch (spread over the pools).", DefaultValueFactory = _ => 0.5 };
+        var mix = new Option<double>("--mix-ratio") { Description = "Pool samples per clean example in each batch (spread over the pools); 0.1 by default (docs/adversarial-training.md measures 0.03 to 1).", DefaultValueFactory = _ => 0.1 };
         var poolAttack = new Option<string>("--pool-attack") { Description = "Attack that fills the pools: lbfgs (the paper's, default) or pgd (cheaper).", DefaultValueFactory = _ => "lbfgs" };
         var robustCount = new Option<int>("--robust-count") { Description = "Test images for the FGSM and PGD errors (default all 10,000).", DefaultValueFactory = _ => 10_000 };
         var lbfgsCount = new Option<int>("--lbfgs-count") { Description = "Test images for the L-BFGS minimal distortion.", DefaultValueFactory = _ => 1000 };
+        var maskingCount = new Option<int>("--masking-count")
+        {
+            Description = "Test images for the gradient-masking checks of fgsm, pgd and pool training (PGD-40 with 10 restarts, and PGD-40 transferred from the zoo's natural model); 0 skips them.",
+            DefaultValueFactory = _ => 1000,
+        };
         var quick = new Option<bool>("--quick") { Description = "The quick recipe (fewer epochs), baseline included." };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var threads = CommonOptions.Threads();
+        threads.Description = "libtorch intra-op threads for training and evaluation (default: 1 for training, measured faster here; libtorch's choice for evaluation).";
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
-            model, method, layers, eps, steps, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, quick, seed, dataDir, threads,
+            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, threads,
         };
         command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -116,19 +137,25 @@ public static class AdvTrainCommand
                 Pool = pool,
                 Epsilon = methodValue == AdversarialMethod.Pool ? null : epsilon,
                 Steps = parseResult.GetValue(steps),
+                EpsilonRampEpochs = parseResult.GetValue(ramp),
+                TrainingThreads = parseResult.GetValue(threads) ?? 1,
                 RandomStart = parseResult.GetValue(randomStart),
                 Epochs = parseResult.GetValue(epochs),
                 Seed = seedValue,
                 Quick = parseResult.GetValue(quick),
             };
             settings.Validate();
-            int robust = parseResult.GetValue(robustCount), lbfgs = parseResult.GetValue(lbfgsCount);
+            int robust = parseResult.GetValue(robustCount), lbfgs = parseResult.GetValue(lbfgsCount), masking = parseResult.GetValue(maskingCount);
             if (robust is < 1 or > 10_000 || lbfgs is < 1 or > 10_000)
             {
                 throw new BadInputException($"--robust-count and --lbfgs-count must be 1..10000 (test images); got {robust} and {lbfgs}");
             }
+            if (masking is < 0 or > 10_000)
+            {
+                throw new BadInputException($"--masking-count must be 0..10000 (test images; 0 skips the checks); got {masking}");
+            }
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
-            var evaluation = new EvaluationSettings(robust, lbfgs, seedValue);
+            var evaluation = new EvaluationSettings(robust, lbfgs, seedValue, MaskingCount: masking);
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
@@ -173,8 +200,21 @@ public static class AdvTrainCommand
         }
         return new AdvTrainResult(run.Model, run.Method, run.Baseline.TestError.Value, run.Trained.TestError.Value,
             ToJson(run.Trained), ToJson(run.Baseline), Math.Round(run.TrainingSeconds, 1), run.Path, run.BaselinePath, run.MethodSettings, run.Recipe,
-            run.Epochs, run.ResumedAtEpoch, run.Reused, seed, TorchSharp.torch.get_num_threads(), run.History, pools);
+            run.Epochs, run.ResumedAtEpoch, run.Reused, seed, TorchSharp.torch.get_num_threads(), run.History, pools,
+            run.Masking is null ? null : ToJson(run.Masking));
     }
+
+    private static MaskingJson ToJson(MaskingCheck check) => new(
+        check.Count,
+        check.Restarts,
+        check.PgdError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
+        check.RestartsError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
+        check.TransferError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
+        check.RestartsError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
+        check.TransferError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
+        RobustnessEvaluation.MaskingMargin,
+        check.Suspect,
+        Math.Round(check.Seconds, 1));
 
     private static RobustJson ToJson(Robustness robustness) => new(
         robustness.FgsmErrorByEps["0.25"].Value,
@@ -212,6 +252,23 @@ public static class AdvTrainCommand
         }
         table.AddRow("mean L-BFGS minimal distortion", Number(result.Robust.LbfgsMeanDistortion), Number(result.BaselineRobust.LbfgsMeanDistortion));
         console.Write(table);
+        if (result.Masking is { } masking)
+        {
+            var checks = new Table()
+                .Title($"gradient-masking checks on {masking.Count} test images")
+                .Caption(masking.Suspect
+                    ? $"[yellow]masking suspected:[/] restarts or transfer fool more than {Percent(masking.Margin)} beyond plain PGD at some eps"
+                    : $"no sign of masking: restarts and transfer stay within {Percent(masking.Margin)} of plain PGD")
+                .AddColumn("eps")
+                .AddColumn(new TableColumn("PGD-40").RightAligned())
+                .AddColumn(new TableColumn($"PGD-40 x {masking.Restarts} restarts").RightAligned())
+                .AddColumn(new TableColumn("PGD-40 from the natural model").RightAligned());
+            foreach (var key in masking.PgdError.Keys)
+            {
+                checks.AddRow(key, Percent(masking.PgdError[key]), Percent(masking.RestartsError[key]), Percent(masking.TransferError[key]));
+            }
+            console.Write(checks);
+        }
         console.MarkupLine($"[grey]settings:[/] {Markup.Escape(result.Settings)}");
         console.MarkupLine($"[grey]saved to[/] {Markup.Escape(result.Path)}{(result.Reused ? " (reused: trained earlier with the same settings)" : "")}; " +
             $"test error and FGSM error over the epochs: {Markup.Escape(result.Path)}.curves.png");

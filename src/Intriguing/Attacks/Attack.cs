@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Intriguing.Attacks.Criteria;
 using Intriguing.Attacks.Distances;
 using Intriguing.Models;
@@ -34,6 +35,12 @@ public abstract record Attack
     /// needs no perturbation, so the clean input is returned for it with distortion 0 (untargeted only).
     /// </summary>
     protected virtual bool SeeksMinimalPerturbation => false;
+
+    /// <summary>
+    /// True when every candidate <see cref="PerturbCore"/> returns is already finite and inside the model's box (the
+    /// attack clips each iterate itself), so the batch API can hand it out without another pass over it.
+    /// </summary>
+    protected virtual bool CandidatesInBox => false;
 
     /// <summary>The same attack drawing its random numbers from <paramref name="seed"/>; itself for attacks without randomness.</summary>
     public virtual Attack WithSeed(int seed) => this;
@@ -140,10 +147,13 @@ public abstract record Attack
     /// </summary>
     protected static Tensor DrawPerRow(long rows, long features, int seed, long firstIndex, int stream, bool normal)
     {
-        var values = new float[rows * features];
+        // Drawn straight into a libtorch tensor: a managed array of a batch's size would be a fresh large-object
+        // allocation (page faults) and a copy on every call.
+        var result = empty(rows, features, dtype: ScalarType.Float32);
+        var values = MemoryMarshal.Cast<byte, float>(result.bytes);
         for (long row = 0; row < rows; row++)
         {
-            var destination = values.AsSpan((int)(row * features), (int)features);
+            var destination = values.Slice((int)(row * features), (int)features);
             if (normal)
             {
                 RowRandom.FillNormal(destination, seed, firstIndex + row, stream);
@@ -153,7 +163,7 @@ public abstract record Attack
                 RowRandom.FillSymmetricUniform(destination, seed, firstIndex + row, stream);
             }
         }
-        return tensor(values).reshape(rows, features);
+        return result;
     }
 
     /// <summary>
@@ -192,7 +202,7 @@ public abstract record Attack
     {
         var output = PerturbCore(model, inputs, criterion, firstIndex);
         var candidates = output.Adversarials.detach().to_type(inputs.dtype);
-        var adversarials = model.Input.Box.Clamp(where(candidates.isfinite(), candidates, inputs));
+        var adversarials = CandidatesInBox ? candidates : model.Input.Box.Clamp(where(candidates.isfinite(), candidates, inputs));
         var claimed = output.ClaimedSuccess;
         if (SeeksMinimalPerturbation && !criterion.IsTargeted)
         {

@@ -63,6 +63,13 @@ public abstract record Pgd : Attack
     {
         var box = model.Input.Box;
         long rowCount = images.shape[0];
+        var evaluations = full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64, device: images.device);
+        if (Restarts == 1)
+        {
+            // One run is its own best: no bookkeeping across restarts (PGD training calls this on every batch).
+            var only = Descend(model, images, criterion, firstIndex, restart: 0, CreateStep(images, box));
+            return new PerturbOutput(only, evaluations, criterion.IsAdversarial(GradientOracle.Logits(model, only)));
+        }
         var best = images.clone();
         var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
         var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype, device: images.device);
@@ -70,16 +77,7 @@ public abstract record Pgd : Attack
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
-            var start = RandomStart
-                ? ProjectPerturbation(RandomPerturbation(rowCount, images.shape[1], firstIndex, restart).to(images.device))
-                : zeros_like(images);
-            var adversarial = box.Clamp(images + start).contiguous();
-            for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
-            {
-                using var stepScope = NewDisposeScope();
-                var evaluation = GradientOracle.Evaluate(model, adversarial, (_, logits) => criterion.CrossEntropyLoss(logits));
-                step(adversarial, evaluation.Gradient);
-            }
+            var adversarial = Descend(model, images, criterion, firstIndex, restart, step);
             var logits = GradientOracle.Logits(model, adversarial);
             var success = criterion.IsAdversarial(logits);
             var loss = -criterion.CrossEntropyLoss(logits);
@@ -90,6 +88,22 @@ public abstract record Pgd : Attack
             bestLoss.copy_(where(better, loss, bestLoss));
             bestSuccess.logical_or_(success);
         }
-        return new PerturbOutput(best, full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64, device: images.device), bestSuccess);
+        return new PerturbOutput(best, evaluations, bestSuccess);
+    }
+
+    /// <summary>One run from restart <paramref name="restart"/>'s start: <see cref="Steps"/> steps, the final iterate.</summary>
+    private Tensor Descend(Classifier model, Tensor images, Criterion criterion, long firstIndex, int restart, Action<Tensor, Tensor> step)
+    {
+        var start = RandomStart
+            ? ProjectPerturbation(RandomPerturbation(images.shape[0], images.shape[1], firstIndex, restart).to(images.device))
+            : zeros_like(images);
+        var adversarial = model.Input.Box.Clamp(images + start).contiguous();
+        for (int stepIndex = 0; stepIndex < Steps; stepIndex++)
+        {
+            using var stepScope = NewDisposeScope();
+            var evaluation = GradientOracle.Evaluate(model, adversarial, (_, logits) => criterion.CrossEntropyLoss(logits));
+            step(adversarial, evaluation.Gradient);
+        }
+        return adversarial;
     }
 }

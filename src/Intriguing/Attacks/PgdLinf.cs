@@ -18,6 +18,9 @@ public sealed record PgdLinf : Pgd
 
     public override string Name => "pgd";
 
+    /// <summary>Every iterate is clamped to the eps-ball within the box, and a NaN gradient entry leaves its value in place.</summary>
+    protected override bool CandidatesInBox => true;
+
     protected override Tensor DescentStep(Tensor gradient) => -StepSize * gradient.sign();
 
     protected override Tensor ProjectPerturbation(Tensor perturbation) => perturbation.clamp(-Epsilon, Epsilon);

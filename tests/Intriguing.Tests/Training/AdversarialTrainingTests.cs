@@ -37,6 +37,24 @@ public class AdversarialTrainingTests
     }
 
     [Fact]
+    public void Pgd_training_ramps_eps_over_its_first_epochs_and_then_keeps_it()
+    {
+        var ramped = new PgdTraining(0.3, steps: 10, seed: 0, rampEpochs: 2);
+        Assert.Equal([0.1, 0.2, 0.3, 0.3], Enumerable.Range(0, 4).Select(epoch => Math.Round(ramped.EpsilonAt(epoch), 12)));
+        Assert.Equal(0.3, new PgdTraining(0.3, steps: 10, seed: 0).EpsilonAt(0));
+        Assert.NotEqual(ramped.Describe(), new PgdTraining(0.3, steps: 10, seed: 0).Describe());
+
+        // The first epoch's points stay within its own eps (0.1), not the final 0.3.
+        using var scope = NewDisposeScope();
+        using var data = new LabeledImagesHolder(SyntheticDigits.Make(40, seed: 5));
+        using var model = SmallMlp(1);
+        var batch = new TrainingBatch(data.Set.Images, data.Set.Labels, Epoch: 0, Step: 0, FirstIndex: 0);
+        var prepared = ramped.Prepare(model, batch);
+        double moved = (prepared.Inputs - data.Set.Images).abs().max().item<float>();
+        Assert.InRange(moved, 0.05, 0.1 + 1e-6);
+    }
+
+    [Fact]
     public void A_pool_never_grows_past_its_capacity_and_a_full_pool_replaces_exactly_what_enters()
     {
         using var scope = NewDisposeScope();

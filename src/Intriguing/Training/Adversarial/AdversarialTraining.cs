@@ -46,6 +46,9 @@ public sealed record AdversarialTrainingSettings
 
     public int? Steps { get; init; }
 
+    /// <summary>PGD training: epochs over which eps grows to its value (0: none; <see cref="PgdTraining"/>).</summary>
+    public int EpsilonRampEpochs { get; init; }
+
     public bool RandomStart { get; init; }
 
     public int? Epochs { get; init; }
@@ -53,6 +56,13 @@ public sealed record AdversarialTrainingSettings
     public int Seed { get; init; }
 
     public bool Quick { get; init; }
+
+    /// <summary>
+    /// torch's threads for training (1 by default: on this project's 2-core machines one thread trained faster than
+    /// two for fc100-100-10 and conv, docs/adversarial-training.md; <c>intriguing bench --training</c> measures it).
+    /// Not part of the stored model's name: the weights do not depend on it beyond last-bit rounding.
+    /// </summary>
+    public int TrainingThreads { get; init; } = 1;
 
     public double EffectiveEpsilon => Epsilon ?? (Method == AdversarialMethod.Fgsm ? 0.25 : 0.3);
 
@@ -82,6 +92,14 @@ public sealed record AdversarialTrainingSettings
         {
             throw new BadInputException($"--steps must be at least 1; got {Steps}");
         }
+        if (EpsilonRampEpochs < 0 || (EpsilonRampEpochs > 0 && Method != AdversarialMethod.Pgd))
+        {
+            throw new BadInputException($"--eps-ramp must be 0 or more epochs, and applies to --method pgd only; got {EpsilonRampEpochs} for {Name(Method)}");
+        }
+        if (TrainingThreads < 1)
+        {
+            throw new BadInputException($"--threads must be at least 1; got {TrainingThreads}");
+        }
         if (Epochs is < 1)
         {
             throw new BadInputException($"--epochs must be at least 1; got {Epochs}");
@@ -106,7 +124,7 @@ public sealed record AdversarialTrainingSettings
         AdversarialMethod.Dropout => new DropoutTraining(),
         AdversarialMethod.Pool => new PoolTraining(Pool, Seed),
         AdversarialMethod.Fgsm => new FgsmTraining(EffectiveEpsilon, RandomStart, Seed),
-        AdversarialMethod.Pgd => new PgdTraining(EffectiveEpsilon, EffectiveSteps, Seed),
+        AdversarialMethod.Pgd => new PgdTraining(EffectiveEpsilon, EffectiveSteps, Seed, EpsilonRampEpochs),
         _ => throw new BadInputException($"unknown method {Method}"),
     };
 
@@ -153,7 +171,8 @@ public sealed record AdversarialTrainingResult(
     Robustness Trained,
     Robustness Baseline,
     IReadOnlyList<EpochRecord> History,
-    IReadOnlyList<PoolRefresh> PoolRefreshes);
+    IReadOnlyList<PoolRefresh> PoolRefreshes,
+    MaskingCheck? Masking);
 
 /// <summary>
 /// The harness: trains a zoo model by one method through <see cref="ResumableTraining"/> (checkpoint next to the
@@ -189,9 +208,13 @@ public static class AdversarialTraining
         using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress);
         var trainedRobustness = EvaluateCached(trainedModel, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}");
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
+        var masking = evaluation.MaskingCount > 0 && settings.Method is AdversarialMethod.Fgsm or AdversarialMethod.Pgd or AdversarialMethod.Pool
+            ? Cached(trainedModel, RobustnessEvaluation.DescribeMasking(evaluation) + "|natural=" + Sidecar(baseline), "masking",
+                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"))
+            : null;
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
             trainedModel.Report.Epochs, run?.ResumedAtEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
-            trainedRobustness, baselineRobustness, history, refreshes);
+            trainedRobustness, baselineRobustness, history, refreshes, masking);
     }
 
     private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
@@ -232,7 +255,8 @@ public static class AdversarialTraining
                 run = ResumableTraining.Train(model, data.Train, recipe, settings.Seed, task, recipeText + "|seed=" + settings.Seed, hook,
                     path + ".checkpoint", progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
-                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate));
+                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
+                    threads: settings.TrainingThreads);
                 if (hook is PoolTraining pool)
                 {
                     refreshes = pool.Refreshes.ToList();
@@ -293,19 +317,31 @@ public static class AdversarialTraining
     /// The evaluation of a stored model, kept next to it keyed on the evaluation's settings and the model file's
     /// training id (its sidecar), so the baseline is measured once for every method compared with it.
     /// </summary>
-    public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name)
+    public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name) =>
+        Cached(model, RobustnessEvaluation.Describe(settings), "robustness",
+            () => RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name));
+
+    private static string Sidecar(TrainedModel model) =>
+        !string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix) ? File.ReadAllText(model.Path + ModelStore.SidecarSuffix) : "";
+
+    /// <summary>
+    /// A measurement of a stored model kept next to it (<c>&lt;model&gt;.&lt;kind&gt;-&lt;hash&gt;.json</c>), keyed on
+    /// <paramref name="key"/> and the model file's training id (its sidecar); measured when absent or unreadable.
+    /// </summary>
+    private static T Cached<T>(TrainedModel model, string key, string kind, Func<T> measure)
+        where T : class
     {
         string? cachePath = null;
-        if (!string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix))
+        string sidecar = Sidecar(model);
+        if (sidecar.Length > 0)
         {
-            string key = RobustnessEvaluation.Describe(settings) + "|" + File.ReadAllText(model.Path + ModelStore.SidecarSuffix);
-            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
-            cachePath = model.Path + $".robustness-{hash}.json";
+            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key + "|" + sidecar)))[..12];
+            cachePath = model.Path + $".{kind}-{hash}.json";
             if (File.Exists(cachePath))
             {
                 try
                 {
-                    var cached = JsonSerializer.Deserialize<Robustness>(File.ReadAllText(cachePath), Json);
+                    var cached = JsonSerializer.Deserialize<T>(File.ReadAllText(cachePath), Json);
                     if (cached is not null)
                     {
                         return cached;
@@ -317,7 +353,7 @@ public static class AdversarialTraining
                 }
             }
         }
-        var measured = RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name);
+        var measured = measure();
         if (cachePath is not null)
         {
             AtomicFile.WriteAllText(cachePath, JsonSerializer.Serialize(measured, Json));

@@ -37,16 +37,29 @@ public sealed class FgsmTraining(double epsilon, bool randomStart, int seed, dou
 /// <summary>
 /// PGD training (Madry, Makelov, Schmidt, Tsipras and Vladu 2018, https://arxiv.org/abs/1706.06083): each batch is
 /// replaced by its PGD-L-inf points (random start, <paramref name="steps"/> steps of 2.5 eps / steps) and the model
-/// trains on those only. Each row's random start comes from its own stream (seed, running row index).
+/// trains on those only. Each row's random start comes from its own stream (seed, running row index). With
+/// <paramref name="rampEpochs"/> R > 0, eps grows over the first R epochs: epoch e (from 0) uses eps (e + 1) / (R + 1)
+/// until epoch R, then eps (a curriculum; from scratch at eps 0.3 the small convnet collapsed to one class without it).
 /// </summary>
-public sealed class PgdTraining(double epsilon, int steps, int seed) : TrainingHook
+public sealed class PgdTraining(double epsilon, int steps, int seed, int rampEpochs = 0) : TrainingHook
 {
-    public Attack Attack { get; } = new PgdLinf { Epsilon = epsilon, StepSize = 2.5 * epsilon / steps, Steps = steps, RandomStart = true, Seed = seed };
+    public Attack Attack { get; } = AttackAt(epsilon, steps, seed);
 
-    public string Describe() => $"pgd-training(attack={Attack.Describe()})";
+    public string Describe() => rampEpochs == 0
+        ? $"pgd-training(attack={Attack.Describe()})"
+        : string.Create(CultureInfo.InvariantCulture, $"pgd-training(attack={Attack.Describe()}, rampEpochs={rampEpochs})");
 
-    public override TrainingBatch Prepare(Classifier model, TrainingBatch batch) =>
-        batch with { Inputs = Attack.Perturb(model, batch.Inputs, batch.Labels, null, batch.FirstIndex).Adversarials.detach() };
+    /// <summary>The eps of <paramref name="epoch"/> (from 0) under the ramp.</summary>
+    public double EpsilonAt(int epoch) => epoch >= rampEpochs ? epsilon : epsilon * (epoch + 1) / (rampEpochs + 1);
+
+    public override TrainingBatch Prepare(Classifier model, TrainingBatch batch)
+    {
+        var attack = batch.Epoch >= rampEpochs ? Attack : AttackAt(EpsilonAt(batch.Epoch), steps, seed);
+        return batch with { Inputs = attack.Perturb(model, batch.Inputs, batch.Labels, null, batch.FirstIndex).Adversarials.detach() };
+    }
+
+    private static PgdLinf AttackAt(double epsilon, int steps, int seed) =>
+        new() { Epsilon = epsilon, StepSize = 2.5 * epsilon / steps, Steps = steps, RandomStart = true, Seed = seed };
 }
 
 /// <summary>

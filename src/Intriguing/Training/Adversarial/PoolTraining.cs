@@ -24,7 +24,7 @@ public sealed record PoolTrainingOptions
 
     public int RefreshInterval { get; init; } = 10;
 
-    public double MixRatio { get; init; } = 0.5;
+    public double MixRatio { get; init; } = 0.1;
 
     public Attack Attack { get; init; } = new BoxConstrainedLbfgs { SearchSteps = 5, MaxIterations = 20 };
 

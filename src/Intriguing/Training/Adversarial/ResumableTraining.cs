@@ -35,7 +35,8 @@ public static class ResumableTraining
     /// <paramref name="fingerprint"/> names everything the run depends on; a checkpoint written under another
     /// fingerprint is not resumed (a warning says so). <paramref name="stopAfterEpochs"/> ends the run early after
     /// that many epochs in total (what an interruption does, for tests). <paramref name="probe"/> measures the model
-    /// after each epoch (test error, robust error) for the history.
+    /// after each epoch (test error, robust error) for the history. <paramref name="threads"/> is torch's intra-op
+    /// thread count for the run (one by default: docs/adversarial-training.md measures one against two).
     /// </summary>
     public static ResumableRun Train(
         Classifier model,
@@ -48,7 +49,8 @@ public static class ResumableTraining
         string? checkpointPath = null,
         IProgress<ProgressUpdate>? progress = null,
         int? stopAfterEpochs = null,
-        Func<Classifier, (double TestError, double RobustError)>? probe = null)
+        Func<Classifier, (double TestError, double RobustError)>? probe = null,
+        int threads = 1)
     {
         if (trainSet.Count == 0 || recipe.BatchSize < 1 || recipe.Epochs < 1)
         {
@@ -56,7 +58,7 @@ public static class ResumableTraining
                 $"cannot train {taskName}: {trainSet.Count} training images, batch size {recipe.BatchSize}, {recipe.Epochs} epochs (each must be at least 1)");
         }
         var clock = Stopwatch.StartNew();
-        using var threads = TorchThreads.Limit(1);
+        using var threadLimit = TorchThreads.Limit(threads);
         var trainable = model.parameters().Where(parameter => parameter.requires_grad).ToList();
         var device = model.Device;
         using var trainImages = trainSet.Images.to(device);

@@ -40,8 +40,31 @@ public sealed record Robustness(
     int LbfgsAttempted,
     double Seconds);
 
-/// <summary>Which images each measurement uses (the first n of the test set) and the seed of PGD's random starts and L-BFGS's targets.</summary>
-public sealed record EvaluationSettings(int RobustCount = 10_000, int LbfgsCount = 1000, int Seed = 0, int BatchSize = 500);
+/// <summary>
+/// Which images each measurement uses (the first n of the test set) and the seed of PGD's random starts and L-BFGS's
+/// targets. <see cref="MaskingCount"/> images (0: none) get the gradient-masking checks (<see cref="MaskingCheck"/>)
+/// with <see cref="MaskingRestarts"/> PGD restarts.
+/// </summary>
+public sealed record EvaluationSettings(int RobustCount = 10_000, int LbfgsCount = 1000, int Seed = 0, int BatchSize = 500,
+    int MaskingCount = 1000, int MaskingRestarts = 10);
+
+/// <summary>
+/// The gradient-masking checks of an adversarially trained model (Athalye et al. 2018's warning signs), on the first
+/// <see cref="Count"/> test images at each of <see cref="RobustnessEvaluation.PgdEpsilons"/>: the error under plain
+/// PGD-40, under PGD-40 with <see cref="Restarts"/> random restarts (an image counts if any restart fools it), and
+/// under PGD-40 examples made on the naturally trained model of the same architecture (a transfer attack, which never
+/// sees the trained model's gradients). A model whose gradients are informative loses little to restarts and more to
+/// its own gradients than to another model's: <see cref="Suspect"/> is true when, at some eps, restarts or transfer
+/// beat plain PGD by more than <see cref="RobustnessEvaluation.MaskingMargin"/>.
+/// </summary>
+public sealed record MaskingCheck(
+    int Count,
+    int Restarts,
+    IReadOnlyDictionary<string, Rate> PgdError,
+    IReadOnlyDictionary<string, Rate> RestartsError,
+    IReadOnlyDictionary<string, Rate> TransferError,
+    bool Suspect,
+    double Seconds);
 
 public static class RobustnessEvaluation
 {
@@ -55,6 +78,63 @@ public static class RobustnessEvaluation
     public static PgdLinf Pgd40(double epsilon, int seed) => new() { Epsilon = epsilon, StepSize = 0.01, Steps = 40, RandomStart = true, Seed = seed };
 
     public static readonly BoxConstrainedLbfgs Lbfgs = new();
+
+    /// <summary>How much more (as a fraction of the images) restarts or transfer may fool than plain PGD before masking is suspected.</summary>
+    public const double MaskingMargin = 0.05;
+
+    /// <summary>The masking checks' settings, for the key of their cached result.</summary>
+    public static string DescribeMasking(EvaluationSettings settings) =>
+        string.Join(";", PgdEpsilons.Select(eps => (Pgd40(eps, settings.Seed) with { Restarts = settings.MaskingRestarts }).Describe())
+            .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin}")));
+
+    /// <summary>
+    /// Runs the gradient-masking checks of <paramref name="model"/> (see <see cref="MaskingCheck"/>), the transfer
+    /// examples made on <paramref name="natural"/>.
+    /// </summary>
+    public static MaskingCheck CheckMasking(Classifier model, Classifier natural, LabeledImages testSet, EvaluationSettings settings,
+        IProgress<ProgressUpdate>? progress = null, string name = "")
+    {
+        if (settings.MaskingCount < 1 || settings.MaskingRestarts < 1)
+        {
+            throw new BadInputException($"masking checks need at least one image and one restart; got {settings.MaskingCount} and {settings.MaskingRestarts}");
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var scope = NewDisposeScope();
+        using var set = testSet.Slice(0, Math.Min(settings.MaskingCount, testSet.Count));
+        var plain = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var restarts = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var transfer = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        bool suspect = false;
+        foreach (double eps in PgdEpsilons)
+        {
+            string key = Key(eps);
+            var pgd = Pgd40(eps, settings.Seed);
+            plain[key] = ErrorOf(pgd, model, set, null, settings, progress, $"{name} masking: pgd-40 eps {key}");
+            restarts[key] = ErrorOf(pgd with { Restarts = settings.MaskingRestarts }, model, set, null, settings, progress,
+                $"{name} masking: pgd-40 x {settings.MaskingRestarts} restarts eps {key}");
+            transfer[key] = TransferError(pgd, natural, model, set, settings, progress, $"{name} masking: pgd-40 eps {key} from the natural model");
+            suspect |= restarts[key].Value - plain[key].Value > MaskingMargin || transfer[key].Value - plain[key].Value > MaskingMargin;
+        }
+        return new MaskingCheck(set.Count, settings.MaskingRestarts, plain, restarts, transfer, suspect, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The error of <paramref name="target"/> on examples <paramref name="attack"/> made on <paramref name="source"/>.</summary>
+    private static Rate TransferError(Attack attack, Classifier source, Classifier target, LabeledImages set, EvaluationSettings settings,
+        IProgress<ProgressUpdate>? progress, string task)
+    {
+        using var scope = NewDisposeScope();
+        var adversarials = attack.Run(source, set.Images, set.Labels, null, settings.BatchSize, Forward(progress, task)).Adversarials;
+        int errors = 0;
+        for (int start = 0; start < set.Count; start += settings.BatchSize)
+        {
+            using var batchScope = NewDisposeScope();
+            int length = Math.Min(settings.BatchSize, set.Count - start);
+            using var _ = no_grad();
+            var predictions = target.forward(adversarials.narrow(0, start, length)).argmax(1);
+            errors += (int)predictions.ne(set.Labels.narrow(0, start, length)).sum().item<long>();
+        }
+        return Rate.Of(errors, set.Count);
+    }
 
     /// <summary>Every attack's settings, for fingerprints.</summary>
     public static string Describe(EvaluationSettings settings) =>
