@@ -186,7 +186,7 @@ public sealed class AdversarialTrainingStudyTests
         int epochs = arm.Settings.Epochs ?? 30;
         var history = Enumerable.Range(1, epochs).Select(epoch => new EpochRecord(epoch, 1.0 / epoch, 0.02 + 0.1 / epoch, 0.2 + 0.5 / epoch)).ToList();
         var result = new AdversarialTrainingResult(arm.Settings.Model, AdversarialTrainingSettings.Name(arm.Settings.Method), arm.Settings.DescribeMethod(),
-            "recipe", epochs, 0, Reused: false, TrainingSeconds: 12.5, $"/models/{arm.Name}.safetensors", "/models/zoo.safetensors", trained, baseline, history, []);
+            "recipe", epochs, 0, Reused: false, TrainingSeconds: 12.5, $"/models/{arm.Name}.safetensors", "/models/zoo.safetensors", trained, baseline, history, [], Masking: null);
         return new ArmOutcome(arm, result, 20);
     }
 }
