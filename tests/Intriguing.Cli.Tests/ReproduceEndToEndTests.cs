@@ -74,6 +74,28 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.True(pgdConv.GetProperty("accuracy").GetDouble() <= 0.05);
         Assert.Equal(4, attacks.GetProperty("eightBitSurvival").GetArrayLength());
 
+        // Adversarial training: the quick arms trained for real (one epoch each), each with its evaluation, and a line per claim.
+        var adversarial = root.GetProperty("adversarialTraining");
+        Assert.True(adversarial.GetProperty("quick").GetBoolean());
+        var arms = adversarial.GetProperty("arms").EnumerateArray().ToList();
+        Assert.Equal(["dropout", "pool", "fgsm"], arms.Select(arm => arm.GetProperty("name").GetString()));
+        foreach (var arm in arms)
+        {
+            Assert.Equal(1, arm.GetProperty("epochs").GetInt32());
+            Assert.InRange(arm.GetProperty("testError").GetDouble(), 0.0, 0.5);
+            Assert.Equal(200, arm.GetProperty("robust").GetProperty("attackedImages").GetInt32());
+            Assert.True(File.Exists(arm.GetProperty("path").GetString()), arm.ToString());
+        }
+        // FGSM training at eps 0.25 must already cut the FGSM error of the weight-decay model after one epoch.
+        var fgsmArm = arms.Single(arm => arm.GetProperty("name").GetString() == "fgsm");
+        var baselineRobust = adversarial.GetProperty("baseline").GetProperty("robust");
+        Assert.True(fgsmArm.GetProperty("robust").GetProperty("fgsmError").GetDouble() < baselineRobust.GetProperty("fgsmError").GetDouble(), fgsmArm.ToString());
+        Assert.Equal(1, adversarial.GetProperty("ablation").GetArrayLength());
+        var claims = adversarial.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h"], claims.Select(claim => claim.GetProperty("id").GetString()));
+        Assert.All(claims, claim => Assert.False(string.IsNullOrEmpty(claim.GetProperty("verdict").GetString())));
+        Assert.Equal("not run", claims.Single(claim => claim.GetProperty("id").GetString() == "e").GetProperty("verdict").GetString());
+
         string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.Contains("data:image/png;base64,", html);
         Assert.DoesNotContain("src=\"http", html);

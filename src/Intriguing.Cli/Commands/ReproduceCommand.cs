@@ -26,6 +26,7 @@ public static class ReproduceCommand
             new AttacksStudy(attackCount),
             new UnitsStudy(quick ? 2000 : 10_000, quick ? 100 : 500),
             new SpectralStudy(attackCount, quick ? 2 : 4),
+            new AdversarialTrainingStudy(),
         ];
     }
 

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Intriguing.Reporting;
+using Intriguing.Reproduction;
+using Intriguing.Training.Adversarial;
+using static Intriguing.Reproduction.AdversarialTrainingStudy;
+
+namespace Intriguing.Tests.Reproduction;
+
+/// <summary>
+/// The adversarial-training section without training: its claims on given numbers (intervals decide), its fingerprint,
+/// the arms a quick run trains, and the section rendered from made-up results.
+/// </summary>
+public sealed class AdversarialTrainingStudyTests
+{
+    private static Robustness Robust(int testErrors, int fgsm01 = 660, int fgsm025 = 990, int pgd01 = 770, int pgd03 = 1000, int attacked = 1000, double distortion = 0.06) => new(
+        Rate.Of(testErrors, 10_000),
+        new Dictionary<string, Rate> { ["0.1"] = Rate.Of(fgsm01, attacked), ["0.25"] = Rate.Of(fgsm025, attacked) },
+        new Dictionary<string, Rate> { ["0.1"] = Rate.Of(pgd01, attacked), ["0.3"] = Rate.Of(pgd03, attacked) },
+        distortion, distortion, 100, 100, 1.0);
+
+    [Fact]
+    public void A_lower_clean_error_agrees_only_when_the_intervals_are_apart()
+    {
+        var baseline = Rate.Of(165, 10_000);
+
+        Assert.Equal(Verdict.Agrees, LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(100, 10_000), baseline).Verdict);
+        var overlapping = LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(130, 10_000), baseline);
+        Assert.Equal(Verdict.WithinInterval, overlapping.Verdict);
+        Assert.Null(overlapping.Agrees);
+        Assert.Contains("overlap", overlapping.Ours);
+        var worse = LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(359, 10_000), baseline);
+        Assert.Equal(Verdict.DoesNotAgree, worse.Verdict);
+        Assert.False(worse.Agrees);
+        Assert.Contains("3.59%", worse.Ours);
+    }
+
+    [Fact]
+    public void The_claims_about_layers_fgsm_and_conv_follow_their_numbers()
+    {
+        var baseline = Robust(165);
+        Assert.Equal(Verdict.Agrees, HigherLayersMoreUseful(input: Robust(353), hidden: Robust(250)).Verdict);
+        Assert.Equal(Verdict.DoesNotAgree, HigherLayersMoreUseful(input: Robust(250), hidden: Robust(353)).Verdict);
+
+        Assert.Equal(Verdict.Agrees, FgsmTrainingHelps(Robust(170, fgsm025: 180), baseline).Verdict);
+        Assert.Equal(Verdict.DoesNotAgree, FgsmTrainingHelps(Robust(400, fgsm025: 180), baseline).Verdict);
+        Assert.Equal(Verdict.WithinInterval, FgsmTrainingHelps(Robust(165, fgsm025: 985), baseline).Verdict);
+
+        // The docs' conv run: 92.7% PGD-40 accuracy on 1,000 images straddles the 92% target.
+        var straddles = ConvMeetsTarget(Robust(116, pgd01: 73));
+        Assert.Equal(Verdict.WithinInterval, straddles.Verdict);
+        Assert.Contains("point estimates meet", straddles.Ours);
+        Assert.Equal(Verdict.Agrees, ConvMeetsTarget(Robust(116, pgd01: 40)).Verdict);
+        Assert.Equal(Verdict.DoesNotAgree, ConvMeetsTarget(Robust(116, pgd01: 150)).Verdict);
+        Assert.Equal(Verdict.DoesNotAgree, ConvMeetsTarget(Robust(300, pgd01: 40)).Verdict);
+
+        Assert.Equal(Verdict.DoesNotAgree, ConvAgainstMadry(Robust(116, pgd03: 988), "FGSM-RS").Verdict);
+        Assert.Equal(Verdict.WithinInterval, ConvAgainstMadry(Robust(116, pgd03: 70), "PGD").Verdict);
+
+        Assert.Equal(Verdict.Agrees, PgdTrainingHelps(Robust(200, pgd01: 100), baseline, 0.1).Verdict);
+        Assert.Equal(Verdict.DoesNotAgree, PoolMeetsTarget(Robust(120, distortion: 0.05), Robust(165, distortion: 0.06)).Verdict);
+        Assert.Equal(Verdict.Agrees, PoolMeetsTarget(Robust(100, distortion: 0.1), Robust(165, distortion: 0.06)).Verdict);
+    }
+
+    [Fact]
+    public void A_claim_whose_arm_did_not_run_says_so()
+    {
+        var outcomes = new[] { Outcome(DefaultArms.Single(arm => arm.Name == PoolArm), Robust(120)) };
+
+        var claims = Claims(outcomes);
+
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h"], claims.Select(claim => claim.Id));
+        Assert.Equal(Verdict.WithinInterval, claims[0].Verdict);
+        Assert.All(claims.Where(claim => claim.Id is not ("a" or "h")), claim =>
+        {
+            Assert.Equal(Verdict.NotRun, claim.Verdict);
+            Assert.Null(claim.Agrees);
+        });
+    }
+
+    [Fact]
+    public void The_fingerprint_changes_with_any_arms_settings()
+    {
+        string original = new AdversarialTrainingStudy().Fingerprint;
+        Assert.Equal(original, new AdversarialTrainingStudy(DefaultArms).Fingerprint);
+
+        IReadOnlyList<Arm> Changed(string name, Func<Arm, Arm> change) => DefaultArms.Select(arm => arm.Name == name ? change(arm) : arm).ToList();
+        var variants = new[]
+        {
+            Changed(PoolArm, arm => arm with { Settings = arm.Settings with { Pool = arm.Settings.Pool with { MixRatio = 0.25 } } }),
+            Changed(FgsmArm, arm => arm with { Settings = arm.Settings with { Epsilon = 0.3 } }),
+            Changed(PgdArm, arm => arm with { Settings = arm.Settings with { Epochs = 5 } }),
+            Changed(ConvArm, arm => arm with { Evaluation = arm.Evaluation with { RobustCount = 500 } }),
+            Changed(DropoutArm, arm => arm with { InQuick = false }),
+        };
+        var fingerprints = variants.Select(arms => new AdversarialTrainingStudy(arms).Fingerprint).Append(original).ToList();
+        Assert.Equal(fingerprints.Count, fingerprints.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_quick_run_trains_the_quick_arms_for_one_epoch_with_small_counts_at_the_runs_seed()
+    {
+        var quick = ForRun(DefaultArms, quick: true, seed: 7);
+        Assert.Equal(DefaultArms.Where(arm => arm.InQuick).Select(arm => arm.Name), quick.Select(arm => arm.Name));
+        Assert.DoesNotContain(quick, arm => arm.Settings.Model == Conv);
+        Assert.All(quick, arm =>
+        {
+            Assert.True(arm.Settings.Quick);
+            Assert.Equal(QuickEpochs, arm.Settings.Epochs);
+            Assert.Equal(7, arm.Settings.Seed);
+            Assert.Equal(QuickEvaluation with { Seed = 7 }, arm.Evaluation);
+        });
+
+        var full = ForRun(DefaultArms, quick: false, seed: 0);
+        Assert.Equal(DefaultArms.Count, full.Count);
+        Assert.Equal(3, full.Single(arm => arm.Name == ConvArm).Settings.Epochs);
+        Assert.Null(full.Single(arm => arm.Name == PoolArm).Settings.Epochs);
+    }
+
+    [Fact]
+    public void The_section_renders_the_comparison_the_ablation_and_the_claims_from_results()
+    {
+        var numbers = new Dictionary<string, Robustness>
+        {
+            [DropoutArm] = Robust(150),
+            [PoolArm] = Robust(359, fgsm01: 206, distortion: 0.108),
+            [PoolInputArm] = Robust(353, fgsm01: 250, distortion: 0.106),
+            [PoolHiddenArm] = Robust(250, distortion: 0.065),
+            [FgsmArm] = Robust(180, fgsm025: 200),
+            [PgdArm] = Robust(200, pgd01: 150),
+            [ConvArm] = Robust(116, pgd01: 73, pgd03: 988),
+        };
+        var outcomes = DefaultArms.Select(arm => Outcome(arm, numbers[arm.Name])).ToList();
+
+        var section = Section(outcomes, quick: false, seed: 0);
+
+        section.Validate();
+        Assert.Equal("adversarialTraining", section.Key);
+        Assert.Equal(3, section.Tables.Count);
+        Assert.Equal(DefaultArms.Count + 2, section.Tables[0].Rows.Count);
+        Assert.Equal(["none (weight decay)", "0", "1, 2", "0, 1, 2"], section.Tables[1].Rows.Select(row => row[0].Text));
+        Assert.Equal(["adversarial-training-errors.png", "adversarial-training-pool-curves.png"], section.Figures.Select(figure => figure.FileName));
+        Assert.Contains("**(a) Does not agree.**", section.Prose);
+        Assert.Contains("**(c) Agrees.**", section.Prose);
+        Assert.Contains("**(e) Within the interval.**", section.Prose);
+        Assert.Contains("shorter than the recipe's", section.Prose);
+
+        var json = JsonSerializer.SerializeToElement(section.Data, JsonReportWriter.Options);
+        Assert.False(json.GetProperty("quick").GetBoolean());
+        var arms = json.GetProperty("arms").EnumerateArray().ToList();
+        Assert.Equal(DefaultArms.Select(arm => arm.Name), arms.Select(arm => arm.GetProperty("name").GetString()));
+        var pool = arms.Single(arm => arm.GetProperty("name").GetString() == PoolArm);
+        Assert.Equal(0.0359, pool.GetProperty("testError").GetDouble(), 6);
+        Assert.Equal(0.206, pool.GetProperty("robust").GetProperty("fgsmErrorByEps").GetProperty("0.1").GetDouble(), 6);
+        Assert.Equal(2, json.GetProperty("baselines").GetArrayLength());
+        Assert.Equal("fc100-100-10", json.GetProperty("baseline").GetProperty("model").GetString());
+        Assert.Equal(3, json.GetProperty("ablation").GetArrayLength());
+        var claims = json.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(8, claims.Count);
+        Assert.False(claims[0].GetProperty("agrees").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, claims.Single(claim => claim.GetProperty("id").GetString() == "e").GetProperty("agrees").ValueKind);
+        Assert.Equal(0.016, json.GetProperty("paper").GetProperty("szegedy").GetProperty("weightDecay").GetDouble(), 6);
+    }
+
+    [Fact]
+    public void A_quick_section_says_it_is_a_smoke_run_and_which_arms_it_left_out()
+    {
+        var arms = ForRun(DefaultArms, quick: true, seed: 0);
+        var outcomes = arms.Select(arm => Outcome(arm, Robust(700))).ToList();
+
+        var section = Section(outcomes, quick: true, seed: 0, leftOut: ["pool-input", "pgd"]);
+
+        section.Validate();
+        Assert.Contains("**Quick run: a smoke run, not comparable with the papers.**", section.Prose);
+        Assert.Contains("arms left out: pool-input, pgd.", section.Prose);
+        Assert.Contains("**(a) Does not agree (smoke run).**", section.Prose);
+        Assert.Contains("**(g) Not run.**", section.Prose);
+        Assert.Equal(2, section.Tables.Count);
+        var json = JsonSerializer.SerializeToElement(section.Data, JsonReportWriter.Options);
+        Assert.True(json.GetProperty("quick").GetBoolean());
+        Assert.StartsWith("quick: a smoke run", json.GetProperty("schedule").GetString());
+    }
+
+    private static ArmOutcome Outcome(Arm arm, Robustness trained)
+    {
+        var baseline = arm.Settings.Model == Conv ? Robust(81, pgd01: 697) : Robust(165);
+        int epochs = arm.Settings.Epochs ?? 30;
+        var history = Enumerable.Range(1, epochs).Select(epoch => new EpochRecord(epoch, 1.0 / epoch, 0.02 + 0.1 / epoch, 0.2 + 0.5 / epoch)).ToList();
+        var result = new AdversarialTrainingResult(arm.Settings.Model, AdversarialTrainingSettings.Name(arm.Settings.Method), arm.Settings.DescribeMethod(),
+            "recipe", epochs, 0, Reused: false, TrainingSeconds: 12.5, $"/models/{arm.Name}.safetensors", "/models/zoo.safetensors", trained, baseline, history, [], Masking: null);
+        return new ArmOutcome(arm, result, 20);
+    }
+}
