@@ -92,9 +92,12 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.True(fgsmArm.GetProperty("robust").GetProperty("fgsmError").GetDouble() < baselineRobust.GetProperty("fgsmError").GetDouble(), fgsmArm.ToString());
         Assert.Equal(1, adversarial.GetProperty("ablation").GetArrayLength());
         var claims = adversarial.GetProperty("claims").EnumerateArray().ToList();
-        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h"], claims.Select(claim => claim.GetProperty("id").GetString()));
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h", "i"], claims.Select(claim => claim.GetProperty("id").GetString()));
         Assert.All(claims, claim => Assert.False(string.IsNullOrEmpty(claim.GetProperty("verdict").GetString())));
         Assert.Equal("not run", claims.Single(claim => claim.GetProperty("id").GetString() == "e").GetProperty("verdict").GetString());
+        // The masking checks ran for the pool and FGSM arms (not dropout), on 50 images in the quick run.
+        Assert.Equal(JsonValueKind.Null, arms[0].GetProperty("masking").ValueKind);
+        Assert.All(arms.Skip(1), arm => Assert.Equal(50, arm.GetProperty("masking").GetProperty("count").GetInt32()));
 
         string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.Contains("data:image/png;base64,", html);

@@ -68,7 +68,7 @@ public sealed class AdversarialTrainingStudyTests
 
         var claims = Claims(outcomes);
 
-        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h"], claims.Select(claim => claim.Id));
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h", "i"], claims.Select(claim => claim.Id));
         Assert.Equal(Verdict.WithinInterval, claims[0].Verdict);
         Assert.All(claims.Where(claim => claim.Id is not ("a" or "h")), claim =>
         {
@@ -128,14 +128,27 @@ public sealed class AdversarialTrainingStudyTests
             [FgsmArm] = Robust(180, fgsm025: 200),
             [PgdArm] = Robust(200, pgd01: 150),
             [ConvArm] = Robust(116, pgd01: 73, pgd03: 988),
+            [PoolFreshArm] = Robust(130, fgsm01: 133, distortion: 0.082),
+            [FgsmSmallArm] = Robust(127, fgsm01: 187),
+            [ConvPgdArm] = Robust(359, pgd01: 74, pgd03: 233),
         };
         var outcomes = DefaultArms.Select(arm => Outcome(arm, numbers[arm.Name])).ToList();
+        // The PGD-trained conv carries its masking checks: restarts within the margin, transfer below plain PGD.
+        int convPgd = outcomes.FindIndex(outcome => outcome.Arm.Name == ConvPgdArm);
+        var masking = new MaskingCheck(1000, 10,
+            new Dictionary<string, Rate> { ["0.1"] = Rate.Of(74, 1000), ["0.3"] = Rate.Of(233, 1000) },
+            new Dictionary<string, Rate> { ["0.1"] = Rate.Of(75, 1000), ["0.3"] = Rate.Of(272, 1000) },
+            new Dictionary<string, Rate> { ["0.1"] = Rate.Of(54, 1000), ["0.3"] = Rate.Of(98, 1000) }, Suspect: false, Seconds: 1);
+        outcomes[convPgd] = outcomes[convPgd] with { Result = outcomes[convPgd].Result with { Masking = masking } };
 
         var section = Section(outcomes, quick: false, seed: 0);
 
         section.Validate();
         Assert.Equal("adversarialTraining", section.Key);
-        Assert.Equal(3, section.Tables.Count);
+        Assert.Equal(4, section.Tables.Count);
+        Assert.Equal(["0.1", "0.3"], section.Tables[3].Rows.Select(row => row[2].Text));
+        Assert.Contains("27.20%", section.Tables[3].Rows[1][5].Text);
+        Assert.Contains("none shows a sign of masking", section.Prose);
         Assert.Equal(DefaultArms.Count + 2, section.Tables[0].Rows.Count);
         Assert.Equal(["none (weight decay)", "0", "1, 2", "0, 1, 2"], section.Tables[1].Rows.Select(row => row[0].Text));
         Assert.Equal(["adversarial-training-errors.png", "adversarial-training-pool-curves.png"], section.Figures.Select(figure => figure.FileName));
@@ -155,7 +168,12 @@ public sealed class AdversarialTrainingStudyTests
         Assert.Equal("fc100-100-10", json.GetProperty("baseline").GetProperty("model").GetString());
         Assert.Equal(3, json.GetProperty("ablation").GetArrayLength());
         var claims = json.GetProperty("claims").EnumerateArray().ToList();
-        Assert.Equal(8, claims.Count);
+        Assert.Equal(9, claims.Count);
+        // (f) judges Madry's claim on the PGD-trained conv, (h) the target on the fresh pool, (i) FGSM at 0.05 against weight decay.
+        Assert.Contains("PGD-10 training at eps 0.3", claims.Single(claim => claim.GetProperty("id").GetString() == "f").GetProperty("ours").GetString());
+        Assert.Contains("refreshed every batch", claims.Single(claim => claim.GetProperty("id").GetString() == "h").GetProperty("ours").GetString());
+        Assert.Equal("within the interval", claims.Single(claim => claim.GetProperty("id").GetString() == "i").GetProperty("verdict").GetString());
+        Assert.NotEqual(JsonValueKind.Null, arms.Single(arm => arm.GetProperty("name").GetString() == ConvPgdArm).GetProperty("masking").ValueKind);
         Assert.False(claims[0].GetProperty("agrees").GetBoolean());
         Assert.Equal(JsonValueKind.Null, claims.Single(claim => claim.GetProperty("id").GetString() == "e").GetProperty("agrees").ValueKind);
         Assert.Equal(0.016, json.GetProperty("paper").GetProperty("szegedy").GetProperty("weightDecay").GetDouble(), 6);
