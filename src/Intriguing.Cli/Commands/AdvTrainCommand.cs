@@ -95,7 +95,7 @@ public static class AdvTrainCommand
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var threads = CommonOptions.Threads();
-        threads.Description = "libtorch intra-op threads for training and evaluation (default: 1 for training, measured faster here; libtorch's choice for evaluation).";
+        threads.Description = "libtorch intra-op threads for training and evaluation (default for training: 2 for conv, 1 for the fully connected nets, as `intriguing bench --training` measured on a quiet 2-core machine; on a loaded machine 1 is safer).";
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
@@ -138,7 +138,7 @@ public static class AdvTrainCommand
                 Epsilon = methodValue == AdversarialMethod.Pool ? null : epsilon,
                 Steps = parseResult.GetValue(steps),
                 EpsilonRampEpochs = parseResult.GetValue(ramp),
-                TrainingThreads = parseResult.GetValue(threads) ?? 1,
+                TrainingThreads = parseResult.GetValue(threads),
                 RandomStart = parseResult.GetValue(randomStart),
                 Epochs = parseResult.GetValue(epochs),
                 Seed = seedValue,

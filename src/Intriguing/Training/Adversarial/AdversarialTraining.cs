@@ -58,11 +58,16 @@ public sealed record AdversarialTrainingSettings
     public bool Quick { get; init; }
 
     /// <summary>
-    /// torch's threads for training (1 by default: on this project's 2-core machines one thread trained faster than
-    /// two for fc100-100-10 and conv, docs/adversarial-training.md; <c>intriguing bench --training</c> measures it).
-    /// Not part of the stored model's name: the weights do not depend on it beyond last-bit rounding.
+    /// torch's threads for training; null picks what <c>intriguing bench --training</c> measured faster on a quiet
+    /// 2-core machine (docs/adversarial-training.md): two for the convnet (PGD-10 epoch 91 s against 149 s with one),
+    /// one for the fully connected nets (PGD-10 epoch 5.6 s against 7.6 s with two). Not part of the stored model's
+    /// name: the weights do not depend on it beyond last-bit rounding.
     /// </summary>
-    public int TrainingThreads { get; init; } = 1;
+    public int? TrainingThreads { get; init; }
+
+    /// <summary>The thread count training uses: <see cref="TrainingThreads"/>, or the measured default for the model.</summary>
+    public int EffectiveTrainingThreads(Classifier model) =>
+        TrainingThreads ?? Math.Max(1, Math.Min(Environment.ProcessorCount, model is ConvNet ? 2 : 1));
 
     public double EffectiveEpsilon => Epsilon ?? (Method == AdversarialMethod.Fgsm ? 0.25 : 0.3);
 
@@ -96,7 +101,7 @@ public sealed record AdversarialTrainingSettings
         {
             throw new BadInputException($"--eps-ramp must be 0 or more epochs, and applies to --method pgd only; got {EpsilonRampEpochs} for {Name(Method)}");
         }
-        if (TrainingThreads < 1)
+        if (TrainingThreads is < 1)
         {
             throw new BadInputException($"--threads must be at least 1; got {TrainingThreads}");
         }
@@ -256,7 +261,7 @@ public static class AdversarialTraining
                     path + ".checkpoint", progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
                         probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
-                    threads: settings.TrainingThreads);
+                    threads: settings.EffectiveTrainingThreads(model));
                 if (hook is PoolTraining pool)
                 {
                     refreshes = pool.Refreshes.ToList();
