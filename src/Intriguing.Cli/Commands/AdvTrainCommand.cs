@@ -15,23 +15,6 @@ namespace Intriguing.Cli.Commands;
 /// </summary>
 public static class AdvTrainCommand
 {
-    /// <summary>Robustness as docs/json-output.md gives it: error rates are fractions; eps keys are plain decimals.</summary>
-    public sealed record RobustJson(
-        double FgsmError,
-        double PgdError,
-        double? LbfgsMeanDistortion,
-        IReadOnlyDictionary<string, double> FgsmErrorByEps,
-        IReadOnlyDictionary<string, double> PgdErrorByEps,
-        double TestError,
-        IReadOnlyList<double> TestErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> FgsmErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> PgdErrorInterval,
-        int AttackedImages,
-        int LbfgsAttempted,
-        int LbfgsSuccesses,
-        double? LbfgsMedianDistortion,
-        double Seconds);
-
     public sealed record AdvTrainResult(
         string Model,
         string Method,
@@ -52,19 +35,6 @@ public static class AdvTrainCommand
         IReadOnlyList<EpochRecord> History,
         PoolCounts? Pools,
         MaskingJson? Masking);
-
-    /// <summary>The gradient-masking checks (docs/adversarial-training.md): error fractions by eps, and whether masking is suspected.</summary>
-    public sealed record MaskingJson(
-        int Count,
-        int Restarts,
-        IReadOnlyDictionary<string, double> PgdError,
-        IReadOnlyDictionary<string, double> RestartsError,
-        IReadOnlyDictionary<string, double> TransferError,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> RestartsErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> TransferErrorInterval,
-        double Margin,
-        bool Suspect,
-        double Seconds);
 
     /// <summary>Pool training's refreshes summed per layer: examples attacked and how many entered verified adversarial.</summary>
     public sealed record PoolCounts(IReadOnlyDictionary<string, long> Attacked, IReadOnlyDictionary<string, long> Entered);
@@ -199,38 +169,10 @@ public static class AdvTrainCommand
                 byLayer.ToDictionary(group => group.Key, group => group.Sum(refresh => (long)refresh.Entered)));
         }
         return new AdvTrainResult(run.Model, run.Method, run.Baseline.TestError.Value, run.Trained.TestError.Value,
-            ToJson(run.Trained), ToJson(run.Baseline), Math.Round(run.TrainingSeconds, 1), run.Path, run.BaselinePath, run.MethodSettings, run.Recipe,
+            RobustJson.From(run.Trained), RobustJson.From(run.Baseline), Math.Round(run.TrainingSeconds, 1), run.Path, run.BaselinePath, run.MethodSettings, run.Recipe,
             run.Epochs, run.ResumedAtEpoch, run.Reused, seed, TorchSharp.torch.get_num_threads(), run.History, pools,
-            run.Masking is null ? null : ToJson(run.Masking));
+            run.Masking is null ? null : MaskingJson.From(run.Masking));
     }
-
-    private static MaskingJson ToJson(MaskingCheck check) => new(
-        check.Count,
-        check.Restarts,
-        check.PgdError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-        check.RestartsError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-        check.TransferError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-        check.RestartsError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-        check.TransferError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-        RobustnessEvaluation.MaskingMargin,
-        check.Suspect,
-        Math.Round(check.Seconds, 1));
-
-    private static RobustJson ToJson(Robustness robustness) => new(
-        robustness.FgsmErrorByEps["0.25"].Value,
-        robustness.PgdErrorByEps["0.3"].Value,
-        double.IsFinite(robustness.LbfgsMeanDistortion) ? robustness.LbfgsMeanDistortion : null,
-        robustness.FgsmErrorByEps.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-        robustness.PgdErrorByEps.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-        robustness.TestError.Value,
-        [robustness.TestError.Lower, robustness.TestError.Upper],
-        robustness.FgsmErrorByEps.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-        robustness.PgdErrorByEps.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-        robustness.FgsmErrorByEps.Values.First().Count,
-        robustness.LbfgsAttempted,
-        robustness.LbfgsSuccesses,
-        double.IsFinite(robustness.LbfgsMedianDistortion) ? robustness.LbfgsMedianDistortion : null,
-        Math.Round(robustness.Seconds, 1));
 
     private static void Render(IAnsiConsole console, AdvTrainResult result)
     {

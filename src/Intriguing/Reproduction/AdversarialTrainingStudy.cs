@@ -340,57 +340,9 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     // ---- the section ----
 
-    /// <summary>Robustness as report.json gives it (the shape of <c>adv-train --json</c>'s <c>robust</c>; docs/json-output.md).</summary>
-    public sealed record RobustJson(
-        double FgsmError,
-        double PgdError,
-        double? LbfgsMeanDistortion,
-        IReadOnlyDictionary<string, double> FgsmErrorByEps,
-        IReadOnlyDictionary<string, double> PgdErrorByEps,
-        double TestError,
-        IReadOnlyList<double> TestErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> FgsmErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> PgdErrorInterval,
-        int AttackedImages,
-        int LbfgsAttempted,
-        int LbfgsSuccesses,
-        double? LbfgsMedianDistortion,
-        double Seconds)
-    {
-        public static RobustJson From(Robustness robustness) => new(
-            Fgsm(robustness, 0.25).Value,
-            Pgd(robustness, 0.3).Value,
-            Finite(robustness.LbfgsMeanDistortion),
-            robustness.FgsmErrorByEps.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-            robustness.PgdErrorByEps.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-            robustness.TestError.Value,
-            [robustness.TestError.Lower, robustness.TestError.Upper],
-            robustness.FgsmErrorByEps.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-            robustness.PgdErrorByEps.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-            robustness.FgsmErrorByEps.Values.FirstOrDefault()?.Count ?? 0,
-            robustness.LbfgsAttempted,
-            robustness.LbfgsSuccesses,
-            Finite(robustness.LbfgsMedianDistortion),
-            Math.Round(robustness.Seconds, 1));
-    }
-
     public sealed record ArmJson(string Name, string Label, string Model, string Method, string Settings, string Recipe, int Epochs, double Seconds, double WallSeconds,
         bool Reused, double TestError, IReadOnlyList<double> TestErrorInterval, int TestCount, RobustJson Robust, string Path, string BaselinePath,
         int RobustCount, int LbfgsCount, IReadOnlyList<EpochRecord> History, MaskingJson? Masking);
-
-    /// <summary>The gradient-masking checks of an arm: error fractions by eps, their intervals, and whether masking is suspected.</summary>
-    public sealed record MaskingJson(int Count, int Restarts, IReadOnlyDictionary<string, double> PgdError, IReadOnlyDictionary<string, double> RestartsError,
-        IReadOnlyDictionary<string, double> TransferError, IReadOnlyDictionary<string, IReadOnlyList<double>> RestartsErrorInterval,
-        IReadOnlyDictionary<string, IReadOnlyList<double>> TransferErrorInterval, double Margin, bool Suspect)
-    {
-        public static MaskingJson From(MaskingCheck check) => new(check.Count, check.Restarts,
-            check.PgdError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-            check.RestartsError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-            check.TransferError.ToDictionary(entry => entry.Key, entry => entry.Value.Value),
-            check.RestartsError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-            check.TransferError.ToDictionary(entry => entry.Key, entry => (IReadOnlyList<double>)[entry.Value.Lower, entry.Value.Upper]),
-            RobustnessEvaluation.MaskingMargin, check.Suspect);
-    }
 
     public sealed record BaselineJson(string Model, string Path, double TestError, IReadOnlyList<double> TestErrorInterval, int TestCount, RobustJson Robust);
 
