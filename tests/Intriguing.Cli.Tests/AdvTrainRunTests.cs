@@ -10,25 +10,16 @@ namespace Intriguing.Cli.Tests;
 [Collection(RealMnistCollection.Name)]
 public sealed class AdvTrainRunTests : IDisposable
 {
-    private readonly string home = Path.Combine(Path.GetTempPath(), "intriguing-advtrain-" + Guid.NewGuid().ToString("N"));
-    private readonly string? previousHome = Environment.GetEnvironmentVariable(IntriguingHome.EnvironmentVariable);
+    private readonly TemporaryHome home = new("advtrain");
     private readonly string mnist;
 
     public AdvTrainRunTests(RealMnist realMnist)
     {
         mnist = realMnist.Folder;
-        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
         set_num_threads(1);
     }
 
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, previousHome);
-        if (Directory.Exists(home))
-        {
-            Directory.Delete(home, recursive: true);
-        }
-    }
+    public void Dispose() => home.Dispose();
 
     [Fact]
     public void Fgsm_training_reports_both_models_the_same_way_and_checks_for_gradient_masking()

@@ -9,26 +9,18 @@ namespace Intriguing.Cli.Tests;
 [Collection(RealMnistCollection.Name)]
 public sealed class ReproduceEndToEndTests : IDisposable
 {
-    private readonly string home = Path.Combine(Path.GetTempPath(), "intriguing-e2e-" + Guid.NewGuid().ToString("N"));
-    private readonly string? previousHome = Environment.GetEnvironmentVariable(IntriguingHome.EnvironmentVariable);
-
+    private readonly TemporaryHome temporaryHome = new("e2e");
+    private readonly string home;
     private readonly string mnist;
 
     public ReproduceEndToEndTests(RealMnist realMnist)
     {
         // Real MNIST stays in the cache the fixture filled; models and reports go to a fresh, temporary home.
         mnist = realMnist.Folder;
-        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, home);
+        home = temporaryHome.Folder;
     }
 
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, previousHome);
-        if (Directory.Exists(home))
-        {
-            Directory.Delete(home, recursive: true);
-        }
-    }
+    public void Dispose() => temporaryHome.Dispose();
 
     [Fact]
     public void Quick_reproduction_writes_the_report_with_ours_beside_the_papers_and_resumes()
