@@ -99,7 +99,8 @@ public static class BenchCommand
             {
                 throw new BadInputException($"--batch must be 1..10000 (test images); got {batchSize}");
             }
-            if (!modelName.Contains('/') && !modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase))
+            bool isFile = modelName.Contains('/') || modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
+            if (!isFile)
             {
                 ModelZoo.Get(modelName);
             }
@@ -110,7 +111,7 @@ public static class BenchCommand
             }
             bool measureTraining = parseResult.GetValue(training);
             int steps = parseResult.GetValue(trainingSteps), trainBatches = parseResult.GetValue(trainingBatches);
-            if (measureTraining && (modelName.Contains('/') || modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase)))
+            if (measureTraining && isFile)
             {
                 throw new BadInputException($"--training needs a zoo model name (it trains a fresh one); got the file '{modelName}'");
             }

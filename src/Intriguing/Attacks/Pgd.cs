@@ -64,16 +64,16 @@ public abstract record Pgd : Attack
         var box = model.Input.Box;
         long rowCount = images.shape[0];
         var evaluations = full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64, device: images.device);
+        var step = CreateStep(images, box);
         if (Restarts == 1)
         {
             // One run is its own best: no bookkeeping across restarts (PGD training calls this on every batch).
-            var only = Descend(model, images, criterion, firstIndex, restart: 0, CreateStep(images, box));
+            var only = Descend(model, images, criterion, firstIndex, restart: 0, step);
             return new PerturbOutput(only, evaluations, criterion.IsAdversarial(GradientOracle.Logits(model, only)));
         }
         var best = images.clone();
         var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
         var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype, device: images.device);
-        var step = CreateStep(images, box);
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();

@@ -124,16 +124,9 @@ public static class RobustnessEvaluation
     {
         using var scope = NewDisposeScope();
         var adversarials = attack.Run(source, set.Images, set.Labels, null, settings.BatchSize, Forward(progress, task)).Adversarials;
-        int errors = 0;
-        for (int start = 0; start < set.Count; start += settings.BatchSize)
-        {
-            using var batchScope = NewDisposeScope();
-            int length = Math.Min(settings.BatchSize, set.Count - start);
-            using var _ = no_grad();
-            var predictions = target.forward(adversarials.narrow(0, start, length)).argmax(1);
-            errors += (int)predictions.ne(set.Labels.narrow(0, start, length)).sum().item<long>();
-        }
-        return Rate.Of(errors, set.Count);
+        // The examples with the set's own labels; both tensors belong to this scope and the caller, so the set is not disposed.
+        double error = Evaluation.ErrorRate(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
+        return Rate.Of((int)Math.Round(error * set.Count), set.Count);
     }
 
     /// <summary>Every attack's settings, for fingerprints.</summary>

@@ -56,7 +56,7 @@ public static class TrainingBenchmark
         var recipe = spec.RecipeFor(Split.Train, quick: false, epochs: 1) with { WarmupEpochs = 0 };
         int batchesPerEpoch = (train.Count + recipe.BatchSize - 1) / recipe.BatchSize;
         batches = Math.Min(batches, batchesPerEpoch);
-        using var subset = train.Slice(0, batches * recipe.BatchSize > train.Count ? train.Count : batches * recipe.BatchSize);
+        using var subset = train.Slice(0, Math.Min(train.Count, batches * recipe.BatchSize));
         int passes = method == AdversarialMethod.Pgd ? steps : 1;
         string name = method == AdversarialMethod.Pgd ? $"pgd-{steps}" : "fgsm";
         int parts = threadCounts.Count * (2 * repetitions + 1), done = 0;
