@@ -1,5 +1,6 @@
 using System.Globalization;
 using Intriguing.Data;
+using Intriguing.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,11 +103,15 @@ public static class ModelStore
         Device? device = null)
     {
         var spec = ModelZoo.Get(name);
-        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, epochs, progress, device, data.Name) with
+        string path = CachePath(spec, split, seed, quick, epochs, data.Name);
+        // Checkpointed per epoch beside the model: a run killed during training continues from its last epoch.
+        string checkpoint = path + ".checkpoint";
+        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, epochs, progress, device, data.Name, checkpointPath: checkpoint) with
         {
-            Path = CachePath(spec, split, seed, quick, epochs, data.Name),
+            Path = path,
         };
         Save(trained);
+        File.Delete(checkpoint);
         return trained;
     }
 

@@ -1,4 +1,4 @@
-namespace Intriguing.Models;
+namespace Intriguing.Training;
 
 /// <summary>Which optimiser a <see cref="TrainingRecipe"/> uses.</summary>
 public enum OptimizerKind

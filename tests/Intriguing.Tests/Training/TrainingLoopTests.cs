@@ -1,11 +1,13 @@
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Tests.Models;
+using Intriguing.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Intriguing.Tests.Models;
+namespace Intriguing.Tests.Training;
 
-public class TrainingTests
+public class TrainingLoopTests
 {
     private static readonly TrainingRecipe TinyRecipe = new(Epochs: 3, BatchSize: 20, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.01);
 
@@ -30,7 +32,7 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SoftmaxRegression("fc10-test", 1e-4);
         double before = Evaluation.ErrorRate(model, test);
-        ClassifierTraining.Train(model, train, TinyRecipe, seed: 0, "train");
+        TrainingLoop.Train(model, train, TinyRecipe, seed: 0, "train");
         Assert.True(before > 0.5, $"untrained error {before}");
         Assert.Equal(0, Evaluation.ErrorRate(model, test));
         Assert.False(model.training);
@@ -43,11 +45,11 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SigmoidMlp("fc8-8-10", 8, 8, 1e-5, 1e-5, 1e-6);
         // One run first, so lazily created state (gradients of the parameters) exists before we count.
-        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
+        TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
         Evaluation.ErrorRate(model, data);
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
+        TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
         Evaluation.ErrorRate(model, data, batchSize: 7);
         long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
@@ -61,7 +63,7 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SparseAutoencoderClassifier("ae-test", 1e-6);
         var recipe = TinyRecipe with { Epochs = 5, Pretraining = new AutoencoderRecipe(2, 20, 1e-3, 0.05, 0.1, 3e-5) };
-        ClassifierTraining.Train(model, train, recipe, seed: 0, "train");
+        TrainingLoop.Train(model, train, recipe, seed: 0, "train");
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
         Assert.Equal(new[] { "output.weight", "output.bias" }, trainable);
         Assert.True(Evaluation.ErrorRate(model, train) < 0.2);
@@ -98,7 +100,7 @@ public class TrainingTests
     {
         using var empty = SyntheticDigits.Make(0, seed: 1);
         using var model = new SoftmaxRegression("fc10-test", 0);
-        var error = Assert.Throws<BadInputException>(() => ClassifierTraining.Train(model, empty, TinyRecipe, seed: 0, "train fc10-test"));
+        var error = Assert.Throws<BadInputException>(() => TrainingLoop.Train(model, empty, TinyRecipe, seed: 0, "train fc10-test"));
         Assert.Contains("0 training images", error.Message);
     }
 
@@ -116,7 +118,7 @@ public class TrainingTests
     {
         random.manual_seed(seed);
         using var model = new SigmoidMlp("fc16-16-10", 16, 16, 1e-5, 1e-5, 1e-6);
-        ClassifierTraining.Train(model, data, TinyRecipe, seed, "train");
+        TrainingLoop.Train(model, data, TinyRecipe, seed, "train");
         using var scope = NewDisposeScope();
         var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
         return (weights, Evaluation.ErrorRate(model, data));
