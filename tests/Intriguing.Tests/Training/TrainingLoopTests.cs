@@ -70,6 +70,84 @@ public class TrainingLoopTests
     }
 
     [Fact]
+    public void An_autoencoder_run_interrupted_after_its_pretraining_or_an_epoch_resumes_to_the_uninterrupted_weights()
+    {
+        using var train = SyntheticDigits.Make(120, seed: 1);
+        var recipe = TinyRecipe with { Epochs = 3, Pretraining = new AutoencoderRecipe(2, 20, 1e-3, 0.05, 0.1, 3e-5) };
+        string folder = Path.Combine(Path.GetTempPath(), "intriguing-loop-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var straight = TrainAutoencoder(train, recipe, new TrainingCheckpoint(Path.Combine(folder, "straight"), "ae"), stopAfter: null);
+            foreach (int stopAfter in new[] { 0, 1 })
+            {
+                var checkpoint = new TrainingCheckpoint(Path.Combine(folder, $"interrupted-{stopAfter}"), "ae");
+                TrainAutoencoder(train, recipe, checkpoint, stopAfter);
+                Assert.True(File.Exists(checkpoint.Path));
+                var resumed = TrainAutoencoder(train, recipe, checkpoint, stopAfter: null);
+                Assert.Equal(stopAfter, resumed.Run.ResumedFromEpoch);
+                Assert.Equal(straight.Weights, resumed.Weights);
+                Assert.Equal(straight.Run.History.Select(record => record.MeanLoss), resumed.Run.History.Select(record => record.MeanLoss));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_run_is_set_aside_with_a_warning()
+    {
+        using var data = SyntheticDigits.Make(60, seed: 5);
+        string path = Path.Combine(Path.GetTempPath(), "intriguing-loop-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            random.manual_seed(0);
+            using (var first = new SoftmaxRegression("fc10-test", 1e-4))
+            {
+                TrainingLoop.Train(first, data, TinyRecipe, seed: 0, "first", checkpoint: new TrainingCheckpoint(path, "settings A"));
+            }
+            random.manual_seed(0);
+            using var second = new SoftmaxRegression("fc10-test", 1e-4);
+            var warnings = new List<string>();
+            var run = TrainingLoop.Train(second, data, TinyRecipe, seed: 0, "second", checkpoint: new TrainingCheckpoint(path, "settings B"),
+                progress: new Collect(update => { if (update.IsWarning) { warnings.Add(update.Detail ?? ""); } }));
+            Assert.Equal(0, run.ResumedFromEpoch);
+            Assert.Contains(warnings, warning => warning.Contains(path) && warning.Contains("another run"));
+
+            File.WriteAllBytes(path, [1, 2, 3]);
+            random.manual_seed(0);
+            using var third = new SoftmaxRegression("fc10-test", 1e-4);
+            warnings.Clear();
+            run = TrainingLoop.Train(third, data, TinyRecipe, seed: 0, "third", checkpoint: new TrainingCheckpoint(path, "settings B"),
+                progress: new Collect(update => { if (update.IsWarning) { warnings.Add(update.Detail ?? ""); } }));
+            Assert.Equal(0, run.ResumedFromEpoch);
+            Assert.Contains(warnings, warning => warning.Contains(path) && warning.Contains("not a readable checkpoint"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class Collect(Action<ProgressUpdate> report) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value) => report(value);
+    }
+
+    private static (float[] Weights, TrainingRun Run) TrainAutoencoder(LabeledImages data, TrainingRecipe recipe, TrainingCheckpoint checkpoint, int? stopAfter)
+    {
+        random.manual_seed(3);
+        using var model = new SparseAutoencoderClassifier("ae-test", 1e-6);
+        var run = TrainingLoop.Train(model, data, recipe, seed: 3, "ae", checkpoint: checkpoint, stopAfterEpochs: stopAfter);
+        Assert.Equal(new[] { "output.weight", "output.bias" }, model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name));
+        using var scope = NewDisposeScope();
+        var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
+        return (weights, run);
+    }
+
+    [Fact]
     public void Cosine_schedule_runs_from_the_first_to_the_final_learning_rate()
     {
         var recipe = new TrainingRecipe(10, 10, OptimizerKind.Sgd, LearningRate: 0.2, FinalLearningRate: 0.002);
