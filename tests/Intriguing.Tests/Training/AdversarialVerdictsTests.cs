@@ -162,4 +162,33 @@ public sealed class AdversarialVerdictsTests
         Assert.Empty(signs);
         Assert.Single(undecided);
     }
+
+    [Fact]
+    public void A_history_file_that_cannot_be_read_is_named_in_a_warning_not_read_as_empty_silently()
+    {
+        string model = Path.Combine(Path.GetTempPath(), "intriguing-history-" + Guid.NewGuid().ToString("N") + ".safetensors");
+        try
+        {
+            var warnings = new List<string>();
+            var progress = new Collect(update => warnings.Add(update.Detail ?? ""));
+            Assert.Empty(AdversarialTraining.ReadHistory(model, progress));
+            Assert.Empty(warnings);
+
+            File.WriteAllText(model + ".history.json", "[{\"epoch\": 1, \"meanLoss\": ");
+            Assert.Empty(AdversarialTraining.ReadHistory(model, progress));
+            Assert.Contains(warnings, warning => warning.Contains(model + ".history.json") && warning.Contains("cannot be read"));
+
+            File.WriteAllText(model + ".history.json", "[{\"epoch\": 1, \"meanLoss\": 0.5, \"testError\": 0.1, \"robustError\": 0.3}]");
+            Assert.Equal(0.5, Assert.Single(AdversarialTraining.ReadHistory(model, progress)).MeanLoss);
+        }
+        finally
+        {
+            File.Delete(model + ".history.json");
+        }
+    }
+
+    private sealed class Collect(Action<ProgressUpdate> report) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value) => report(value);
+    }
 }
