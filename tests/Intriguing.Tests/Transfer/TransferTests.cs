@@ -54,18 +54,24 @@ public class TransferTests
         Assert.Equal(row.Examples, matrix.Curves[0].Examples);
     }
 
-    [Fact]
-    public void A_constant_classifier_gets_the_share_of_labels_that_differ_from_its_answer()
+    /// <summary>FGSM examples for a random linear model, measured on it and on a classifier that always answers 3.</summary>
+    private static (TransferMatrix Matrix, SourceExamples Examples, Tensor Labels) AgainstAConstantClassifier()
     {
-        using var scope = NewDisposeScope();
         var model = LinearClassifier.Random(seed: 5);
         var (images, _) = SyntheticData.Images(40, seed: 6);
         var labels = model.Predict(images);
         var source = new TransferModel("linear", model);
         var constant = new TransferModel("constant", new ConstantClassifier(answer: 3));
         var examples = TransferAttacks.Make("fgsm", source, TransferAttacks.Direct(images, labels, seed: 0), images, labels, new BoxConstrainedLbfgs(), seed: 0);
+        return (TransferMeasurement.Measure([examples], [source, constant], images, labels, SmallOptions), examples, labels);
+    }
 
-        var matrix = TransferMeasurement.Measure([examples], [source, constant], images, labels, SmallOptions);
+    [Fact]
+    public void A_constant_classifier_gets_the_share_of_labels_that_differ_from_its_answer()
+    {
+        using var scope = NewDisposeScope();
+
+        var (matrix, examples, labels) = AgainstAConstantClassifier();
 
         long[] truth = labels.data<long>().ToArray();
         var row = matrix.Rows[0];
@@ -85,14 +91,8 @@ public class TransferTests
     public void Every_noise_comparison_carries_its_paired_test_on_the_same_images()
     {
         using var scope = NewDisposeScope();
-        var model = LinearClassifier.Random(seed: 5);
-        var (images, _) = SyntheticData.Images(40, seed: 6);
-        var labels = model.Predict(images);
-        var source = new TransferModel("linear", model);
-        var constant = new TransferModel("constant", new ConstantClassifier(answer: 3));
-        var examples = TransferAttacks.Make("fgsm", source, TransferAttacks.Direct(images, labels, seed: 0), images, labels, new BoxConstrainedLbfgs(), seed: 0);
 
-        var matrix = TransferMeasurement.Measure([examples], [source, constant], images, labels, SmallOptions);
+        var (matrix, examples, _) = AgainstAConstantClassifier();
 
         var row = matrix.Rows[0];
         var magnified = matrix.Magnified[0];
