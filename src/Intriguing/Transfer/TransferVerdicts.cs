@@ -170,7 +170,7 @@ public static class TransferVerdicts
         var (meanAdversarial, meanNoise) = MeansAgainstMatchedNoise(rows);
         var equal = EqualDistortion(rows, magnified, rms);
         string paperRow = verdict.CountIn(PaperNoise) == 0
-            ? $"(no noise row of stddev {Number(rms, 2)} was measured)"
+            ? $"none against the paper's noise row (no row of stddev {Number(rms, 2)} was measured)"
             : $"{verdict.PassedIn(PaperNoise)} of {verdict.CountIn(PaperNoise)} against the paper's noise row of stddev {Number(rms, 2)} on the same images";
         string sentence =
             $"**(1) {Words(kind)}.** Off the diagonal, do adversarial examples fool other models more than noise of the same size? " +

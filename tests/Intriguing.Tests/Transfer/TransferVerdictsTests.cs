@@ -73,7 +73,7 @@ public sealed class TransferVerdictsTests
         Assert.Equal(ClaimVerdictKind.Disagrees, claim.Verdict);
         Assert.Equal((12, 0, 12), (claim.Tests, claim.Passed, claim.Opposite));
         Assert.Contains("significantly less in 12 of 12", claim.Sentence);
-        Assert.Contains("no noise row of stddev 0.10 was measured", claim.Sentence);
+        Assert.Contains("none against the paper's noise row (no row of stddev 0.10 was measured)", claim.Sentence);
         Assert.Equal((6, 0, 0), (matrix.EqualDistortion.BelowRmsNoise, matrix.EqualDistortion.AboveStddevNoise, matrix.EqualDistortion.StddevCells));
     }
 
