@@ -15,12 +15,8 @@ public sealed record Rate(double Value, int Count, double Lower, double Upper)
         {
             return new Rate(double.NaN, 0, double.NaN, double.NaN);
         }
-        const double z = 1.959963984540054;
-        double p = (double)hits / count;
-        double denominator = 1 + z * z / count;
-        double centre = (p + z * z / (2 * count)) / denominator;
-        double half = z * Math.Sqrt(p * (1 - p) / count + z * z / (4.0 * count * count)) / denominator;
-        return new Rate(p, count, Math.Max(0, centre - half), Math.Min(1, centre + half));
+        double[] interval = Statistics.WilsonInterval.Of(hits, count);
+        return new Rate((double)hits / count, count, interval[0], interval[1]);
     }
 }
 
