@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Intriguing.Reporting;
+using Intriguing.Statistics;
 using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using static Intriguing.Training.Adversarial.AdversarialVerdicts;
@@ -389,7 +390,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     private static string Excess(IReadOnlyDictionary<string, PairedComparison> excess, string key) =>
         excess.TryGetValue(key, out var paired)
-            ? string.Create(CultureInfo.InvariantCulture, $"{paired.Difference * 100:+0.0;-0.0;0.0} [{paired.Lower * 100:0.0}, {paired.Upper * 100:0.0}], p {PairedComparison.PText(paired.PValue)}")
+            ? string.Create(CultureInfo.InvariantCulture, $"{paired.Difference * 100:+0.0;-0.0;0.0} [{paired.Lower * 100:0.0}, {paired.Upper * 100:0.0}], p {PValues.Format(paired.PValue)}")
             : ReportFormat.NotAvailable;
 
     private static string MaskingProse(IReadOnlyList<ArmOutcome> outcomes)

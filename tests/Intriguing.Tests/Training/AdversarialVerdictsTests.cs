@@ -1,3 +1,4 @@
+using Intriguing.Statistics;
 using Intriguing.Training.Adversarial;
 using static Intriguing.Training.Adversarial.AdversarialVerdicts;
 
@@ -48,13 +49,13 @@ public sealed class AdversarialVerdictsTests
     public void McNemars_exact_test_gives_the_binomial_tail_worked_by_hand()
     {
         // b = 0, c = 6: 2 * 0.5^6.
-        Assert.Equal(0.03125, PairedComparison.McNemarExact(0, 6), 12);
+        Assert.Equal(0.03125, McNemar.ExactPValue(0, 6), 12);
         // b = 1, c = 9: 2 * (1 + 10) / 1024.
-        Assert.Equal(22.0 / 1024, PairedComparison.McNemarExact(1, 9), 12);
-        Assert.Equal(1, PairedComparison.McNemarExact(5, 5));
-        Assert.Equal(1, PairedComparison.McNemarExact(0, 0));
+        Assert.Equal(22.0 / 1024, McNemar.ExactPValue(1, 9), 12);
+        Assert.Equal(1, McNemar.ExactPValue(5, 5));
+        Assert.Equal(1, McNemar.ExactPValue(0, 0));
         // Thousands of discordant pairs do not underflow: 2,000 against 2,100 is p about 0.12.
-        Assert.InRange(PairedComparison.McNemarExact(2000, 2100), 0.1, 0.14);
+        Assert.InRange(McNemar.ExactPValue(2000, 2100), 0.1, 0.14);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Intriguing.Reporting;
+using Intriguing.Statistics;
 
 namespace Intriguing.Training.Adversarial;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Statistics;
 using static TorchSharp.torch;
 
 namespace Intriguing.Training.Adversarial;

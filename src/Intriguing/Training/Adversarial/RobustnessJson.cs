@@ -1,3 +1,5 @@
+using Intriguing.Statistics;
+
 namespace Intriguing.Training.Adversarial;
 
 /// <summary>

@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace Intriguing.Training.Adversarial;
+namespace Intriguing.Statistics;
 
 /// <summary>
 /// Two error rates measured on the same images (two models on one test set, two attacks on one model), compared as
 /// paired outcomes: <see cref="OnlyFirst"/> images wrong under the first only, <see cref="OnlySecond"/> under the
 /// second only; <see cref="Difference"/> = first rate - second rate with its 95% interval (Agresti and Min's adjusted
 /// Wald interval for paired proportions: half an image added to each discordant cell), and <see cref="PValue"/> of
-/// McNemar's exact test (two-sided binomial test of the discordant pairs against 1/2).
+/// <see cref="McNemar"/>'s exact test.
 /// </summary>
 public sealed record PairedComparison(int Count, int OnlyFirst, int OnlySecond, double Difference, double Lower, double Upper, double PValue)
 {
@@ -27,13 +27,8 @@ public sealed record PairedComparison(int Count, int OnlyFirst, int OnlySecond, 
         {
             throw new BadInputException($"paired outcomes need the same images: {first.Count} against {second.Count}");
         }
-        int onlyFirst = 0, onlySecond = 0;
-        for (int i = 0; i < first.Count; i++)
-        {
-            onlyFirst += first[i] && !second[i] ? 1 : 0;
-            onlySecond += second[i] && !first[i] ? 1 : 0;
-        }
-        return FromCounts(first.Count, onlyFirst, onlySecond);
+        var counts = McNemar.Count(first, second);
+        return FromCounts(counts.Items, counts.FirstOnly, counts.SecondOnly);
     }
 
     /// <summary>The comparison from its counts: <paramref name="count"/> images, the two discordant cells.</summary>
@@ -43,44 +38,17 @@ public sealed record PairedComparison(int Count, int OnlyFirst, int OnlySecond, 
         {
             throw new BadInputException($"paired counts must fit their images: {onlyFirst} + {onlySecond} discordant of {count}");
         }
-        const double z = 1.959963984540054;
+        const double z = WilsonInterval.Z95;
         double b = onlyFirst + 0.5, c = onlySecond + 0.5, n = count + 2.0;
         double adjusted = (b - c) / n;
         double half = z * Math.Sqrt(Math.Max(0, (b + c) - (b - c) * (b - c) / n)) / n;
         return new PairedComparison(count, onlyFirst, onlySecond, (double)(onlyFirst - onlySecond) / count,
-            Math.Max(-1, adjusted - half), Math.Min(1, adjusted + half), McNemarExact(onlyFirst, onlySecond));
-    }
-
-    /// <summary>
-    /// McNemar's exact test: under "no difference" each of the b + c discordant images falls on either side with
-    /// probability 1/2, so the two-sided p-value is min(1, 2 P(X &lt;= min(b, c))), X ~ Binomial(b + c, 1/2).
-    /// </summary>
-    public static double McNemarExact(int onlyFirst, int onlySecond)
-    {
-        int discordant = onlyFirst + onlySecond;
-        if (discordant == 0)
-        {
-            return 1;
-        }
-        int smaller = Math.Min(onlyFirst, onlySecond);
-        // Summed in log space: b + c reaches thousands, where 2^-(b+c) underflows.
-        double logHalf = discordant * Math.Log(0.5);
-        double logTerm = logHalf;
-        double tail = Math.Exp(logTerm);
-        for (int k = 1; k <= smaller; k++)
-        {
-            logTerm += Math.Log(discordant - k + 1) - Math.Log(k);
-            tail += Math.Exp(logTerm);
-        }
-        return Math.Min(1, 2 * tail);
+            Math.Max(-1, adjusted - half), Math.Min(1, adjusted + half), McNemar.ExactPValue(onlyFirst, onlySecond));
     }
 
     /// <summary>"+3.1 points [1.2, 5.0], 45 vs 14 images, exact McNemar p = 0.0001".</summary>
     public string Describe(string firstOnly = "first only", string secondOnly = "second only") => FormattableString.Invariant(
-        $"{Difference * 100:+0.00;-0.00;0.00} points [{Lower * 100:0.00}, {Upper * 100:0.00}], {OnlyFirst} {firstOnly} vs {OnlySecond} {secondOnly} of {Count}, exact McNemar p = {PText(PValue)}");
-
-    /// <summary>A p-value as people read it: three significant digits, or "&lt; 1e-6".</summary>
-    public static string PText(double p) => p < 1e-6 ? "< 1e-6" : p.ToString(p < 0.001 ? "0.0e0" : "0.###", System.Globalization.CultureInfo.InvariantCulture);
+        $"{Difference * 100:+0.00;-0.00;0.00} points [{Lower * 100:0.00}, {Upper * 100:0.00}], {OnlyFirst} {firstOnly} vs {OnlySecond} {secondOnly} of {Count}, exact McNemar p = {PValues.Format(PValue)}");
 
     /// <summary>Per-image outcomes as a compact string ('1' wrong, '0' right), for cached evaluations.</summary>
     public static string Encode(IEnumerable<bool> outcomes)
