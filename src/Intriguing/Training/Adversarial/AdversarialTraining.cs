@@ -249,6 +249,7 @@ public static class AdversarialTraining
         }
         torch.random.manual_seed(settings.Seed);
         var model = ModelFiles.CreateDetached(spec);
+        string checkpointPath = path + ".checkpoint";
         try
         {
             var hook = settings.CreateHook();
@@ -257,7 +258,7 @@ public static class AdversarialTraining
                 string task = string.Create(CultureInfo.InvariantCulture, $"adv-train {spec.Name} {Name(settings)} (seed {settings.Seed}{(settings.Quick ? ", quick" : "")})");
                 using var probeSet = data.Test.Slice(0, Math.Min(500, data.Test.Count));
                 var probeAttack = new Attacks.Fgsm { Epsilon = 0.1 };
-                var checkpoint = new TrainingCheckpoint(path + ".checkpoint", $"{recipeText}|seed={settings.Seed}|{data.Name}");
+                var checkpoint = new TrainingCheckpoint(checkpointPath, $"{recipeText}|seed={settings.Seed}|{data.Name}");
                 run = TrainingLoop.Train(model, data.Train, recipe, settings.Seed, task, hook, checkpoint, progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
                         probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
@@ -289,6 +290,8 @@ public static class AdversarialTraining
                 WriteHistory(path, run.History);
                 AtomicFile.WriteAllBytes(path + ".curves.png",
                     TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", run.History));
+                // The finished model and its history hold everything the checkpoint did.
+                File.Delete(checkpointPath);
             }
             return trained;
         }
