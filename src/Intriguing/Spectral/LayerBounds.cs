@@ -13,7 +13,13 @@ public sealed record BoundSettings(
     int LinearIterations = 3000,
     int ConvolutionIterations = 2000,
     ScalarType ConvolutionPrecision = ScalarType.Float64,
-    bool CircularCheck = true);
+    bool CircularCheck = true)
+{
+    /// <summary>Every setting in one line, for fingerprints (the seed is left to the caller).</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"linear-iterations={LinearIterations},conv-iterations={ConvolutionIterations},conv-precision={ConvolutionPrecision},circular={CircularCheck}," +
+        $"fourier=exact-gram<={PerFrequencyNorm.ExactGramLimit};certificate-margin={PerFrequencyNorm.CertificateMargin:G3};ranking={PerFrequencyNorm.RankingIterations}x{PerFrequencyNorm.Finalists}");
+}
 
 /// <summary>Power iteration against the number it should equal (the SVD, or the Fourier bound on a circular grid).</summary>
 /// <param name="Reference">The exact value (SVD) or the Fourier bound.</param>

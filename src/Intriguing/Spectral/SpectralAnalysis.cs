@@ -13,7 +13,13 @@ public sealed record SpectralSettings(
     int JacobianIterations = 10,
     int LocalIterations = 10,
     int BatchSize = 250,
-    BoundSettings? Bounds = null);
+    BoundSettings? Bounds = null)
+{
+    /// <summary>Every setting in one line, for fingerprints (the seed is left to the caller); defaults filled in as the analysis fills them.</summary>
+    public string Describe(IReadOnlyList<double> defaultRadii) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"radii={string.Join(";", (RandomRadii ?? defaultRadii).Select(radius => radius.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}," +
+        $"jacobian-iterations={JacobianIterations},local-iterations={LocalIterations},batch={BatchSize},bounds=({(Bounds ?? new BoundSettings()).Describe()})");
+}
 
 /// <summary>
 /// One layer's row: the bound and the exact constant (docs/json-output.md's name, kind, bound, exact), the largest measured ratio,
