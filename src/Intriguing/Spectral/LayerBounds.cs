@@ -154,7 +154,7 @@ public static class LayerBounds
         {
             return FormattableString.Invariant($"every frequency decomposed exactly ({distinct} distinct)");
         }
-        string certificates = fourier.Certified > 0 ? FormattableString.Invariant($", {fourier.Certified} certified below the bound by Cholesky") : "";
+        string certificates = fourier.Certified > 0 ? FormattableString.Invariant($", {fourier.Certified} proven below {(fourier.IsExact ? "it" : "the bound")} by Cholesky") : "";
         string pruned = fourier.Pruned > 0 ? FormattableString.Invariant($", {fourier.Pruned} ruled out by their Frobenius or 1-inf norm") : "";
         string result = fourier.IsExact ? "exact maximum" : FormattableString.Invariant($"within {fourier.Slack:0.0e+0} above the maximum");
         return FormattableString.Invariant($"{result}: {fourier.Decomposed} of {distinct} frequencies decomposed{certificates}{pruned}");

@@ -45,8 +45,8 @@ public sealed record FrequencyMaximum(double Value, long Decomposed, long Certif
 /// <see cref="RoundingSlack"/> bounds); where it fails, the best of the failures are decomposed exactly, L grows, and the
 /// failures are tested again, until none is left.</item>
 /// </list>
-/// The result is the exact maximum when no frequency was settled by a certificate, else b (1 + rounding slack), which lies
-/// between the maximum and (1 + 1e-9) times it. Correctness never rests on the ranking: a poor ranking only costs more
+/// The result is the exact maximum when every certificate lies under the largest exact value (a decomposed frequency attains
+/// the maximum and every other one is proven below it), else b (1 + rounding slack), between the maximum and (1 + 1.1e-9) times it. Correctness never rests on the ranking: a poor ranking only costs more
 /// decompositions.
 /// </remarks>
 public static class PerFrequencyNorm
@@ -136,10 +136,13 @@ public static class PerFrequencyNorm
         {
             return new FrequencyMaximum(best, decomposed, certified, pruned, 0);
         }
-        // The certificate proves lambda_max(G) <= b^2 (1 + rounding), so ||A|| <= b (1 + rounding / 2).
+        // The certificate proves lambda_max(G) <= b^2 (1 + rounding), so ||A|| <= b (1 + rounding / 2). Certificates issued
+        // before L grew may all lie under the final L: then a decomposed frequency attains the maximum and it is exact.
         double rounding = RoundingSlack(side, Math.Max(rows, columns));
-        double value = Math.Max(best, threshold * (1 + rounding));
-        return new FrequencyMaximum(value, decomposed, certified, pruned, (1 + CertificateMargin) * (1 + rounding) - 1);
+        double certifiedBelow = threshold * (1 + rounding);
+        return certifiedBelow <= best
+            ? new FrequencyMaximum(best, decomposed, certified, pruned, 0)
+            : new FrequencyMaximum(certifiedBelow, decomposed, certified, pruned, (1 + CertificateMargin) * (1 + rounding) - 1);
     }
 
     /// <summary>

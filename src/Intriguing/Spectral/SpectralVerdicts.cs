@@ -170,10 +170,10 @@ public static class SpectralVerdicts
         int exact = convolutions.Count(entry => entry.Layer.Fourier!.IsExact);
         double slack = convolutions.Max(entry => entry.Layer.Fourier!.Slack);
         string certified = exact == convolutions.Count ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"; the other {convolutions.Count - exact} decompose the frequencies that can reach the maximum and prove every other one below it by a Cholesky factorisation, " +
-            $"so their bound lies at most {slack:0.0e+0} (relative) above the maximum");
+            $"; the other {convolutions.Count - exact} have a certified bound at most {slack:0.0e+0} (relative) above that maximum");
         return new SpectralVerdict(true, string.Create(CultureInfo.InvariantCulture,
-            $"Of {convolutions.Count} convolutions, {exact} have the exact maximum over their frequencies as bound (every frequency decomposed in float64){certified}. " +
+            $"Of {convolutions.Count} convolutions, {exact} have the exact maximum over their frequencies as bound (the frequencies that can reach it " +
+            $"decomposed in float64, every other one proven below it by a Cholesky factorisation or its Frobenius norm){certified}. " +
             $"No bound is an estimate from below; a convolution's \"exact\" column is power iteration on the padded layer, an estimate from below, and never enters a bound."));
     }
 
