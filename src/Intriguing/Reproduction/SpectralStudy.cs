@@ -56,8 +56,13 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
         }
         var penalty = PenaltyComparison(context, results.First(result => result.Model == PenaltyModel));
         SpectralResult alexNet;
+        SpectralLayer alexNetPool;
+        LocalResponseNormSettings alexNetNormalization;
         using (var network = AlexNet.HeInitialised(context.Seed))
         {
+            var layers = network.Stack().Layers;
+            alexNetPool = layers.First(layer => layer.Kind == SpectralLayerKind.MaxPool);
+            alexNetNormalization = layers.First(layer => layer.Kind == SpectralLayerKind.LocalResponseNorm).Normalization!;
             alexNet = SpectralAnalysis.ForAlexNet(network, alexNetImages, $"He-initialised random weights (seed {context.Seed})",
                 SpectralAnalysis.AlexNetSettings(context.Seed), context.Progress);
         }
@@ -68,7 +73,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             alexNet.Layers.Where(layer => layer.Paper is not null).ToList());
         var claims = Claims(results, alexNet, penalty);
 
-        return new ReportSection(Key, "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify", Prose(context, results, alexNet, claims))
+        return new ReportSection(Key, "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify", Prose(context, results, alexNet, alexNetPool, alexNetNormalization, claims))
         {
             Tables = [SummaryTable(results), LayerTable(results), AlexNetTable(alexNet), ConvolutionTable(results.Append(alexNet)), PenaltyTable(penalty)],
             Figures =
@@ -151,17 +156,18 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             SpectralVerdicts.ScatterCaption(series));
     }
 
-    private static string Prose(StudyContext context, IReadOnlyList<SpectralResult> results, SpectralResult alexNet, SpectralClaims claims)
+    private static string Prose(StudyContext context, IReadOnlyList<SpectralResult> results, SpectralResult alexNet, SpectralLayer pool,
+        LocalResponseNormSettings normalization, SpectralClaims claims)
     {
         int images = results.Select(result => result.Certified?.Images ?? 0).DefaultIfEmpty(0).Max();
-        var pool = alexNet.Layers.FirstOrDefault(layer => layer.Kind == "maxpool");
+        var poolRow = alexNet.Layers.FirstOrDefault(layer => layer.Kind == "maxpool");
         return
             "**What the spectral analysis does (the reader's third question).** Section 4.4 writes the network as a chain of layers " +
             "phi = phi_K o ... o phi_1 and bounds how much each can stretch a perturbation: ||phi_k(x) - phi_k(x + r)|| <= L_k ||r||. " +
             "For a fully connected layer L_k is the largest singular value of its weight; for a convolution the paper takes the 2-D Fourier " +
             "transform of the filters and the largest singular value of the per-frequency matrix (we fold stride in by polyphase " +
             "decomposition and keep zero padding sound by embedding the input in a circular grid of size H + 2p); " +
-            SpectralVerdicts.WeightlessConstants(LocalResponseNormSettings.Krizhevsky, 3, 2, 55) + ". The product bounds the whole network. A large product does not " +
+            SpectralVerdicts.WeightlessConstants(normalization, pool.Kernel, pool.Stride, pool.InputShape[1]) + ". The product bounds the whole network. A large product does not " +
             "prove that adversarial examples exist, but a small one would rule them out; the per-layer numbers show where instability could come from. " +
             claims.FourierBounds.Sentence + "\n\n" +
             $"**What we measured.** On the first {images} test images of each model we pushed random perturbations, the adversarial perturbations of L-BFGS, C&W and DeepFool, and the locally worst " +
@@ -173,7 +179,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             $"max-pooling, three fully connected layers, input 3 x {AlexNet.InputSide} x {AlexNet.InputSide}). Table 5's numbers ({SpectralVerdicts.PaperTable5(AlexNet.PaperTable5)}) belong to the " +
             $"paper's weights trained on ImageNet; ours come from {alexNet.Weights} (no ImageNet weights here), so they show the " +
             $"method, not the paper's values: product {Number(alexNet.Product, 1)} against a largest measured ratio of {Number(alexNet.Empirical.MaxRatio, 3)} on {alexNet.Inputs}" +
-            (pool is null ? "" : $" (each of its pools counts {Number(pool.Bound, 2)})") +
+            (poolRow is null ? "" : $" (each of its pools counts {Number(poolRow.Bound, 2)})") +
             $"; bounds took {Number(alexNet.BoundSeconds, 1)} s. `intriguing spectral --arch alexnet --weights FILE` computes the table for trained weights." +
             (context.Quick ? "\n\n**Quick run**: fewer images, so the measured ratios are lower estimates over a smaller sample." : "");
     }
