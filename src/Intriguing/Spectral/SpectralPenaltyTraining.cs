@@ -13,7 +13,10 @@ namespace Intriguing.Spectral;
 /// </summary>
 public sealed class SpectralPenaltyHook(double weight, int seed = 0) : TrainingHook, IDisposable
 {
-    private readonly SpectralPenalty penalty = new(iterationsPerCall: 1, seed);
+    /// <summary>Power steps per layer per batch: the singular vectors are carried from batch to batch, so one is enough.</summary>
+    public const int PowerStepsPerBatch = 1;
+
+    private readonly SpectralPenalty penalty = new(iterationsPerCall: PowerStepsPerBatch, seed);
 
     public double Weight => weight;
 
@@ -53,11 +56,14 @@ public static class SpectralPenaltyTraining
                 {
                     return cached;
                 }
+                progress?.Report(ProgressUpdate.Warning($"load {name} + spectral penalty",
+                    $"{path}: trained by another recipe or on another dataset ({cached.Report.Dataset}); training it again"));
                 cached.Dispose();
             }
-            catch (BadInputException)
+            catch (BadInputException error)
             {
-                // A corrupt cache entry is trained again and overwritten.
+                // A corrupt cache entry is trained again and overwritten; the user is told which file and why.
+                progress?.Report(ProgressUpdate.Warning($"load {name} + spectral penalty", $"{path}: cannot be loaded ({error.Message}); training it again"));
             }
         }
         using var hook = new SpectralPenaltyHook(weight, seed);
