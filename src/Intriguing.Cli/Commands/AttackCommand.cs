@@ -123,14 +123,12 @@ public static class AttackCommand
                 throw new BadInputException($"--batch must be at least 1; got {batchSize}");
             }
             string modelName = parseResult.GetValue(model)!;
-            if (!LooksLikePath(modelName))
-            {
-                ModelZoo.Get(modelName); // an unknown name is bad input before any data is loaded
-            }
+            // An unknown name, an unreadable model file or an unwritable --out is bad input before any data is loaded.
+            CommonOptions.CheckModel(modelName);
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             bool isTargeted = parseResult.GetValue(targeted);
-            string? outFolder = parseResult.GetValue(output);
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
@@ -162,9 +160,6 @@ public static class AttackCommand
         }));
         return command;
     }
-
-    private static bool LooksLikePath(string name) =>
-        name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
 
     private static float[][] ImageRows(Tensor images, int features) =>
         [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), features)];

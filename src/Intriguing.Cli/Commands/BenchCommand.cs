@@ -99,11 +99,7 @@ public static class BenchCommand
             {
                 throw new BadInputException($"--batch must be 1..10000 (test images); got {batchSize}");
             }
-            bool isFile = modelName.Contains('/') || modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
-            if (!isFile)
-            {
-                ModelZoo.Get(modelName);
-            }
+            bool isFile = CommonOptions.CheckModel(modelName);
             int repetitionCount = parseResult.GetValue(repetitions);
             if (repetitionCount < 1 || repetitionCount > 100)
             {

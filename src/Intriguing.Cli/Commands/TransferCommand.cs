@@ -116,7 +116,7 @@ public static class TransferCommand
             }
             int seedValue = parseResult.GetValue(seed);
             bool isCrossSplit = parseResult.GetValue(crossSplit);
-            string? outFolder = parseResult.GetValue(output);
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             double rms = magnifyRms ?? 0.1;
