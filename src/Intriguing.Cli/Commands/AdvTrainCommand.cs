@@ -3,6 +3,7 @@ using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using Spectre.Console;
 

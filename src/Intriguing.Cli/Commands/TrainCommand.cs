@@ -3,6 +3,7 @@ using System.Globalization;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Training;
 using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
@@ -35,6 +36,7 @@ public static class TrainCommand
         bool Quick,
         string Recipe,
         PaperErrors? Paper,
+        int ResumedFromEpoch,
         bool Reused);
 
     public static Command Create(CliIo io)
@@ -109,7 +111,8 @@ public static class TrainCommand
             trained.Name, trained.Split.Name(), trained.Seed, report.Epochs,
             report.TrainError, report.TestError, report.P1Error, report.P2Error,
             Math.Round(report.Seconds, 2), trained.Path, report.Quick, report.Recipe,
-            paper is null ? null : new PaperErrors(paper.TrainError, paper.TestError, paper.P1Error, paper.P2Error), reused);
+            paper is null ? null : new PaperErrors(paper.TrainError, paper.TestError, paper.P1Error, paper.P2Error),
+            report.ResumedFromEpoch, reused);
     }
 
     private static void Render(IAnsiConsole console, TrainResult result)
@@ -126,6 +129,10 @@ public static class TrainCommand
         table.AddRow("P2 (last 30,000)", Percent(result.P2Error), Percent(result.Paper?.P2Error));
         console.Write(table);
         console.MarkupLine($"[grey]recipe:[/] {Markup.Escape(result.Recipe)}");
+        if (result.ResumedFromEpoch > 0)
+        {
+            console.MarkupLine($"[grey]continued from the checkpoint of epoch {result.ResumedFromEpoch}[/]");
+        }
         console.MarkupLine(result.Reused
             ? $"[grey]trained meanwhile by another run and reused from[/] {Markup.Escape(result.Path)}"
             : $"[grey]saved to[/] {Markup.Escape(result.Path)}");

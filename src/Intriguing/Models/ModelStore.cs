@@ -1,6 +1,7 @@
 using System.Globalization;
 using Intriguing.Data;
 using Intriguing.IO;
+using Intriguing.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -192,11 +193,15 @@ public static class ModelStore
     private static TrainedModel TrainAndSave(ModelSpec spec, ImageDataset data, Split split, int seed, bool quick, int? epochs,
         IProgress<ProgressUpdate>? progress, Device? device)
     {
-        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, epochs, progress, device, data.Name) with
+        string path = CachePath(spec, split, seed, quick, epochs, data.Name);
+        // Checkpointed per epoch beside the model: a run killed during training continues from its last epoch.
+        string checkpoint = path + ".checkpoint";
+        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, epochs, progress, device, data.Name, checkpointPath: checkpoint) with
         {
-            Path = CachePath(spec, split, seed, quick, epochs, data.Name),
+            Path = path,
         };
         Save(trained);
+        File.Delete(checkpoint);
         return trained;
     }
 

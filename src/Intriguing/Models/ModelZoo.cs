@@ -1,4 +1,5 @@
 using Intriguing.Data;
+using Intriguing.Training;
 
 namespace Intriguing.Models;
 

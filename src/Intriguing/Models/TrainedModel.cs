@@ -16,7 +16,11 @@ public sealed record TrainingReport(
     double Seconds,
     string Recipe,
     bool Quick = false,
-    string Dataset = "mnist");
+    string Dataset = "mnist")
+{
+    /// <summary>The epoch this process's training continued from (0: trained from the start or loaded); not stored.</summary>
+    public int ResumedFromEpoch { get; init; }
+}
 
 /// <summary>
 /// A zoo model ready for the studies: in eval mode, parameters detached from every dispose scope and with

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Intriguing.Reporting;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using ScottPlot;
 

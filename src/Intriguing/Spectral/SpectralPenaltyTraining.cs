@@ -1,6 +1,7 @@
 using System.Globalization;
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Training;
 using static TorchSharp.torch;
 
 namespace Intriguing.Spectral;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Intriguing.Reporting;
 using Intriguing.Reproduction;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using static Intriguing.Reproduction.AdversarialTrainingStudy;
 

@@ -1,6 +1,7 @@
 using Intriguing.Attacks;
 using Intriguing.Models;
 using Intriguing.Tests.Models;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,7 +26,7 @@ public class AdversarialTrainingTests
     private static SigmoidMlp TrainedMlp(LabeledImagesHolder data, int seed)
     {
         var model = SmallMlp(seed);
-        ResumableTraining.Train(model, data.Set, Recipe with { Epochs = 6 }, seed, "plain", "plain");
+        TrainingLoop.Train(model, data.Set, Recipe with { Epochs = 6 }, seed, "plain");
         return model;
     }
 
@@ -94,7 +95,7 @@ public class AdversarialTrainingTests
             Attack = new BoxConstrainedLbfgs { SearchSteps = 3, MaxIterations = 10 },
         };
         using var hook = new PoolTraining(options, seed: 3);
-        ResumableTraining.Train(model, data.Set, Recipe, seed: 0, "pool", "pool", hook);
+        TrainingLoop.Train(model, data.Set, Recipe, seed: 0, "pool", hook: hook);
 
         Assert.Equal(3, hook.Pools.Count);
         Assert.All(hook.Pools, pool => Assert.InRange(pool.Count, 1, 40));
@@ -163,10 +164,10 @@ public class AdversarialTrainingTests
         var poolAttack = new BoxConstrainedLbfgs { SearchSteps = 3, MaxIterations = 15 };
 
         using var plain = SmallMlp(4);
-        ResumableTraining.Train(plain, train.Set, recipe, seed: 0, "plain", "plain");
+        TrainingLoop.Train(plain, train.Set, recipe, seed: 0, "plain");
         using var pooled = SmallMlp(4);
         using var hook = new PoolTraining(new PoolTrainingOptions { Layers = [0], Capacity = 200, ReplaceFraction = 0.25, RefreshInterval = 1, MixRatio = 1.5, Attack = poolAttack }, seed: 0);
-        ResumableTraining.Train(pooled, train.Set, recipe, seed: 0, "pool", "pool", hook);
+        TrainingLoop.Train(pooled, train.Set, recipe, seed: 0, "pool", hook: hook);
 
         var targets = AttackTargets.RandomWrong(test.Set.Labels, 0);
         var plainSummary = attack.Run(plain, test.Set.Images, test.Set.Labels, targets, 60).Summary;
@@ -194,24 +195,24 @@ public class AdversarialTrainingTests
 
             using var straight = SmallMlp(5);
             var straightHook = MakeHook();
-            var straightRun = ResumableTraining.Train(straight, data.Set, Recipe, seed: 1, "straight", "run", straightHook, Path.Combine(folder, "a.checkpoint"));
+            var straightRun = TrainingLoop.Train(straight, data.Set, Recipe, seed: 1, "straight", straightHook, new TrainingCheckpoint(Path.Combine(folder, "a.checkpoint"), "run"));
             (straightHook as IDisposable)?.Dispose();
 
             string checkpoint = Path.Combine(folder, "b.checkpoint");
             using (var interrupted = SmallMlp(5))
             {
                 var hook = MakeHook();
-                var first = ResumableTraining.Train(interrupted, data.Set, Recipe, seed: 1, "first", "run", hook, checkpoint, stopAfterEpochs: 1);
+                var first = TrainingLoop.Train(interrupted, data.Set, Recipe, seed: 1, "first", hook, new TrainingCheckpoint(checkpoint, "run"), stopAfterEpochs: 1);
                 (hook as IDisposable)?.Dispose();
                 Assert.Equal(1, first.Epochs);
             }
             // A new process: a fresh model (other initial weights) and hook; everything comes from the checkpoint.
             using var resumed = SmallMlp(99);
             var resumedHook = MakeHook();
-            var resumedRun = ResumableTraining.Train(resumed, data.Set, Recipe, seed: 1, "resumed", "run", resumedHook, checkpoint);
+            var resumedRun = TrainingLoop.Train(resumed, data.Set, Recipe, seed: 1, "resumed", resumedHook, new TrainingCheckpoint(checkpoint, "run"));
             (resumedHook as IDisposable)?.Dispose();
 
-            Assert.Equal(1, resumedRun.ResumedAtEpoch);
+            Assert.Equal(1, resumedRun.ResumedFromEpoch);
             Assert.Equal(3, resumedRun.History.Count);
             // Both resume bit for bit. (The pool run was held to 1e-6 while L-BFGS fed the network from a pooled managed
             // array whose alignment changed libtorch's kernels; its candidates now live in libtorch tensors, docs/engine.md.)
@@ -245,10 +246,10 @@ public class AdversarialTrainingTests
             PoolTraining Hook() => new(new PoolTrainingOptions { Layers = [0, 2], Capacity = 30, ReplaceFraction = 0.2, RefreshInterval = 3, Attack = new BoxConstrainedLbfgs { SearchSteps = 2, MaxIterations = 8 } }, seed: 2);
             using var with = SmallMlp(5);
             using var withHook = Hook();
-            var checkpointed = ResumableTraining.Train(with, data.Set, Recipe, seed: 1, "with", "run", withHook, checkpoint);
+            var checkpointed = TrainingLoop.Train(with, data.Set, Recipe, seed: 1, "with", withHook, new TrainingCheckpoint(checkpoint, "run"));
             using var without = SmallMlp(5);
             using var withoutHook = Hook();
-            var plain = ResumableTraining.Train(without, data.Set, Recipe, seed: 1, "without", "run", withoutHook);
+            var plain = TrainingLoop.Train(without, data.Set, Recipe, seed: 1, "without", hook: withoutHook);
             Assert.Equal(plain.History.Count, checkpointed.History.Count);
             foreach (var (expected, actual) in plain.History.Zip(checkpointed.History))
             {
@@ -270,10 +271,10 @@ public class AdversarialTrainingTests
         try
         {
             using var first = SmallMlp(1);
-            ResumableTraining.Train(first, data.Set, Recipe, seed: 1, "first", "settings A", checkpointPath: checkpoint, stopAfterEpochs: 2);
+            TrainingLoop.Train(first, data.Set, Recipe, seed: 1, "first", checkpoint: new TrainingCheckpoint(checkpoint, "settings A"), stopAfterEpochs: 2);
             using var second = SmallMlp(1);
-            var run = ResumableTraining.Train(second, data.Set, Recipe, seed: 1, "second", "settings B", checkpointPath: checkpoint);
-            Assert.Equal(0, run.ResumedAtEpoch);
+            var run = TrainingLoop.Train(second, data.Set, Recipe, seed: 1, "second", checkpoint: new TrainingCheckpoint(checkpoint, "settings B"));
+            Assert.Equal(0, run.ResumedFromEpoch);
         }
         finally
         {

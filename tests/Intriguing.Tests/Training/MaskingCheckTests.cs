@@ -1,5 +1,6 @@
 using Intriguing.Models;
 using Intriguing.Tests.Models;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public class MaskingCheckTests
     {
         torch.random.manual_seed(seed);
         var model = new SigmoidMlp("small", 24, 16, 1e-4, 1e-4, 1e-5);
-        ResumableTraining.Train(model, data, Recipe, seed, "plain", "plain");
+        TrainingLoop.Train(model, data, Recipe, seed, "plain");
         return model;
     }
 

@@ -1,5 +1,6 @@
 using Intriguing.Models;
 using Intriguing.Tests.Models;
+using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 
 namespace Intriguing.Tests.Training;

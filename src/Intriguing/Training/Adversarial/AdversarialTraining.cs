@@ -13,7 +13,7 @@ namespace Intriguing.Training.Adversarial;
 /// <summary>The training methods one harness compares (docs/adversarial-training.md).</summary>
 public enum AdversarialMethod
 {
-    /// <summary>The zoo's recipe (weight decay only), through the resumable loop.</summary>
+    /// <summary>The zoo's recipe (weight decay only): the same loop as the zoo's model, so it retrains that model.</summary>
     None,
 
     /// <summary>The zoo's recipe with dropout on the input and the last hidden layer.</summary>
@@ -180,7 +180,7 @@ public sealed record AdversarialTrainingResult(
     MaskingCheck? Masking);
 
 /// <summary>
-/// The harness: trains a zoo model by one method through <see cref="ResumableTraining"/> (checkpoint next to the
+/// The harness: trains a zoo model by one method through <see cref="TrainingLoop"/> (checkpoint next to the
 /// model file, resumed after an interruption), stores it in the model cache under its own variant
 /// (<see cref="ModelStore.CachePath"/>), and evaluates it and the zoo's model (the weight-decay baseline) the same way
 /// (<see cref="RobustnessEvaluation"/>).
@@ -218,7 +218,7 @@ public static class AdversarialTraining
                 () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"))
             : null;
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
-            trainedModel.Report.Epochs, run?.ResumedAtEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
+            trainedModel.Report.Epochs, run?.ResumedFromEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
             trainedRobustness, baselineRobustness, history, refreshes, masking);
     }
 
@@ -226,7 +226,7 @@ public static class AdversarialTraining
 
     /// <summary>The stored model when a finished run of these exact settings is in the cache; else trains (resuming a checkpoint).</summary>
     private static TrainedModel TrainOrReuse(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
-        string path, EvaluationSettings evaluation, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out ResumableRun? run,
+        string path, EvaluationSettings evaluation, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out TrainingRun? run,
         out IReadOnlyList<PoolRefresh> refreshes)
     {
         refreshes = [];
@@ -257,8 +257,8 @@ public static class AdversarialTraining
                 string task = string.Create(CultureInfo.InvariantCulture, $"adv-train {spec.Name} {Name(settings)} (seed {settings.Seed}{(settings.Quick ? ", quick" : "")})");
                 using var probeSet = data.Test.Slice(0, Math.Min(500, data.Test.Count));
                 var probeAttack = new Attacks.Fgsm { Epsilon = 0.1 };
-                run = ResumableTraining.Train(model, data.Train, recipe, settings.Seed, task, recipeText + "|seed=" + settings.Seed, hook,
-                    path + ".checkpoint", progress, stopAfterEpochs,
+                var checkpoint = new TrainingCheckpoint(path + ".checkpoint", $"{recipeText}|seed={settings.Seed}|{data.Name}");
+                run = TrainingLoop.Train(model, data.Train, recipe, settings.Seed, task, hook, checkpoint, progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
                         probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
                     threads: settings.EffectiveTrainingThreads(model));

@@ -116,7 +116,7 @@ public static class TrainingBenchmark
             File.Delete(checkpoint);
         }
         var clock = Stopwatch.StartNew();
-        ResumableTraining.Train(model, subset, recipe, seed, "bench", "bench", hook, checkpoint, threads: threads);
+        TrainingLoop.Train(model, subset, recipe, seed, "bench", hook, checkpoint is null ? null : new TrainingCheckpoint(checkpoint, "bench"), threads: threads);
         return clock.Elapsed.TotalSeconds;
     }
 

@@ -1,6 +1,7 @@
+using Intriguing.Models;
 using static TorchSharp.torch;
 
-namespace Intriguing.Models;
+namespace Intriguing.Training;
 
 /// <summary>
 /// One batch of the training loop as a hook sees it: the inputs and labels the loss will use, where the batch sits in

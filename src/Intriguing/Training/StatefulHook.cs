@@ -1,4 +1,4 @@
-namespace Intriguing.Training.Adversarial;
+namespace Intriguing.Training;
 
 /// <summary>
 /// A training hook with state that outlives a batch (the pools of <see cref="PoolTraining"/>): the resumable loop

@@ -1,11 +1,13 @@
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Tests.Models;
+using Intriguing.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Intriguing.Tests.Models;
+namespace Intriguing.Tests.Training;
 
-public class TrainingTests
+public class TrainingLoopTests
 {
     private static readonly TrainingRecipe TinyRecipe = new(Epochs: 3, BatchSize: 20, OptimizerKind.Sgd, LearningRate: 0.1, FinalLearningRate: 0.01);
 
@@ -30,7 +32,7 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SoftmaxRegression("fc10-test", 1e-4);
         double before = Evaluation.ErrorRate(model, test);
-        ClassifierTraining.Train(model, train, TinyRecipe, seed: 0, "train");
+        TrainingLoop.Train(model, train, TinyRecipe, seed: 0, "train");
         Assert.True(before > 0.5, $"untrained error {before}");
         Assert.Equal(0, Evaluation.ErrorRate(model, test));
         Assert.False(model.training);
@@ -43,11 +45,11 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SigmoidMlp("fc8-8-10", 8, 8, 1e-5, 1e-5, 1e-6);
         // One run first, so lazily created state (gradients of the parameters) exists before we count.
-        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
+        TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
         Evaluation.ErrorRate(model, data);
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        ClassifierTraining.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
+        TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
         Evaluation.ErrorRate(model, data, batchSize: 7);
         long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
@@ -61,10 +63,88 @@ public class TrainingTests
         random.manual_seed(0);
         using var model = new SparseAutoencoderClassifier("ae-test", 1e-6);
         var recipe = TinyRecipe with { Epochs = 5, Pretraining = new AutoencoderRecipe(2, 20, 1e-3, 0.05, 0.1, 3e-5) };
-        ClassifierTraining.Train(model, train, recipe, seed: 0, "train");
+        TrainingLoop.Train(model, train, recipe, seed: 0, "train");
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
         Assert.Equal(new[] { "output.weight", "output.bias" }, trainable);
         Assert.True(Evaluation.ErrorRate(model, train) < 0.2);
+    }
+
+    [Fact]
+    public void An_autoencoder_run_interrupted_after_its_pretraining_or_an_epoch_resumes_to_the_uninterrupted_weights()
+    {
+        using var train = SyntheticDigits.Make(120, seed: 1);
+        var recipe = TinyRecipe with { Epochs = 3, Pretraining = new AutoencoderRecipe(2, 20, 1e-3, 0.05, 0.1, 3e-5) };
+        string folder = Path.Combine(Path.GetTempPath(), "intriguing-loop-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var straight = TrainAutoencoder(train, recipe, new TrainingCheckpoint(Path.Combine(folder, "straight"), "ae"), stopAfter: null);
+            foreach (int stopAfter in new[] { 0, 1 })
+            {
+                var checkpoint = new TrainingCheckpoint(Path.Combine(folder, $"interrupted-{stopAfter}"), "ae");
+                TrainAutoencoder(train, recipe, checkpoint, stopAfter);
+                Assert.True(File.Exists(checkpoint.Path));
+                var resumed = TrainAutoencoder(train, recipe, checkpoint, stopAfter: null);
+                Assert.Equal(stopAfter, resumed.Run.ResumedFromEpoch);
+                Assert.Equal(straight.Weights, resumed.Weights);
+                Assert.Equal(straight.Run.History.Select(record => record.MeanLoss), resumed.Run.History.Select(record => record.MeanLoss));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_run_is_set_aside_with_a_warning()
+    {
+        using var data = SyntheticDigits.Make(60, seed: 5);
+        string path = Path.Combine(Path.GetTempPath(), "intriguing-loop-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            random.manual_seed(0);
+            using (var first = new SoftmaxRegression("fc10-test", 1e-4))
+            {
+                TrainingLoop.Train(first, data, TinyRecipe, seed: 0, "first", checkpoint: new TrainingCheckpoint(path, "settings A"));
+            }
+            random.manual_seed(0);
+            using var second = new SoftmaxRegression("fc10-test", 1e-4);
+            var warnings = new List<string>();
+            var run = TrainingLoop.Train(second, data, TinyRecipe, seed: 0, "second", checkpoint: new TrainingCheckpoint(path, "settings B"),
+                progress: new Collect(update => { if (update.IsWarning) { warnings.Add(update.Detail ?? ""); } }));
+            Assert.Equal(0, run.ResumedFromEpoch);
+            Assert.Contains(warnings, warning => warning.Contains(path) && warning.Contains("another run"));
+
+            File.WriteAllBytes(path, [1, 2, 3]);
+            random.manual_seed(0);
+            using var third = new SoftmaxRegression("fc10-test", 1e-4);
+            warnings.Clear();
+            run = TrainingLoop.Train(third, data, TinyRecipe, seed: 0, "third", checkpoint: new TrainingCheckpoint(path, "settings B"),
+                progress: new Collect(update => { if (update.IsWarning) { warnings.Add(update.Detail ?? ""); } }));
+            Assert.Equal(0, run.ResumedFromEpoch);
+            Assert.Contains(warnings, warning => warning.Contains(path) && warning.Contains("not a readable checkpoint"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private sealed class Collect(Action<ProgressUpdate> report) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value) => report(value);
+    }
+
+    private static (float[] Weights, TrainingRun Run) TrainAutoencoder(LabeledImages data, TrainingRecipe recipe, TrainingCheckpoint checkpoint, int? stopAfter)
+    {
+        random.manual_seed(3);
+        using var model = new SparseAutoencoderClassifier("ae-test", 1e-6);
+        var run = TrainingLoop.Train(model, data, recipe, seed: 3, "ae", checkpoint: checkpoint, stopAfterEpochs: stopAfter);
+        Assert.Equal(new[] { "output.weight", "output.bias" }, model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name));
+        using var scope = NewDisposeScope();
+        var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
+        return (weights, run);
     }
 
     [Fact]
@@ -98,7 +178,7 @@ public class TrainingTests
     {
         using var empty = SyntheticDigits.Make(0, seed: 1);
         using var model = new SoftmaxRegression("fc10-test", 0);
-        var error = Assert.Throws<BadInputException>(() => ClassifierTraining.Train(model, empty, TinyRecipe, seed: 0, "train fc10-test"));
+        var error = Assert.Throws<BadInputException>(() => TrainingLoop.Train(model, empty, TinyRecipe, seed: 0, "train fc10-test"));
         Assert.Contains("0 training images", error.Message);
     }
 
@@ -116,7 +196,7 @@ public class TrainingTests
     {
         random.manual_seed(seed);
         using var model = new SigmoidMlp("fc16-16-10", 16, 16, 1e-5, 1e-5, 1e-6);
-        ClassifierTraining.Train(model, data, TinyRecipe, seed, "train");
+        TrainingLoop.Train(model, data, TinyRecipe, seed, "train");
         using var scope = NewDisposeScope();
         var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
         return (weights, Evaluation.ErrorRate(model, data));

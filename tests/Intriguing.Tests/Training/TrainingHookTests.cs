@@ -1,7 +1,9 @@
 using Intriguing.Models;
+using Intriguing.Tests.Models;
+using Intriguing.Training;
 using static TorchSharp.torch;
 
-namespace Intriguing.Tests.Models;
+namespace Intriguing.Tests.Training;
 
 /// <summary>The open training loop: a hook's loss term and batches change training exactly as they should.</summary>
 public class TrainingHookTests
@@ -41,12 +43,12 @@ public class TrainingHookTests
         random.manual_seed(0);
         using var plain = new SoftmaxRegression("plain", 1e-4);
         double initialSum = BiasSum(plain);
-        ClassifierTraining.Train(plain, data, Recipe, seed: 0, "plain");
+        TrainingLoop.Train(plain, data, Recipe, seed: 0, "plain");
 
         random.manual_seed(0);
         using var hooked = new SoftmaxRegression("hooked", 1e-4);
         var hook = new BiasSumHook(target: 3.0);
-        ClassifierTraining.Train(hooked, data, Recipe, seed: 0, "hooked", hook: hook);
+        TrainingLoop.Train(hooked, data, Recipe, seed: 0, "hooked", hook: hook);
 
         Assert.Equal(initialSum, BiasSum(plain), 4);
         Assert.Equal(3.0, BiasSum(hooked), 2);
@@ -70,7 +72,7 @@ public class TrainingHookTests
         random.manual_seed(0);
         using var model = new SoftmaxRegression("relabelled", 1e-4);
 
-        ClassifierTraining.Train(model, data, Recipe, seed: 0, "relabelled", hook: new RelabelHook());
+        TrainingLoop.Train(model, data, Recipe, seed: 0, "relabelled", hook: new RelabelHook());
 
         Assert.True(model.Predict(data.Images).eq(0).all().item<bool>());
     }

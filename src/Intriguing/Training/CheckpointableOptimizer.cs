@@ -2,7 +2,7 @@ using Intriguing.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Intriguing.Training.Adversarial;
+namespace Intriguing.Training;
 
 /// <summary>
 /// The two optimisers of the zoo's recipes, written out so their whole state (momentum buffers; Adam's moments and

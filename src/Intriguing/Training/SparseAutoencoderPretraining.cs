@@ -1,18 +1,21 @@
 using System.Globalization;
+using Intriguing.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Intriguing.Models;
+namespace Intriguing.Training;
 
 /// <summary>
 /// Unsupervised pre-training of AE400-10's hidden layer (Table 1: "a single layer sparse autoencoder with
 /// sigmoid activation and 400 nodes with a Softmax classifier", not fine-tuned). A sigmoid decoder
 /// 400 -> 784 reconstructs the image from the code; the loss is the classic sparse autoencoder's
-/// (see <see cref="AutoencoderRecipe"/>). Afterwards the decoder is dropped and the encoder frozen.
+/// (see <see cref="AutoencoderRecipe"/>). Afterwards the decoder is dropped and the encoder frozen. It is the first step
+/// of <see cref="TrainingLoop"/> for a recipe that asks for it, with the loop's habits: batch order from (seed, epoch),
+/// the loop's Adam (<see cref="CheckpointableOptimizer"/>).
 /// </summary>
 public static class SparseAutoencoderPretraining
 {
-    public static void Pretrain(
+    internal static void Pretrain(
         SparseAutoencoderClassifier model,
         Tensor images,
         AutoencoderRecipe recipe,
@@ -33,9 +36,9 @@ public static class SparseAutoencoderPretraining
         {
             parameter.requires_grad = true;
         }
-        using var optimizer = optim.Adam(parameters, recipe.LearningRate);
-        // A different stream than the classifier's, so the two phases do not share a batch order by accident.
-        var random = new Random(unchecked(seed * 7919 + 17));
+        var adam = new TrainingRecipe(recipe.Epochs, recipe.BatchSize, OptimizerKind.Adam, recipe.LearningRate, recipe.LearningRate);
+        using var optimizer = new CheckpointableOptimizer(adam, parameters);
+        optimizer.LearningRate = recipe.LearningRate;
         int count = (int)images.shape[0];
         int batchesPerEpoch = (count + recipe.BatchSize - 1) / recipe.BatchSize;
         double rho = recipe.SparsityTarget;
@@ -43,14 +46,15 @@ public static class SparseAutoencoderPretraining
         for (int epoch = 0; epoch < recipe.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
-            var order = ClassifierTraining.ShuffledOrder(random, count).to(device);
+            // A different stream than the classifier's epochs, so the two phases do not share a batch order by accident.
+            var order = TrainingLoop.ShuffledOrder(SeededStreams.For(seed, epoch, 11), count).to(device);
             var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
             for (int batch = 0; batch < batchesPerEpoch; batch++)
             {
                 using var batchScope = NewDisposeScope();
                 int start = batch * recipe.BatchSize;
                 var x = images.index_select(0, order.narrow(0, start, Math.Min(recipe.BatchSize, count - start)));
-                ClassifierTraining.ClearGradients(parameters);
+                TrainingLoop.ClearGradients(parameters);
                 var code = encoder.forward(x).sigmoid();
                 var reconstruction = decoder.forward(code).sigmoid();
                 var reconstructionError = (reconstruction - x).square().sum(1).mean() * 0.5;
@@ -60,7 +64,7 @@ public static class SparseAutoencoderPretraining
                 var weightDecay = (encoder.weight!.square().sum() + decoder.weight!.square().sum()) * (recipe.WeightDecay / 2);
                 var loss = reconstructionError + recipe.SparsityWeight * sparsity + weightDecay;
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 using (no_grad())
                 {
                     lossSum.add_(loss.detach().to_type(ScalarType.Float64));
@@ -70,9 +74,14 @@ public static class SparseAutoencoderPretraining
             progress?.Report(new ProgressUpdate(task, epoch + 1, recipe.Epochs,
                 string.Create(CultureInfo.InvariantCulture, $"epoch {epoch + 1}/{recipe.Epochs} loss {meanLoss:F4}")));
         }
-        ClassifierTraining.ClearGradients(parameters);
-        // Not fine-tuned (Table 1): the classifier's training sees the encoder as a fixed feature map.
-        foreach (var parameter in encoder.parameters())
+        TrainingLoop.ClearGradients(parameters);
+        Freeze(model);
+    }
+
+    /// <summary>Not fine-tuned (Table 1): the classifier's training sees the encoder as a fixed feature map.</summary>
+    internal static void Freeze(SparseAutoencoderClassifier model)
+    {
+        foreach (var parameter in model.Encoder.parameters())
         {
             parameter.requires_grad = false;
         }

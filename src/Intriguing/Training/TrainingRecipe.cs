@@ -1,4 +1,4 @@
-namespace Intriguing.Models;
+namespace Intriguing.Training;
 
 /// <summary>Which optimiser a <see cref="TrainingRecipe"/> uses.</summary>
 public enum OptimizerKind
@@ -50,12 +50,18 @@ public sealed record TrainingRecipe(
         return FinalLearningRate + (LearningRate - FinalLearningRate) * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
+    /// <summary>
+    /// The version of <see cref="TrainingLoop"/>'s arithmetic (batch order, optimiser, pretraining): part of every
+    /// description, so a model trained by an earlier loop is never taken from the cache for this one.
+    /// </summary>
+    public const string LoopVersion = "loop 2";
+
     /// <summary>One line for logs, the model's JSON sidecar and the report.</summary>
     public string Describe()
     {
         var text = FormattableString.Invariant(
             $"{Optimizer.ToString().ToLowerInvariant()}{(Optimizer == OptimizerKind.Sgd ? $" (nesterov momentum {Momentum})" : "")}, batch {BatchSize}, {Epochs} epochs, lr {LearningRate:G3} -> {FinalLearningRate:G3} cosine{(WarmupEpochs > 0 ? $" after {WarmupEpochs} warm-up epochs" : "")}");
-        return Pretraining is null ? text : text + "; " + Pretraining.Describe();
+        return (Pretraining is null ? text : text + "; " + Pretraining.Describe()) + "; " + LoopVersion;
     }
 }
 
