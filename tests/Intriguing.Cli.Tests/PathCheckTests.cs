@@ -64,6 +64,20 @@ public sealed class PathCheckTests : IDisposable
         NothingWasDone();
     }
 
+    [Fact]
+    public void Repairing_a_data_folder_that_cannot_be_written_is_bad_input_naming_it()
+    {
+        if (!Directory.Exists("/sys"))
+        {
+            return;
+        }
+        var run = Timed(["data", "fetch"], "--data-dir", "/sys/intriguing-mnist", "--repair", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--data-dir /sys/intriguing-mnist", run.StandardError);
+        NothingWasDone();
+    }
+
     [Theory]
     [InlineData("attack", "--method", "fgsm")]
     [InlineData("units")]

@@ -59,11 +59,7 @@ public static class AttackCommand
 
     public static Command Create(CliIo io)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = $"Model to attack: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
-            Required = true,
-        };
+        var model = CommonOptions.ModelOrFile("Model to attack");
         var method = new Option<string>("--method")
         {
             Description = $"Attack: {string.Join(", ", Methods)}.",
@@ -95,10 +91,7 @@ public static class AttackCommand
         };
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")

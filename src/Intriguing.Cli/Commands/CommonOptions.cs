@@ -50,6 +50,19 @@ public static class CommonOptions
         TorchSharp.torch.set_num_threads(count);
     }
 
+    /// <summary>A required <c>--model</c> that takes a zoo name or a model file; <paramref name="purpose"/> starts its description.</summary>
+    public static Option<string> ModelOrFile(string purpose) => new("--model")
+    {
+        Description = $"{purpose}: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
+        Required = true,
+    };
+
+    /// <summary><c>--quick</c> for commands that use zoo models: the quick-recipe ones of <c>reproduce --quick</c>.</summary>
+    public static Option<bool> QuickModels() => new("--quick")
+    {
+        Description = "Use (or train) the quick-recipe zoo models of `reproduce --quick`.",
+    };
+
     public static Option<string?> Out(string what) => new("--out")
     {
         Description = what,

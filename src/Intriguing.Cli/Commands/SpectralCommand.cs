@@ -73,10 +73,7 @@ public static class SpectralCommand
             Description = "Training split of the zoo model: train (default), p1 or p2.",
             DefaultValueFactory = _ => "train",
         };
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var penalty = new Option<double?>("--penalty")
         {
             Description = "Analyse the zoo model trained with the spectral-norm penalty of this weight added to its loss (trained and cached on first use; the study uses 0.01).",

@@ -55,11 +55,7 @@ public static class UnitsCommand
 
     public static Command Create(CliIo io)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = $"Model to look inside: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
-            Required = true,
-        };
+        var model = CommonOptions.ModelOrFile("Model to look inside");
         var layer = new Option<string?>("--layer")
         {
             Description = "Hidden layer by name (conv: conv1, conv2, fc1; fc100-100-10: hidden1, hidden2) or index from 0; default every hidden layer. The last one is the classifier's input.",
@@ -87,10 +83,7 @@ public static class UnitsCommand
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the figures, one PNG per layer (none are written without it).");
         var command = new Command("units", "Are single units more interpretable than random directions? Top-K test images per unit and per random direction, their coherence against chance, a Mann-Whitney test and Cliff's delta, and Figures 1-4 style pictures.")

@@ -23,15 +23,17 @@ public static class ProgressDisplay
         {
             bool lines = string.Equals(Environment.GetEnvironmentVariable(LinesVariable), "lines", StringComparison.OrdinalIgnoreCase);
             var shown = new Dictionary<string, (double Done, bool Ended)>();
+            // Straight to the stream, not through the console's layout: a log line is never wrapped in the middle of a path.
+            var log = console.Profile.Out.Writer;
             return work(new SynchronousProgress(update =>
             {
                 if (update.IsWarning)
                 {
-                    console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(update.Detail ?? update.Task)}");
+                    log.WriteLine($"intriguing: warning: {update.Detail ?? update.Task}");
                 }
                 else if (lines)
                 {
-                    WriteLine(console, shown, update);
+                    WriteLine(log, shown, update);
                 }
             }));
         }
@@ -80,7 +82,7 @@ public static class ProgressDisplay
     }
 
     /// <summary>A progress line when a task starts (or starts again), ends, or, with at most 100 steps, takes a step.</summary>
-    private static void WriteLine(IAnsiConsole console, Dictionary<string, (double Done, bool Ended)> shown, ProgressUpdate update)
+    private static void WriteLine(TextWriter log, Dictionary<string, (double Done, bool Ended)> shown, ProgressUpdate update)
     {
         bool ended = update.Total > 0 && update.Done >= update.Total;
         if (shown.TryGetValue(update.Task, out var last))
@@ -94,7 +96,7 @@ public static class ProgressDisplay
         }
         shown[update.Task] = (update.Done, ended);
         string detail = update.Detail is null ? "" : $" ({update.Detail})";
-        console.WriteLine(FormattableString.Invariant($"progress: {update.Task} {update.Done:0.###}/{update.Total:0.###}{detail}{(ended ? " done" : "")}"));
+        log.WriteLine(FormattableString.Invariant($"progress: {update.Task} {update.Done:0.###}/{update.Total:0.###}{detail}{(ended ? " done" : "")}"));
     }
 
     /// <summary>Unlike <see cref="Progress{T}"/>, reports on the caller's thread, in order.</summary>

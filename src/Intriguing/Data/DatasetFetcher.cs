@@ -226,6 +226,11 @@ public static class DatasetFetcher
                 catch (Exception error) when (error is IOException or HttpRequestException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException or BadInputException or System.ComponentModel.Win32Exception)
                 {
                     tried.Add($"{source.Description}: {error.Message}");
+                    if (error is InvalidDataException)
+                    {
+                        // A source that served a bad file is worth knowing of even when the next source serves a good one.
+                        progress?.Report(ProgressUpdate.Warning($"data {spec.Name}", $"{error.Message}; not used, trying the next source"));
+                    }
                 }
             }
         }

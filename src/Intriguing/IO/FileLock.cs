@@ -7,7 +7,8 @@ namespace Intriguing.IO;
 /// <see cref="FileShare.None"/> (an advisory <c>flock</c> on Unix, a sharing lock on Windows), held until disposed.
 /// The operating system drops the lock when its holder dies, even by <c>kill -9</c>, so a crashed run never blocks the
 /// next one. The lock file itself stays (empty, hidden): deleting it on release would let a waiter lock a file that is
-/// no longer on the path while a newcomer locks a new one.
+/// no longer on the path while a newcomer locks a new one. A lock is not re-entrant: a thread that asks again for a lock
+/// its own process holds waits for itself. On a file system without locks (some network shares) it does not exclude.
 /// </summary>
 public sealed class FileLock : IDisposable
 {

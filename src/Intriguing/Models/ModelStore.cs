@@ -154,12 +154,8 @@ public static class ModelStore
         bool quick = false,
         int? epochs = null,
         IProgress<ProgressUpdate>? progress = null,
-        Device? device = null)
-    {
-        var spec = ModelZoo.Get(name);
-        using var held = Lock(CachePath(spec, split, seed, quick, epochs, data.Name), progress);
-        return TrainAndSave(spec, data, split, seed, quick, epochs, progress, device);
-    }
+        Device? device = null) =>
+        TrainOnce(name, data, DateTimeOffset.MaxValue, split, seed, quick, epochs, progress, device).Model;
 
     /// <summary>
     /// <see cref="Train"/>, except when another run finished training the same model (same recipe and dataset) after
