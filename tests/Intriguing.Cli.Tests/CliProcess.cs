@@ -8,16 +8,20 @@ namespace Intriguing.Cli.Tests;
 /// <summary>
 /// The command line as a real child process (<c>dotnet Intriguing.Cli.dll …</c>, the build next to the tests), for what
 /// an in-process run cannot show: two processes sharing one cache, and a process killed with SIGKILL in the middle of its
-/// work. Both streams are captured as they come; the child prints a line per task (<c>INTRIGUING_PROGRESS=lines</c>, e.g.
-/// <c>progress: attack lbfgs 100/3000</c> or <c>progress: train fc100-100-10 1/12</c>) on standard error under
-/// <c>--json</c>, so a test can wait for a moment of the run and kill it there:
+/// work. Both streams are captured as they come. The child prints a progress line per task as it starts and ends, and
+/// per step of tasks of at most 100 steps (<c>INTRIGUING_PROGRESS=lines</c>), on standard error under <c>--json</c>: e.g.
+/// <c>progress: attack lbfgs 50/600</c>, <c>progress: studies 2/8 (table3)</c>, or per epoch
+/// <c>progress: train fc100-100-10 (train, seed 0) 2/12 (…)</c>. So a test waits for a moment of the run and kills it there:
 /// <code>
-/// using var child = CliProcess.Start(home, "train", "--model", "fc100-100-10", "--data-dir", mnist, "--json");
-/// Assert.True(child.WaitForStandardError("progress: train fc100-100-10 2/", TimeSpan.FromMinutes(2)), child.StandardError);
-/// child.Kill();
-/// var rerun = CliProcess.Run(home, "train", …);   // or CliRun.Of in-process
+/// using (var child = CliProcess.Start(home, "train", "--model", "fc100-100-10", "--epochs", "12", "--data-dir", mnist, "--json"))
+/// {
+///     Assert.True(child.WaitForStandardError("progress: train fc100-100-10 (train, seed 0) 2/", TimeSpan.FromMinutes(2)), child.StandardError);
+///     child.Kill();
+/// }
+/// var rerun = CliProcess.Run(home, ["train", …]);            // or CliRun.Of in-process
 /// Assert.Empty(CliProcess.Temporaries(home));
 /// </code>
+/// <see cref="WaitFor"/> takes any condition instead (a file or folder appearing).
 /// </summary>
 internal sealed class CliProcess : IDisposable
 {
