@@ -47,6 +47,11 @@ public sealed class TransferCommandTests : IDisposable
         Assert.True(interval[0] <= row.GetProperty("errors").GetProperty("fc10-1").GetDouble() && interval[1] <= 1);
         Assert.True(row.TryGetProperty("cleanErrors", out _), "missing rows[].cleanErrors");
         Assert.True(row.TryGetProperty("matchedNoise", out _), "missing rows[].matchedNoise");
+        Assert.InRange(row.GetProperty("pValues").GetProperty("fc10-1").GetDouble(), 0, 1);
+        Assert.Equal(2, row.GetProperty("discordant").GetProperty("fc10-1").GetArrayLength());
+        var equal = json.GetProperty("equalDistortion");
+        Assert.Equal(1, equal.GetProperty("stddevCells").GetInt32()); // fc10-1e-4 -> fc10-1 against the stddev-0.1 row
+        Assert.InRange(equal.GetProperty("aboveRmsNoise").GetInt32(), 0, equal.GetProperty("cells").GetInt32());
         var noise = json.GetProperty("noise").EnumerateArray().ToList();
         Assert.Contains(noise, line => line.GetProperty("stddev").GetDouble() == 0.1 && line.GetProperty("kind").GetString() == "stddev");
         Assert.Contains(noise, line => line.GetProperty("stddev").GetDouble() == 0.3);

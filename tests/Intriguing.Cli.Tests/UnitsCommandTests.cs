@@ -64,6 +64,9 @@ public sealed class UnitsCommandTests : IDisposable
             Assert.Equal(100, layer.GetProperty("natural").GetProperty("perDirection").GetArrayLength());
             Assert.Equal(20, layer.GetProperty("random").GetProperty("perDirection").GetArrayLength());
             Assert.InRange(layer.GetProperty("pValue").GetDouble(), 0, 1);
+            // Holm over every test the command reports: 2 layers x 3 measures.
+            Assert.Equal(6, layer.GetProperty("tests").GetInt32());
+            Assert.InRange(layer.GetProperty("adjustedPValue").GetDouble(), layer.GetProperty("pValue").GetDouble(), 1);
         }
         Assert.Equal(2, json.GetProperty("figures").GetArrayLength());
         foreach (var figure in json.GetProperty("figures").EnumerateArray())
@@ -79,6 +82,7 @@ public sealed class UnitsCommandTests : IDisposable
         }
         Assert.Equal("hidden2", single.GetProperty("layer").GetString());
         Assert.Equal(5, single.GetProperty("top").GetInt32());
+        Assert.Equal(3, single.GetProperty("tests").GetInt32());
         var firstUnit = single.GetProperty("natural").GetProperty("perDirection")[0];
         Assert.Equal(5, firstUnit.GetProperty("topImages").GetArrayLength());
         Assert.Equal("unit 0", firstUnit.GetProperty("name").GetString());
@@ -87,6 +91,7 @@ public sealed class UnitsCommandTests : IDisposable
         Assert.Contains("hidden1", table.StandardOutput);
         Assert.Contains("Cliff's delta", table.StandardOutput);
         Assert.Contains("random directions", table.StandardOutput);
+        Assert.Contains("Holm-adjusted", table.StandardOutput);
     }
 
     [Fact]

@@ -200,17 +200,25 @@ public static class AdvTrainCommand
             var checks = new Table()
                 .Title($"gradient-masking checks on {masking.Count} test images")
                 .Caption(masking.Suspect
-                    ? $"[yellow]masking suspected:[/] restarts or transfer fool more than {Percent(masking.Margin)} beyond plain PGD at some eps"
-                    : $"no sign of masking: restarts and transfer stay within {Percent(masking.Margin)} of plain PGD")
+                    ? "[yellow]signs of masking[/] (below): the PGD numbers may overstate the robustness"
+                    : masking.Undecided.Count > 0
+                        ? $"no sign of masking shown, but {masking.Count} images cannot rule one out (below)"
+                        : $"no sign of masking in these three checks on {masking.Count} images")
                 .AddColumn("eps")
                 .AddColumn(new TableColumn("PGD-40").RightAligned())
                 .AddColumn(new TableColumn($"PGD-40 x {masking.Restarts} restarts").RightAligned())
-                .AddColumn(new TableColumn("PGD-40 from the natural model").RightAligned());
+                .AddColumn(new TableColumn("PGD-40 from the natural model").RightAligned())
+                .AddColumn(new TableColumn("FGSM").RightAligned());
             foreach (var key in masking.PgdError.Keys)
             {
-                checks.AddRow(key, Percent(masking.PgdError[key]), Percent(masking.RestartsError[key]), Percent(masking.TransferError[key]));
+                checks.AddRow(key, Percent(masking.PgdError[key]), Percent(masking.RestartsError[key]), Percent(masking.TransferError[key]),
+                    masking.FgsmError.TryGetValue(key, out double fgsm) ? Percent(fgsm) : "-");
             }
             console.Write(checks);
+            foreach (string line in masking.Signs.Concat(masking.Undecided))
+            {
+                console.MarkupLine($"  {Markup.Escape(line)}");
+            }
         }
         console.MarkupLine($"[grey]settings:[/] {Markup.Escape(result.Settings)}");
         console.MarkupLine($"[grey]saved to[/] {Markup.Escape(result.Path)}{(result.Reused ? " (reused: trained earlier with the same settings)" : "")}; " +

@@ -289,7 +289,12 @@ public static class TransferCommand
 
     private static void Verdict(IAnsiConsole console, EqualDistortion equal) =>
         console.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"At equal distortion (RMS {equal.Rms}): {equal.AboveRmsNoise} of {equal.Cells} off-diagonal cells above noise of the same RMS, {equal.AboveStddevNoise} above the stddev-{equal.Rms} noise row; smallest margin {TransferStudy.Percent(equal.WorstMargin)} ({equal.WorstCell ?? "-"}).")));
+            $"At equal distortion (RMS {equal.Rms}), significantly above noise of the same RMS on the same images: {equal.AboveRmsNoise} of {equal.Cells} off-diagonal cells; ") +
+            (equal.StddevCells == 0
+                ? FormattableString.Invariant($"no stddev-{equal.Rms} noise row to compare with")
+                : FormattableString.Invariant($"above the stddev-{equal.Rms} noise row: {equal.AboveStddevNoise} of {equal.StddevCells}")) +
+            FormattableString.Invariant($"; significantly below: {equal.BelowRmsNoise} and {equal.BelowStddevNoise} ({equal.Test}, p < {equal.Alpha}). ") +
+            $"Smallest difference: {TransferText.Points(equal.WorstMargin)} ({equal.WorstCell ?? "-"})."));
 
     private static string Cell(double rate, double? paper) =>
         // Intervals are in --json; the table keeps to ours and the paper's so that six columns fit a terminal.

@@ -4,6 +4,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.IO;
 using Intriguing.Models;
+using Intriguing.Statistics;
 using Intriguing.Units;
 using Spectre.Console;
 
@@ -39,7 +40,9 @@ public static class UnitsCommand
         UnitVerdictKind VerdictKind,
         bool PaperClaimHolds,
         string Verdict,
-        double Seconds);
+        double Seconds,
+        double AdjustedPValue,
+        int Tests);
 
     /// <summary>The all-layers form of docs/json-output.md (<c>model, top, layers[]</c>).</summary>
     public sealed record ModelReport(
@@ -154,7 +157,7 @@ public static class UnitsCommand
             result.Model, layer.Layer, layer.Top, layer.Natural, layer.Random, layer.Chance, layer.PValue, layer.EffectSize,
             figures.Count > 0 ? [figures[index]] : [], layer.LayerIndex, layer.LayerBelow, layer.Units, layer.Pool, result.RandomDirections, layer.Seed,
             layer.ChanceLevels, layer.Comparisons, layer.Verdict.Kind, layer.Verdict.PaperClaimHolds, layer.Verdict.Sentence,
-            Math.Round(layer.Seconds, 3))).ToList();
+            Math.Round(layer.Seconds, 3), layer.AdjustedPValue, layer.Verdict.Tests)).ToList();
         return new ModelReport(result.Model, result.Top, layers, figures, result.Pool, result.RandomDirections, result.Seed,
             Math.Round(result.ActivationSeconds, 3), Math.Round(result.Seconds, 3));
     }
@@ -169,7 +172,7 @@ public static class UnitsCommand
             .AddColumn(new TableColumn("random").RightAligned())
             .AddColumn(new TableColumn("chance").RightAligned())
             .AddColumn(new TableColumn("Cliff's delta").RightAligned())
-            .AddColumn(new TableColumn("p (Mann-Whitney)").RightAligned())
+            .AddColumn(new TableColumn("p (Mann-Whitney; Holm-adjusted)").RightAligned())
             .AddColumn("verdict");
         foreach (var layer in report.Layers)
         {
@@ -181,13 +184,13 @@ public static class UnitsCommand
                 WithInterval(layer.Random),
                 Number(layer.Chance),
                 $"{Signed(comparison.CliffsDelta)} ({UnitVerdicts.Words(comparison.Magnitude)})",
-                Markup.Escape(UnitVerdicts.FormatP(comparison.PValue)),
-                Markup.Escape(Kind(layer.VerdictKind)));
+                Markup.Escape($"{PValues.Format(comparison.PValue)} ({PValues.Format(comparison.AdjustedPValue)})"),
+                Markup.Escape(UnitVerdicts.Words(layer.VerdictKind)));
         }
         console.Write(purity);
 
         var similarity = new Table()
-            .Title("Without labels: mean pairwise cosine similarity of the top images (units / random / chance, Cliff's delta, p)")
+            .Title("Without labels: mean pairwise cosine similarity of the top images (units / random / chance, Cliff's delta, p, Holm-adjusted p)")
             .AddColumn("layer")
             .AddColumn("in the layer below")
             .AddColumn("in pixel space");
@@ -207,6 +210,8 @@ public static class UnitsCommand
                 console.MarkupLine($"[grey]  {layer.Natural.InactiveExcluded} units are active on fewer than {report.Top} images (dead or almost dead) and left out (mean purity with them: {Number(layer.Natural.MeanPurityAllDirections)}); {layer.Natural.TiedAtCut} compared units share their K-th score with further images (cut by index).[/]");
             }
         }
+        int tests = report.Layers.FirstOrDefault()?.Tests ?? 0;
+        console.MarkupLine($"[grey]p-values Holm-adjusted over the {tests} tests shown; \"no difference detected\" is not a test of equivalence. Directions share top images, so the tests' independence assumption makes p optimistic.[/]");
         console.MarkupLine($"[grey]Paper (Section 3): single units are no more semantically coherent than random directions. Figures:[/] " +
             (report.Figures.Count > 0 ? Markup.Escape(string.Join(", ", report.Figures)) : "[grey]none written (give --out DIR for them)[/]"));
         console.MarkupLine($"[grey]Time: {report.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s ({report.ActivationSeconds.ToString("F1", CultureInfo.InvariantCulture)} s of activations), seed {report.Seed}.[/]");
@@ -215,19 +220,11 @@ public static class UnitsCommand
     private static string Cosine(LayerReport layer, string measure)
     {
         var comparison = layer.Comparisons.First(item => item.Measure == measure);
-        return $"{Number(comparison.Natural)} / {Number(comparison.Random)} / {Number(comparison.Chance)}, {Signed(comparison.CliffsDelta)}, p {UnitVerdicts.FormatP(comparison.PValue)}";
+        return $"{Number(comparison.Natural)} / {Number(comparison.Random)} / {Number(comparison.Chance)}, {Signed(comparison.CliffsDelta)}, p {PValues.Format(comparison.PValue)} ({PValues.Format(comparison.AdjustedPValue)})";
     }
 
     private static string WithInterval(DirectionFamily family) =>
         Markup.Escape($"{Number(family.MeanPurity)} [{Number(family.PurityInterval[0])}, {Number(family.PurityInterval[1])}]");
-
-    private static string Kind(UnitVerdictKind kind) => kind switch
-    {
-        UnitVerdictKind.NoDifference => "as coherent (no difference)",
-        UnitVerdictKind.NegligibleDifference => "as coherent (negligible difference)",
-        UnitVerdictKind.UnitsMoreCoherent => "units more coherent",
-        _ => "random more coherent",
-    };
 
     private static string Number(double value) => double.IsFinite(value) ? value.ToString("0.000", CultureInfo.InvariantCulture) : "-";
 

@@ -7,11 +7,16 @@ namespace Intriguing.Models;
 public static class Evaluation
 {
     /// <summary>The fraction of <paramref name="set"/> that <paramref name="model"/> misclassifies (0 for an empty set).</summary>
-    public static double ErrorRate(Classifier model, Data.LabeledImages set, int batchSize = 2000)
+    public static double ErrorRate(Classifier model, Data.LabeledImages set, int batchSize = 2000) =>
+        set.Count == 0 ? 0 : (double)Wrong(model, set, batchSize).Count(wrong => wrong) / set.Count;
+
+    /// <summary>Which images of <paramref name="set"/> <paramref name="model"/> misclassifies, in order (paired comparisons need them).</summary>
+    public static bool[] Wrong(Classifier model, Data.LabeledImages set, int batchSize = 2000)
     {
+        var wrongImages = new bool[set.Count];
         if (set.Count == 0)
         {
-            return 0;
+            return wrongImages;
         }
         using var threads = TorchThreads.Limit(1);
         using var scope = NewDisposeScope();
@@ -20,16 +25,16 @@ public static class Evaluation
         model.eval();
         try
         {
-            long wrong = 0;
             var device = model.Device;
             for (int start = 0; start < set.Count; start += batchSize)
             {
                 using var batchScope = NewDisposeScope();
                 int count = Math.Min(batchSize, set.Count - start);
                 var predicted = model.forward(set.Images.narrow(0, start, count).to(device)).argmax(1);
-                wrong += predicted.ne(set.Labels.narrow(0, start, count).to(device)).sum().item<long>();
+                var batchWrong = predicted.ne(set.Labels.narrow(0, start, count).to(device)).cpu().data<bool>().ToArray();
+                Array.Copy(batchWrong, 0, wrongImages, start, count);
             }
-            return (double)wrong / set.Count;
+            return wrongImages;
         }
         finally
         {

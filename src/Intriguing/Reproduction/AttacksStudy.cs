@@ -112,7 +112,7 @@ public sealed class AttacksStudy(int count) : IStudy
                 row.Model,
                 row.Method,
                 ReportFormat.Number(row.Epsilon),
-                ReportCell.Ours(ReportFormat.Percent(row.ErrorRate)),
+                ReportCell.Ours(RateWithInterval(row.ErrorRate, count)),
                 ReportCell.Paper(row.Paper is double paper ? ReportFormat.Percent(paper) : ReportFormat.NotAvailable),
                 ReportFormat.Distortion(row.MeanLinf),
                 ReportFormat.Number(row.Seconds, 1),
@@ -134,7 +134,7 @@ public sealed class AttacksStudy(int count) : IStudy
             "along the sign of the loss gradient; on MNIST with eps = 0.25 it gave a shallow softmax model 99.9% error. " +
             "PGD (Madry et al., arXiv:1706.06083) iterates that step with projection: eps = 0.3, 40 steps of 0.01 from a random start; " +
             "a naturally trained convnet has about 0% accuracy under it (so ~100% error). Gaussian noise of the same or larger size " +
-            "is the baseline of the paper's Table 2: it barely changes the error.\n\n" +
+            "is the baseline of the paper's Table 2. " + NoiseSentence(fgsm, noise) + "\n\n" +
             "The paper's adversarial examples live in continuous pixel space. Saved as an ordinary 8-bit image, each pixel moves by up " +
             "to 1/510; the last table says how many examples survive that (each one is written as a real PNG and read back).";
 
@@ -150,5 +150,27 @@ public sealed class AttacksStudy(int count) : IStudy
             Figures = [new ReportFigure("figure5-lbfgs.png", $"In the style of the paper's Figure 5: box-constrained L-BFGS on {SurvivalModel} (targeted). Rows: original, perturbation (magnified), adversarial; true and predicted labels.", figure)],
             Data = new { count, fgsm, pgd, noise, eightBitSurvival = survival },
         };
+    }
+
+    /// <summary>The error rate of <paramref name="count"/> images with its 95% Wilson interval.</summary>
+    private static string RateWithInterval(double rate, int count)
+    {
+        var interval = Statistics.WilsonInterval.Of((int)Math.Round(rate * count), count);
+        return $"{ReportFormat.Percent(rate)} [{ReportFormat.Percent(interval[0])}, {ReportFormat.Percent(interval[1])}]";
+    }
+
+    /// <summary>How the noise rows compare with FGSM on the same models and images, computed from both.</summary>
+    internal static string NoiseSentence(IReadOnlyList<RateRow> fgsm, IReadOnlyList<RateRow> noise)
+    {
+        if (fgsm.Count == 0 || noise.Count == 0)
+        {
+            return "";
+        }
+        var largest = noise.MaxBy(row => row.ErrorRate)!;
+        var smallestFgsm = fgsm.MinBy(row => row.ErrorRate)!;
+        string comparison = largest.ErrorRate < smallestFgsm.ErrorRate
+            ? $"Every noise cell stays below every FGSM cell: the largest noise error is {ReportFormat.Percent(largest.ErrorRate)} ({largest.Model}, {largest.Method}), the smallest FGSM error {ReportFormat.Percent(smallestFgsm.ErrorRate)} ({smallestFgsm.Model})."
+            : $"Noise is not always weaker here: {largest.Model} under {largest.Method} errs on {ReportFormat.Percent(largest.ErrorRate)}, at or above FGSM's {ReportFormat.Percent(smallestFgsm.ErrorRate)} on {smallestFgsm.Model}.";
+        return comparison;
     }
 }

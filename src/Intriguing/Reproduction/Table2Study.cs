@@ -17,7 +17,7 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
     public string Key => "table2";
 
     public string Fingerprint => $"{string.Join(",", PaperTransfer.Table2Models)}|count={attackCount}|methods={string.Join(",", TransferAttacks.Methods)}|" +
-        $"{attack.Describe()}|{new PgdL2().Describe()}|options={Describe(TransferOptions.Table2())}";
+        $"{attack.Describe()}|{new PgdL2().Describe()}|options={Describe(TransferOptions.Table2())}|verdicts=mcnemar-holm";
 
     internal static string Describe(TransferOptions options) =>
         FormattableString.Invariant($"magnify={options.MagnifyRms};noise={string.Join(",", options.NoiseStddevs)};curve={string.Join(",", options.CurveRms)}");
@@ -55,7 +55,7 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             TransferStudy.PlainHeatMap("table2-lbfgs.png", "Table 2: error of the column model on examples for the row model (L-BFGS targeted)",
                 $"Table 2 as a heat map: examples made with targeted L-BFGS for each row model, error of each column model, first {images} test images; Gaussian-noise rows under them.", main),
             TransferStudy.MagnifiedHeatMap("table2-magnified.png", FormattableString.Invariant($"Table 2, perturbations magnified to RMS {options.MagnifyRms}, with noise of the same RMS"),
-                "Table 2 at equal distortion: each row's perturbations magnified to RMS 0.1, and under it Gaussian noise of RMS 0.1 on the same images.", main),
+                FormattableString.Invariant($"Table 2 at equal distortion: each row's perturbations magnified to RMS {options.MagnifyRms}, and under it Gaussian noise of RMS {options.MagnifyRms} on the same images."), main),
             new ReportFigure("table2-curves.png",
                 "Error against RMS distortion for each source's perturbations scaled up or down (solid) and Gaussian noise of the same RMS on the same images (dashed), per target model.",
                 TransferFigures.Curves("Table 2: error vs RMS distortion", main.Curves)),
@@ -63,18 +63,23 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         figures.AddRange(matrices.Skip(1).Select(other => TransferStudy.PlainHeatMap($"table2-{other.Method}.png",
             $"Table 2 with {other.Method}", $"Table 2 as a heat map with {TransferStudy.MethodLabel(other.Method)}.", other.Result)));
 
-        string prose =
+        var claimOne = TransferVerdicts.ClaimOne(main);
+        var claimTwo = TransferVerdicts.ClaimTwo(main, SoftmaxFamily, PaperTransferOf);
+        string?[] paragraphs =
+        [
             "The paper's Table 2: adversarial examples made for one model (box-constrained L-BFGS, the examples of Table 1) are " +
             "classified by every other model; the diagonal is 100% by construction (only examples verified on their source are kept). " +
-            "The paper compares them with Gaussian noise of stddev 0.1 and 0.3, which on [0,1] pixels is larger than the examples " +
-            "(after clipping to [0,1] its RMS is smaller than its stddev; the tables give the RMS reached). We add the comparison the paper " +
+            "The paper compares them with Gaussian noise of stddev 0.1 and 0.3 added to every pixel and clipped to [0,1]; the tables give the RMS " +
+            "it reaches. " + (TransferFindings.NoiseSize(main) is string size ? size + " " : "") + "We add the comparison the paper " +
             "only implies: noise of exactly the examples' size on the same images, the examples magnified to one RMS against noise of that RMS, " +
-            "and the full curve of error against RMS distortion. Every rate has a 95% Wilson interval and the number of examples it rests on.\n\n" +
-            $"- {TransferStudy.ClaimOne(main)}\n" +
-            $"- {ClaimTwo(main)}\n" +
-            $"- {AttackComparison(matrices)}\n\n" +
-            $"{AgainstPaper(main)}\n\n" +
-            (context.Quick ? "\n\n**Quick run**: fewer images and epochs, so the numbers are rougher." : "");
+            "and the full curve of error against RMS distortion. Every rate has a 95% Wilson interval and the number of examples it rests on. " +
+            TransferVerdicts.Rule,
+            $"- {claimOne.Sentence}\n- {claimTwo.Sentence}\n- {AttackComparison(matrices)}",
+            TransferFindings.AgainstPaper(main, PaperTransfer.Table2, PaperDistortion, PaperTransfer.Table2Noise),
+            TransferFindings.Curves(main.Curves),
+            context.Quick ? "**Quick run**: fewer images and epochs, so the numbers are rougher." : null,
+        ];
+        string prose = string.Join("\n\n", paragraphs.OfType<string>());
 
         return new ReportSection(Key, "Table 2: adversarial examples transfer across models", prose)
         {
@@ -90,6 +95,7 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
                 curves = main.Curves,
                 cleanErrors = main.CleanErrors,
                 equalDistortion = main.EqualDistortion,
+                claims = new[] { claimOne, claimTwo },
                 methods = matrices.Select(matrix => new { method = matrix.Method, rows = matrix.Result.Rows, magnified = matrix.Result.Magnified, equalDistortion = matrix.Result.EqualDistortion }),
                 paper = PaperTransfer.Table2Models.ToDictionary(source => source, source => PaperTransfer.Table2Models.ToDictionary(target => target, target => PaperTransfer.Table2(source, target))),
                 seconds = matrices.Sum(matrix => matrix.Result.Seconds),
@@ -97,57 +103,24 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         };
     }
 
-    /// <summary>Claim (2): examples from weakly regularised models transfer more (the softmax family, lambda 1e-4 < 1e-2 < 1).</summary>
-    private static string ClaimTwo(TransferMatrix matrix)
-    {
-        string[] family = ["fc10-1e-4", "fc10-1e-2", "fc10-1"];
-        var plain = family.Select(source => TransferStudy.MeanOffDiagonal(matrix.Rows.First(row => row.Source == source).Errors, source)).ToArray();
-        var magnified = family.Select(source => TransferStudy.MeanOffDiagonal(matrix.Magnified.First(row => row.Source == source).Errors, source)).ToArray();
-        var paper = family.Select(source => PaperTransfer.Table2Models.Where(target => target != source)
-            .Average(target => PaperTransfer.Table2(source, target) ?? 0)).ToArray();
-        bool plainDecreasing = plain[0] > plain[1] && plain[1] > plain[2];
-        bool magnifiedDecreasing = magnified[0] > magnified[1] && magnified[1] > magnified[2];
-        string Triple(double[] values) => string.Join(" / ", values.Select(TransferStudy.Percent));
-        return $"**(2) {(plainDecreasing && magnifiedDecreasing ? "Agrees" : plainDecreasing || magnifiedDecreasing ? "Partly agrees" : "Disagrees")}.** " +
-            "Examples from weakly regularised models transfer more? Mean error of the other five models on the examples of FC10 with lambda 1e-4 / 1e-2 / 1: " +
-            $"{Triple(plain)} at each source's own distortion ({string.Join(" / ", family.Select(source => TransferStudy.Number(matrix.Rows.First(row => row.Source == source).Distortion)))}), " +
-            $"{Triple(magnified)} magnified to RMS {TransferStudy.Number(matrix.EqualDistortion.Rms, 2)}. " +
-            $"The paper's own Table 2 gives {Triple(paper)}: there the most regularised softmax transfers most, at the largest distortion (0.14).";
-    }
+    /// <summary>Claim (2)'s family: the softmax models, weakest weight decay first (lambda 1e-4 &lt; 1e-2 &lt; 1).</summary>
+    private static readonly IReadOnlyList<string> SoftmaxFamily = ["fc10-1e-4", "fc10-1e-2", "fc10-1"];
 
-    /// <summary>Our off-diagonal cells against the paper's, with the distortions that explain part of the difference.</summary>
-    private static string AgainstPaper(TransferMatrix matrix)
-    {
-        var cells = matrix.Rows.SelectMany(row => matrix.Targets.Where(target => target != row.Source)
-            .Select(target => (row.Source, Target: target, Ours: row.Errors[target], Paper: PaperTransfer.Table2(row.Source, target))))
-            .Where(cell => cell.Paper is not null)
-            .Select(cell => (cell.Source, cell.Target, cell.Ours, Paper: cell.Paper!.Value))
-            .ToList();
-        if (cells.Count == 0)
-        {
-            return "No cell of ours has a counterpart in the paper's Table 2.";
-        }
-        int higher = cells.Count(cell => cell.Ours > cell.Paper);
-        double meanDifference = cells.Average(cell => Math.Abs(cell.Ours - cell.Paper));
-        var largest = cells.OrderByDescending(cell => Math.Abs(cell.Ours - cell.Paper)).Take(3)
-            .Select(cell => $"{cell.Source} -> {cell.Target} {TransferStudy.Percent(cell.Ours)} against {TransferStudy.Percent(cell.Paper)}");
-        var distortions = matrix.Rows.Select(row => $"{row.Source} {TransferStudy.Number(row.Distortion)}" +
-            (PaperTransfer.Table2Distortion.TryGetValue(row.Source, out double paper) ? $" ({TransferStudy.Number(paper)})" : ""));
-        return $"Against the paper's {cells.Count} off-diagonal cells, ours are higher in {higher} and lower in {cells.Count - higher}, " +
-            $"{ReportFormat.Number(meanDifference * 100, 1)} points apart on average; the largest differences: {string.Join("; ", largest)}. " +
-            $"Mean distortion of each row, ours (paper's): {string.Join(", ", distortions)}. Our L-BFGS stops at the smallest distortion that succeeds, " +
-            "so its examples sit just past the source's boundary; a row with less distortion than the paper's transfers less, and the curves show every " +
-            "cell rising with the distortion. Noise rows: our models are not the paper's, and AE400-10 in particular is far more sensitive to noise " +
-            "(compare its column in the noise rows), which is why its cells are compared with noise of the same RMS on the same images.";
-    }
+    private static double? PaperDistortion(string source) => PaperTransfer.Table2Distortion.TryGetValue(source, out double value) ? value : null;
 
-    /// <summary>Does transfer depend on the attack? Mean off-diagonal error per method at its own size.</summary>
+    /// <summary>A source's mean off-diagonal error and its distortion in the paper's Table 2.</summary>
+    private static (double Transfer, double Distortion)? PaperTransferOf(string source) =>
+        PaperDistortion(source) is double distortion
+            ? (PaperTransfer.Table2Models.Where(target => target != source).Average(target => PaperTransfer.Table2(source, target) ?? 0), distortion)
+            : null;
+
+    /// <summary>Mean off-diagonal error per method at its own size (descriptive: the methods' examples differ in size and number).</summary>
     private static string AttackComparison(IReadOnlyList<TransferStudy.Matrix> matrices) =>
-        "Does transfer depend on the attack? Mean off-diagonal error (mean RMS distortion of the examples): " +
+        "By attack, same sources and images: mean off-diagonal error (mean RMS distortion of the examples): " +
         string.Join("; ", matrices.Select(matrix =>
         {
             var rows = matrix.Result.Rows;
-            double mean = rows.Average(row => TransferStudy.MeanOffDiagonal(row.Errors, row.Source));
+            double mean = rows.Average(row => TransferVerdicts.MeanOffDiagonal(row.Errors, row.Source));
             double distortion = rows.Where(row => row.Examples > 0).Select(row => row.Distortion).DefaultIfEmpty(0).Average();
             return $"{matrix.Method} {TransferStudy.Percent(mean)} ({TransferStudy.Number(distortion)})";
         })) + ".";

@@ -15,7 +15,7 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
 
     public string Key => "table4";
 
-    public string Fingerprint => $"{string.Join(",", PaperTransfer.Table4Models)}|count={attackCount}|{attack.Describe()}|options={Table2Study.Describe(TransferOptions.Table4())}";
+    public string Fingerprint => $"{string.Join(",", PaperTransfer.Table4Models)}|count={attackCount}|{attack.Describe()}|options={Table2Study.Describe(TransferOptions.Table4())}|verdicts=mcnemar-holm";
 
     public ReportSection Run(StudyContext context)
     {
@@ -42,21 +42,29 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             TransferStudy.PlainHeatMap("table4-plain.png", "Table 4: error of the column model on examples for the row model",
                 $"Table 4 as a heat map: L-BFGS examples for models trained on P1 or P2, error of each column model, first {images} test images; noise rows under them.", matrix),
             TransferStudy.MagnifiedHeatMap("table4-magnified.png", FormattableString.Invariant($"Table 4, magnified to RMS {options.MagnifyRms}, with noise of the same RMS"),
-                "Table 4 at equal distortion: perturbations magnified to RMS 0.1, and under each row Gaussian noise of RMS 0.1 on the same images.", matrix),
+                FormattableString.Invariant($"Table 4 at equal distortion: perturbations magnified to RMS {options.MagnifyRms}, and under each row Gaussian noise of RMS {options.MagnifyRms} on the same images."), matrix),
             new ReportFigure("table4-curves.png",
                 "Table 4's error against RMS distortion: each source's perturbations scaled (solid) and Gaussian noise of the same RMS (dashed), per target model.",
                 TransferFigures.Curves("Table 4: error vs RMS distortion", matrix.Curves)),
         };
 
-        string prose =
+        var claims = new[]
+        {
+            TransferVerdicts.ClaimOne(matrix),
+            TransferVerdicts.ClaimThree(matrix, Source, SameHalf, OtherHalf, PaperTransfer.Table4(Source, SameHalf), PaperTransfer.Table4(Source, OtherHalf)),
+            TransferVerdicts.ClaimFour(matrix, Source, [SameHalf, OtherHalf], target => PaperTransfer.Table4Magnified(Source, target)),
+        };
+        string?[] paragraphs =
+        [
             "The paper's Table 4 asks whether adversarial examples transfer to a model trained on a *disjoint* half of the training set: the " +
             "Table 3 networks (FC100-100-10 and FC123-456-10 on P1, FC100-100-10' on P2) classify each other's examples, plain and magnified " +
             "(the paper: examples for FC100-100-10 fool FC123-456-10 26.2% and FC100-100-10' 5.9%; magnified to distortion 0.1, 98% and 43%; " +
-            $"Gaussian noise of stddev 0.06 or 0.1 only {PaperTransfer.Table4NoiseRange}).\n\n" +
-            $"- {TransferStudy.ClaimOne(matrix)}\n" +
-            $"- {ClaimThree(matrix)}\n" +
-            $"- {ClaimFour(matrix)}" +
-            (context.Quick ? "\n\n**Quick run**: fewer images and epochs, so the numbers are rougher." : "");
+            $"Gaussian noise of stddev 0.06 or 0.1 only {PaperTransfer.Table4NoiseRange}). " + TransferVerdicts.Rule,
+            string.Join("\n", claims.Select(claim => $"- {claim.Sentence}")),
+            TransferFindings.Curves(matrix.Curves),
+            context.Quick ? "**Quick run**: fewer images and epochs, so the numbers are rougher." : null,
+        ];
+        string prose = string.Join("\n\n", paragraphs.OfType<string>());
 
         return new ReportSection(Key, "Table 4: adversarial examples transfer across training sets", prose)
         {
@@ -72,6 +80,7 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
                 curves = matrix.Curves,
                 cleanErrors = matrix.CleanErrors,
                 equalDistortion = matrix.EqualDistortion,
+                claims,
                 paper = new
                 {
                     plain = PaperTransfer.Table4Models.ToDictionary(target => target, target => PaperTransfer.Table4(PaperTransfer.Table4Models[0], target)),
@@ -86,30 +95,4 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
     private const string Source = "fc100-100-10@p1";
     private const string SameHalf = "fc123-456-10@p1";
     private const string OtherHalf = "fc100-100-10@p2";
-
-    /// <summary>Claim (3): examples transfer to a model trained on the other half, less than to one trained on the same half.</summary>
-    private static string ClaimThree(TransferMatrix matrix)
-    {
-        var row = matrix.Rows.First(candidate => candidate.Source == Source);
-        double same = row.Errors[SameHalf], other = row.Errors[OtherHalf], noise = row.MatchedNoise.Errors[OtherHalf];
-        bool transfers = other > noise && row.Intervals[OtherHalf][0] > row.MatchedNoise.Intervals[OtherHalf][1];
-        bool less = same > other;
-        return $"**(3) {(transfers && less ? "Agrees" : transfers || less ? "Partly agrees" : "Disagrees")}.** Examples for FC100-100-10 (P1) fool FC100-100-10' trained on the other half " +
-            $"{TransferStudy.Rate(other, row.Intervals[OtherHalf])} (noise of the same RMS on the same images: {TransferStudy.Percent(noise)}; paper 5.9%) and FC123-456-10 on the same half " +
-            $"{TransferStudy.Rate(same, row.Intervals[SameHalf])} (paper 26.2%), from {row.Examples} examples of mean distortion {TransferStudy.Number(row.Distortion)}: " +
-            $"{(transfers ? "they transfer across the halves clearly above noise" : "not clearly above noise across the halves")}, " +
-            $"{(less ? "and less than within the same half" : "but not less than within the same half")}.";
-    }
-
-    /// <summary>Claim (4): magnified examples fool most of both other models.</summary>
-    private static string ClaimFour(TransferMatrix matrix)
-    {
-        var row = matrix.Magnified.First(candidate => candidate.Source == Source);
-        double same = row.Errors[SameHalf], other = row.Errors[OtherHalf];
-        bool holds = same > 0.5 && other > 0.5;
-        return $"**(4) {(holds ? "Agrees" : same > 0.5 || other > 0.5 ? "Partly agrees" : "Disagrees")}.** Magnified to RMS {TransferStudy.Number(row.RequestedRms, 2)} (reached {TransferStudy.Number(row.Distortion)}, " +
-            $"{ReportFormat.Percent(row.ClippedFraction, 1)} of values clipped), the examples for FC100-100-10 (P1) fool FC123-456-10 {TransferStudy.Rate(same, row.Intervals[SameHalf])} (paper 98%) " +
-            $"and FC100-100-10' {TransferStudy.Rate(other, row.Intervals[OtherHalf])} (paper 43%); Gaussian noise of the same RMS on the same images: " +
-            $"{TransferStudy.Percent(row.Noise.Errors[SameHalf])} and {TransferStudy.Percent(row.Noise.Errors[OtherHalf])}.";
-    }
 }

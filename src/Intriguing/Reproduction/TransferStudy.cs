@@ -2,6 +2,7 @@ using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Data;
 using Intriguing.Reporting;
+using Intriguing.Statistics;
 using Intriguing.Transfer;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ namespace Intriguing.Reproduction;
 /// Tables 2 and 4 of the paper: do adversarial examples made for one model fool others? A report section is one study,
 /// so the cross-model table (<c>table2</c>) and the cross-training-set table (<c>table4</c>) are two thin studies over
 /// <see cref="TransferMeasurement"/>; their examples are the shared L-BFGS runs of Tables 1 and 3 (same attack value,
-/// same count), and each states whether the paper's claims hold on our models.
+/// same count), and each states whether the paper's claims hold on our models (<see cref="TransferVerdicts"/>).
 /// </summary>
 public static class TransferStudy
 {
@@ -131,20 +132,28 @@ public static class TransferStudy
             ["all images", .. matrix.Targets.Select(target => ReportCell.Ours(Percent(matrix.CleanErrors[target])))],
         ]);
 
-    /// <summary>Noise scaled to each row's own mean distortion, on the row's images.</summary>
-    internal static ReportTable MatchedNoiseTable(string caption, TransferMatrix matrix) => new(caption,
+    /// <summary>What the p in a noise cell is, for the captions.</summary>
+    internal const string PairedNote =
+        "p: McNemar's exact test of the examples against this noise on the same images (two-sided, on the images only one of them fooled; " +
+        "uncorrected, the claims correct with Holm over the comparisons they rest on).";
+
+    /// <summary>Noise scaled to each row's own mean distortion, on the row's images, with each cell's paired test against the examples.</summary>
+    internal static ReportTable MatchedNoiseTable(string caption, TransferMatrix matrix) => new(caption + " " + PairedNote,
         ["noise on the images of", .. matrix.Targets.Select(target => (ReportCell)target), "RMS reached"],
         [
             .. matrix.Rows.Select(row => (IReadOnlyList<ReportCell>)
             [
                 row.Source,
-                .. matrix.Targets.Select(target => ReportCell.Ours(Rate(row.MatchedNoise.Errors[target], row.MatchedNoise.Intervals[target]))),
+                .. matrix.Targets.Select(target => ReportCell.Ours(WithP(Rate(row.MatchedNoise.Errors[target], row.MatchedNoise.Intervals[target]), row.PValues, target))),
                 Number(row.MatchedNoise.Rms),
             ]),
         ]);
 
-    /// <summary>The magnified rows beside noise of the same RMS on the same images.</summary>
-    internal static ReportTable MagnifiedTable(string caption, TransferMatrix matrix, Func<string, string, double?>? paper) => new(caption,
+    private static string WithP(string cell, IReadOnlyDictionary<string, double> pValues, string target) =>
+        pValues.TryGetValue(target, out double p) ? $"{cell}, p {PValues.Format(p)}" : cell;
+
+    /// <summary>The magnified rows beside noise of the same RMS on the same images, each noise cell with its paired test against the examples.</summary>
+    internal static ReportTable MagnifiedTable(string caption, TransferMatrix matrix, Func<string, string, double?>? paper) => new(caption + " " + PairedNote,
         ["examples made for", .. matrix.Targets.Select(target => (ReportCell)target), "RMS reached", "values clipped"],
         [
             .. matrix.Magnified.SelectMany(row => new IReadOnlyList<ReportCell>[]
@@ -159,46 +168,12 @@ public static class TransferStudy
                 ],
                 [
                     "  noise, same RMS, same images",
-                    .. matrix.Targets.Select(target => ReportCell.Ours(Rate(row.Noise.Errors[target], row.Noise.Intervals[target]))),
+                    .. matrix.Targets.Select(target => ReportCell.Ours(WithP(Rate(row.Noise.Errors[target], row.Noise.Intervals[target]), row.PValues, target))),
                     Number(row.Noise.Rms),
                     "",
                 ],
             }),
         ]);
-
-    /// <summary>Off-diagonal plain cells above the noise of the row's own distortion on the same images.</summary>
-    internal static (int Above, int Cells, double MeanAdversarial, double MeanNoise) AgainstMatchedNoise(TransferMatrix matrix)
-    {
-        int above = 0, cells = 0;
-        double adversarial = 0, noise = 0;
-        foreach (var row in matrix.Rows)
-        {
-            foreach (string target in matrix.Targets.Where(target => target != row.Source))
-            {
-                cells++;
-                above += row.Errors[target] > row.MatchedNoise.Errors[target] ? 1 : 0;
-                adversarial += row.Errors[target];
-                noise += row.MatchedNoise.Errors[target];
-            }
-        }
-        return (above, cells, cells == 0 ? 0 : adversarial / cells, cells == 0 ? 0 : noise / cells);
-    }
-
-    /// <summary>Claim (1), measured: off the diagonal, examples fool other models more than noise of the same size.</summary>
-    internal static string ClaimOne(TransferMatrix matrix)
-    {
-        var (above, cells, meanAdversarial, meanNoise) = AgainstMatchedNoise(matrix);
-        var equal = matrix.EqualDistortion;
-        bool holds = above == cells && equal.Holds;
-        return $"**(1) {(holds ? "Agrees" : "Partly disagrees")}.** Off the diagonal, adversarial examples fool other models more than noise of the same size: " +
-            $"{above} of {cells} cells are above Gaussian noise scaled to the row's own mean distortion on the same images " +
-            $"(mean {Percent(meanAdversarial)} against {Percent(meanNoise)}); magnified to RMS {Number(equal.Rms, 2)}, {equal.AboveRmsNoise} of {equal.Cells} cells " +
-            $"are above noise of RMS {Number(equal.Rms, 2)} on the same images and {equal.AboveStddevNoise} of {equal.Cells} above the paper's noise row of stddev {Number(equal.Rms, 2)} " +
-            $"(smallest margin {ReportFormat.Percent(equal.WorstMargin, 1)}, {equal.WorstCell}).";
-    }
-
-    internal static double MeanOffDiagonal(IReadOnlyDictionary<string, double> errors, string source) =>
-        errors.Where(cell => cell.Key != source).Select(cell => cell.Value).DefaultIfEmpty(0).Average();
 
     /// <summary>The heat maps of a matrix: plain rows with the noise rows under them, and the magnified rows with their noise.</summary>
     public static ReportFigure PlainHeatMap(string fileName, string title, string caption, TransferMatrix matrix) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Intriguing.Reporting;
+using Intriguing.Statistics;
 using Intriguing.Units;
 
 namespace Intriguing.Reproduction;
@@ -7,7 +8,8 @@ namespace Intriguing.Reproduction;
 /// <summary>
 /// Section 3 and Figures 1-4: are single units more interpretable than random directions of the same layer? For every
 /// hidden layer of <c>conv</c> and <c>fc100-100-10</c>, the top-K test images of each unit and of random directions,
-/// their coherence against chance, a Mann-Whitney test with Cliff's delta, the verdict beside the paper's claim, and
+/// their coherence against chance, a Mann-Whitney test with Cliff's delta (Holm-corrected over every test of the section),
+/// the verdict beside the paper's claim, and
 /// the image grids. The work is <see cref="UnitAnalysis"/>; this class only runs it and writes the section.
 /// </summary>
 public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAnalysisOptions.PaperTop) : IStudy
@@ -18,14 +20,14 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
 
     public string Key => "units";
 
-    public string Fingerprint => $"{string.Join(",", Models)}|pool={pool}|directions={randomDirections}|top={top}|chance={new UnitAnalysisOptions().ChanceSamples}|rows={UnitFigure.DefaultRows}";
+    public string Fingerprint => $"{string.Join(",", Models)}|pool={pool}|directions={randomDirections}|top={top}|chance={new UnitAnalysisOptions().ChanceSamples}|rows={UnitFigure.DefaultRows}|verdicts=holm";
 
     public sealed record FamilySummary(int Directions, int Compared, int InactiveExcluded, int TiedAtCut, double MeanPurity, double[] PurityInterval,
-        double MeanLayerBelowCosine, double MeanPixelCosine, double MeanPurityAllDirections);
+        double MeanLayerBelowCosine, double MeanPixelCosine, double MeanPurityAllDirections, int DistinctTopImages);
 
     public sealed record LayerSummary(string Layer, string LayerBelow, int Units, FamilySummary Natural, FamilySummary Random, double Chance,
         double PValue, double EffectSize, ChanceLevels ChanceLevels, IReadOnlyList<MeasureComparison> Comparisons, UnitVerdictKind VerdictKind,
-        bool PaperClaimHolds, string Verdict, string Figure, double Seconds);
+        bool PaperClaimHolds, string Verdict, string Figure, double Seconds, double AdjustedPValue, int Tests, int Top);
 
     public sealed record ModelSummary(string Model, int Pool, IReadOnlyList<LayerSummary> Layers, double ActivationSeconds, double Seconds);
 
@@ -33,7 +35,7 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
     {
         var options = new UnitAnalysisOptions(top, randomDirections, context.Seed);
         int poolSize = Math.Min(pool, context.Data.Test.Count);
-        var models = new List<ModelSummary>();
+        var results = new List<ModelUnits>();
         var figures = new List<ReportFigure>();
         using var images = context.Data.Test.Slice(0, poolSize);
         foreach (string name in Models)
@@ -41,23 +43,33 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             var trained = context.Model(name);
             var layers = UnitLayers.Resolve(trained.Model, name, null);
             var result = UnitAnalysis.Analyze(trained.Model, name, images, layers, options, context.Progress);
-            var summaries = new List<LayerSummary>();
             foreach (var layer in result.Layers)
             {
-                string fileName = $"units-{name}-{layer.Layer}.png";
                 byte[] png = UnitFigure.Render(layer, images.Images, images.Labels,
                     $"{name}, layer {layer.Layer}: top {top} of {Count(poolSize)} test images per direction (seed {context.Seed})");
-                figures.Add(new ReportFigure(fileName, FigureCaption(name, layer, poolSize), png));
-                summaries.Add(Summarise(layer, fileName));
+                figures.Add(new ReportFigure(FigureName(name, layer), FigureCaption(name, layer, poolSize), png));
             }
-            models.Add(new ModelSummary(name, poolSize, summaries, Math.Round(result.ActivationSeconds, 2), Math.Round(result.Seconds, 2)));
+            results.Add(result);
+        }
+
+        // Every test this section reports (both models, every layer, three measures) is one family for Holm's correction.
+        var judged = UnitVerdicts.JudgeTogether([.. results.SelectMany(result => result.Layers)]);
+        var models = new List<ModelSummary>();
+        int next = 0;
+        foreach (var result in results)
+        {
+            var summaries = result.Layers.Select(_ => judged[next++]).Select(layer => Summarise(layer, FigureName(result.Model, layer))).ToList();
+            models.Add(new ModelSummary(result.Model, poolSize, summaries, Math.Round(result.ActivationSeconds, 2), Math.Round(result.Seconds, 2)));
         }
 
         var allLayers = models.SelectMany(model => model.Layers.Select(layer => (model.Model, Layer: layer))).ToList();
         var purityTable = new ReportTable(
             $"Label purity of the top {top} of {Count(poolSize)} test images per direction: single units e_i against {randomDirections} random unit directions v " +
-            "(means with 95% intervals; units active on fewer than K images left out), chance = K images drawn at random, two-sided Mann-Whitney p and Cliff's delta (+: units purer).",
-            ["model", "layer", "units compared", "purity: units (ours)", "purity: random (ours)", "chance", "Cliff's delta", "p", "verdict (ours)", "paper (Section 3)"],
+            "(means with 95% intervals; units active on fewer than K images left out), chance = K images drawn at random, two-sided Mann-Whitney p " +
+            $"(and Holm-adjusted over the section's {allLayers.FirstOrDefault().Layer?.Tests ?? 0} tests, which the verdict reads) and Cliff's delta (+: units purer); " +
+            "distinct top images: how many different images the compared directions' top-K sets hold together, of K per direction.",
+            ["model", "layer", "units compared", "purity: units (ours)", "purity: random (ours)", "chance", "Cliff's delta", "p (Holm-adjusted)", "distinct top images: units / random",
+                "verdict (ours)", "paper (Section 3)"],
             allLayers.Select(row => (IReadOnlyList<ReportCell>)
             [
                 row.Model,
@@ -67,14 +79,15 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
                 ReportCell.Ours(WithInterval(row.Layer.Random)),
                 ReportFormat.Number(row.Layer.Chance),
                 ReportCell.Ours(Delta(row.Layer.Comparisons[0])),
-                ReportCell.Ours(UnitVerdicts.FormatP(row.Layer.PValue)),
-                ReportCell.Ours(KindWords(row.Layer.VerdictKind)),
+                ReportCell.Ours($"{PValues.Format(row.Layer.PValue)} ({PValues.Format(row.Layer.AdjustedPValue)})"),
+                ReportCell.Ours($"{Distinct(row.Layer.Natural, top)} / {Distinct(row.Layer.Random, top)}"),
+                ReportCell.Ours(UnitVerdicts.Words(row.Layer.VerdictKind)),
                 ReportCell.Paper("units no more coherent"),
             ]).ToList());
 
         var similarityTable = new ReportTable(
             "Without labels: mean pairwise cosine similarity of the top images' activations in the layer below (pixels under the first hidden layer) " +
-            "and of their pixels; units / random / chance, then Cliff's delta and p.",
+            "and of their pixels; units / random / chance, then Cliff's delta and p (Holm-adjusted in brackets).",
             ["model", "layer", "layer below", "similarity below: units / random / chance", "delta, p (below)", "pixel similarity: units / random / chance", "delta, p (pixels)"],
             allLayers.Select(row =>
             {
@@ -86,9 +99,9 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
                     row.Layer.Layer,
                     row.Layer.LayerBelow,
                     ReportCell.Ours(Triple(below)),
-                    ReportCell.Ours($"{Delta(below)}, p {UnitVerdicts.FormatP(below.PValue)}"),
+                    ReportCell.Ours($"{Delta(below)}, p {PValues.Format(below.PValue)} ({PValues.Format(below.AdjustedPValue)})"),
                     ReportCell.Ours(Triple(pixels)),
-                    ReportCell.Ours($"{Delta(pixels)}, p {UnitVerdicts.FormatP(pixels.PValue)}"),
+                    ReportCell.Ours($"{Delta(pixels)}, p {PValues.Format(pixels.PValue)} ({PValues.Format(pixels.AdjustedPValue)})"),
                 ];
             }).ToList());
 
@@ -129,18 +142,22 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
         };
         lines.AddRange(rows.Select(row => $"- `{row.Model}` {row.Layer.Verdict}"));
         lines.Add("");
-        int tests = layers.Sum(layer => layer.Comparisons.Count);
+        int tests = layers.FirstOrDefault()?.Tests ?? 0;
         bool aboveChance = layers.All(layer => layer.Natural.PurityInterval[0] > layer.Chance && layer.Random.PurityInterval[0] > layer.Chance);
         lines.Add(
             "The verdict is read from label purity; a label-free measure that differs too is named in the same line. " +
-            "A difference counts when the two-sided test detects it (p < 0.05) and Cliff's |delta| is at least 0.147 (Romano et al.'s " +
-            "\"small\"); with hundreds of directions the test alone flags differences too small to see. " +
-            string.Create(CultureInfo.InvariantCulture, $"{layers.Count} layers and {tests} tests in all: a p-value near 0.05 on its own is weak evidence (Bonferroni's threshold would be {0.05 / Math.Max(tests, 1):0.0000}). ") +
+            $"All {tests} Mann-Whitney tests of this section ({layers.Count} layers, {(layers.Count == 0 ? 0 : tests / layers.Count)} measures each) are one family, corrected with Holm's method: " +
+            $"a difference counts when its Holm-adjusted p is below {UnitVerdicts.Alpha.ToString(CultureInfo.InvariantCulture)} and Cliff's |delta| is at least " +
+            $"{UnitVerdicts.NegligibleDelta.ToString(CultureInfo.InvariantCulture)} (Romano et al.'s \"small\"); with hundreds of directions the test alone flags differences too small to see. " +
+            "\"No difference detected\" is only that: no equivalence margin is tested, so it fails to contradict the paper rather than confirming that units and random " +
+            "directions are equally coherent. " +
             (aboveChance
                 ? "Both families are above chance on every layer (the lower end of each 95% interval exceeds chance): whichever direction of these layers one takes, its top images resemble each other, which is the paper's point that the space, not the axis, carries the meaning."
                 : "Not every family is above chance on every layer (see the table): there, a direction's top images are hardly more alike than random ones.") +
             " Each model here is one trained network with one draw of directions; docs/units.md repeats the measurement over three seeds (three trainings), " +
             "which tells a property of the architecture from a property of one network.");
+        lines.Add("");
+        lines.Add(Independence(rows));
         lines.Add("");
         lines.Add(BauNote(rows));
         lines.Add("");
@@ -160,35 +177,68 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             "match human-labelled concepts far more often than the axes of a random rotation of the same layer, so whether units are special " +
             "depends on the network and the layer. ";
         return unitsWin.Count == 0
-            ? start + "On our MNIST layers we see no such advantage of units by label purity."
+            ? start + "On our MNIST layers no layer shows single units detectably purer than random directions by more than a negligible margin (Holm-adjusted)."
             : start + $"Here too, in {string.Join(" and ", unitsWin)}, single units come out purer than random directions, which sides with Bau et al. for that layer.";
     }
 
     private static string Overall(IReadOnlyList<(string Model, LayerSummary Layer)> layers)
     {
-        int holds = layers.Count(row => row.Layer.PaperClaimHolds);
-        var against = layers.Where(row => !row.Layer.PaperClaimHolds).ToList();
-        var randomWins = layers.Where(row => row.Layer.VerdictKind == UnitVerdictKind.RandomMoreCoherent).ToList();
-        string text = $"on {holds} of {layers.Count} layers single units are not more label-coherent than random directions, as the paper says";
-        if (randomWins.Count > 0)
+        string Names(UnitVerdictKind kind) => string.Join(", ", layers.Where(row => row.Layer.VerdictKind == kind).Select(row => $"{row.Model} {row.Layer.Layer}"));
+        int Count(UnitVerdictKind kind) => layers.Count(row => row.Layer.VerdictKind == kind);
+        int tests = layers.FirstOrDefault().Layer?.Tests ?? 0;
+        var parts = new List<string>
         {
-            text += $" (on {string.Join(", ", randomWins.Select(row => $"{row.Model} {row.Layer.Layer}"))} random directions are even purer)";
-        }
-        if (against.Count > 0)
+            $"by label purity (Holm-adjusted over {tests} tests), no difference between single units and random directions is detected on {Count(UnitVerdictKind.NoDifference)} of {layers.Count} layers",
+        };
+        if (Count(UnitVerdictKind.NegligibleDifference) > 0)
         {
-            text += "; against it, single units are purer on " + string.Join(", ", against.Select(row => string.Create(CultureInfo.InvariantCulture,
-                $"{row.Model} {row.Layer.Layer} (purity {row.Layer.Natural.MeanPurity:0.00} vs {row.Layer.Random.MeanPurity:0.00}, delta {row.Layer.EffectSize:+0.00;-0.00}, {UnitVerdicts.Words(MannWhitney.MagnitudeOf(row.Layer.EffectSize))} effect)")));
+            parts.Add($"a negligible one on {Count(UnitVerdictKind.NegligibleDifference)} ({Names(UnitVerdictKind.NegligibleDifference)})");
         }
-        return text + ".";
+        if (Count(UnitVerdictKind.RandomMoreCoherent) > 0)
+        {
+            parts.Add($"random directions are purer on {Count(UnitVerdictKind.RandomMoreCoherent)} ({Names(UnitVerdictKind.RandomMoreCoherent)})");
+        }
+        string text = string.Join("; ", parts);
+        var against = layers.Where(row => row.Layer.VerdictKind == UnitVerdictKind.UnitsMoreCoherent).ToList();
+        text += against.Count == 0
+            ? $"; single units are purer on none, so the paper's claim is not contradicted on any layer (without an equivalence test, not confirmed either)"
+            : "; against the paper, single units are purer on " + string.Join(", ", against.Select(row => string.Create(CultureInfo.InvariantCulture,
+                $"{row.Model} {row.Layer.Layer} (purity {row.Layer.Natural.MeanPurity:0.00} vs {row.Layer.Random.MeanPurity:0.00}, delta {row.Layer.EffectSize:+0.00;-0.00}, " +
+                $"{UnitVerdicts.Words(MannWhitney.MagnitudeOf(row.Layer.EffectSize))} effect, Holm-adjusted p {PValues.Format(row.Layer.AdjustedPValue)})")));
+        return char.ToUpperInvariant(text[0]) + text[1..] + ".";
+    }
+
+    /// <summary>How far the directions share their top images, which the test's independence assumption ignores.</summary>
+    private static string Independence(IReadOnlyList<(string Model, LayerSummary Layer)> rows)
+    {
+        if (rows.Count == 0)
+        {
+            return "";
+        }
+        static double Share(FamilySummary family, int top) => family.Compared == 0 ? 1 : (double)family.DistinctTopImages / (family.Compared * top);
+        var tightest = rows.MinBy(row => Share(row.Layer.Natural, row.Layer.Top));
+        return "The directions are not independent samples, though the Mann-Whitney test treats them so: neighbouring units of a convolutional layer see " +
+            "overlapping patches of the same images, and any two directions may rank the same images first. " +
+            string.Create(CultureInfo.InvariantCulture,
+                $"On {tightest.Model} {tightest.Layer.Layer}, the layer where units share most, the {tightest.Layer.Natural.Compared:N0} compared units' top-{tightest.Layer.Top} sets " +
+                $"({tightest.Layer.Natural.Compared * tightest.Layer.Top:N0} places) hold only {tightest.Layer.Natural.DistinctTopImages:N0} distinct images; the table gives every layer. ") +
+            "Shared top images make the p-values optimistic, and Holm's correction does not undo that, " +
+            "so a p-value just under the threshold is weak evidence.";
     }
 
     private static LayerSummary Summarise(LayerUnits layer, string figure) => new(
         layer.Layer, layer.LayerBelow, layer.Units, Family(layer.Natural), Family(layer.Random), layer.Chance, layer.PValue, layer.EffectSize,
-        layer.ChanceLevels, layer.Comparisons, layer.Verdict.Kind, layer.Verdict.PaperClaimHolds, layer.Verdict.Sentence, figure, Math.Round(layer.Seconds, 2));
+        layer.ChanceLevels, layer.Comparisons, layer.Verdict.Kind, layer.Verdict.PaperClaimHolds, layer.Verdict.Sentence, figure, Math.Round(layer.Seconds, 2),
+        layer.AdjustedPValue, layer.Verdict.Tests, layer.Top);
 
     private static FamilySummary Family(DirectionFamily family) => new(
         family.Directions, family.Compared, family.InactiveExcluded, family.TiedAtCut, family.MeanPurity, family.PurityInterval,
-        family.MeanLayerBelowCosine, family.MeanPixelCosine, family.MeanPurityAllDirections);
+        family.MeanLayerBelowCosine, family.MeanPixelCosine, family.MeanPurityAllDirections, family.DistinctTopImages);
+
+    private static string FigureName(string model, LayerUnits layer) => $"units-{model}-{layer.Layer}.png";
+
+    private static string Distinct(FamilySummary family, int top) => string.Create(CultureInfo.InvariantCulture,
+        $"{family.DistinctTopImages:N0} of {family.Compared * top:N0}");
 
     private static string FigureCaption(string model, LayerUnits layer, int poolSize) => string.Create(CultureInfo.InvariantCulture,
         $"In the style of Figures 1 (left: single units) and 2 (right: random directions): {model}, layer {layer.Layer}, top {layer.Top} of {Count(poolSize)} test images. " +
@@ -204,12 +254,4 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
 
     private static string Triple(MeasureComparison comparison) => string.Create(CultureInfo.InvariantCulture,
         $"{comparison.Natural:0.000} / {comparison.Random:0.000} / {comparison.Chance:0.000}");
-
-    private static string KindWords(UnitVerdictKind kind) => kind switch
-    {
-        UnitVerdictKind.NoDifference => "as coherent (no difference detected)",
-        UnitVerdictKind.NegligibleDifference => "as coherent (negligible difference)",
-        UnitVerdictKind.UnitsMoreCoherent => "units more coherent",
-        _ => "random more coherent",
-    };
 }

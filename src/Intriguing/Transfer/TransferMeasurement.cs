@@ -8,7 +8,8 @@ namespace Intriguing.Transfer;
 /// source model, beside Gaussian noise. Given the examples (<see cref="SourceExamples"/>, verified on their source) and
 /// the clean images they came from, it measures the plain matrix, the matrix with every perturbation magnified to one
 /// RMS, the paper's noise rows, noise of each row's own distortion on the same images, and the error-against-distortion
-/// curves. Every rate counts misclassified points against the true label and carries its 95% Wilson interval.
+/// curves. Every rate counts misclassified points against the true label and carries its 95% Wilson interval; every
+/// adversarial cell is compared with the noise it is set against on the same images, pair by pair (McNemar's exact test).
 /// </summary>
 public static class TransferMeasurement
 {
@@ -53,6 +54,16 @@ public static class TransferMeasurement
         var cleanWrong = targets.ToDictionary(target => target.Name, target => Wrong(target, originals, labelsCpu));
         var cleanErrors = targets.ToDictionary(target => target.Name, target => (double)cleanWrong[target.Name].Count(wrong => wrong) / Math.Max(1, count));
 
+        // The paper's noise rows first: every magnified cell is paired with the row of its RMS on its own images.
+        var noise = new List<NoiseRow>();
+        foreach (double stddev in options.NoiseStddevs)
+        {
+            var noisy = RmsScaling.AddNoise(originals, noiseDirections, stddev, box);
+            double reached = count == 0 ? 0 : RmsScaling.Rms(originals, noisy).mean().item<float>();
+            noise.Add(NoiseRowOf("stddev", stddev, reached, null, count, Cells(targets, noisy, labelsCpu)));
+        }
+        var paperNoise = noise.FirstOrDefault(row => Math.Abs(row.Stddev - options.MagnifyRms) < 1e-12);
+
         var rows = new List<TransferRow>();
         var magnified = new List<MagnifiedRow>();
         var curves = new List<TransferCurve>();
@@ -78,14 +89,19 @@ public static class TransferMeasurement
             var matched = source.Count == 0
                 ? NoiseRowOf("matched", source.MeanDistortion, 0, source.Source, 0, Cells(targets, rowOriginals, rowLabels))
                 : ScaledNoiseRow("matched", targets, rowOriginals, rowNoise, rowLabels, source.MeanDistortion, box, source.Source);
+            var againstMatched = plain.PairedWith(matched.Cells);
             rows.Add(new TransferRow(source.Source, source.MeanDistortion, source.MeanL2, source.Count, source.Attempted, source.SourceSuccessRate,
-                source.Attack, source.Targeted, plain.Errors, plain.Intervals, plain.Counts, plain.Fooled, clean.Errors, clean.Intervals, matched, source.Seconds));
+                source.Attack, source.Targeted, plain.Errors, plain.Intervals, plain.Counts, plain.Fooled, clean.Errors, clean.Intervals, matched, source.Seconds,
+                TransferCells.PValuesOf(againstMatched), TransferCells.DiscordantOf(againstMatched), source.Indices, plain.Outcomes));
 
             if (source.Count == 0)
             {
                 var none = Cells(targets, adversarials, rowLabels);
+                var nothing = none.PairedWith(none);
                 magnified.Add(new MagnifiedRow(source.Source, options.MagnifyRms, 0, 0, 0, 0, none.Errors, none.Intervals, none.Counts, none.Fooled,
-                    NoiseRowOf("rms", options.MagnifyRms, 0, source.Source, 0, none)));
+                    NoiseRowOf("rms", options.MagnifyRms, 0, source.Source, 0, none), TransferCells.PValuesOf(nothing), TransferCells.DiscordantOf(nothing),
+                    paperNoise?.Stddev, paperNoise is null ? Empty<double>() : TransferCells.PValuesOf(nothing), paperNoise is null ? Empty<int[]>() : TransferCells.DiscordantOf(nothing),
+                    source.Indices, none.Outcomes));
                 if (options.CurveRms.Count > 0)
                 {
                     curves.Add(new TransferCurve(source.Source, 0, [.. options.CurveRms], new double[options.CurveRms.Count], new double[options.CurveRms.Count],
@@ -98,8 +114,13 @@ public static class TransferMeasurement
             var scaled = RmsScaling.ToRms(rowOriginals, perturbations, options.MagnifyRms, box);
             var magnifiedCells = Cells(targets, scaled.Points, rowLabels);
             var sameRmsNoise = ScaledNoiseRow("rms", targets, rowOriginals, rowNoise, rowLabels, options.MagnifyRms, box, source.Source);
+            var againstSameRms = magnifiedCells.PairedWith(sameRmsNoise.Cells);
+            var againstPaperNoise = paperNoise is null ? null : magnifiedCells.PairedWith(paperNoise.Cells, source.Indices);
             magnified.Add(new MagnifiedRow(source.Source, options.MagnifyRms, scaled.MeanReachedRms, scaled.ClippedFraction, scaled.Unreachable, source.Count,
-                magnifiedCells.Errors, magnifiedCells.Intervals, magnifiedCells.Counts, magnifiedCells.Fooled, sameRmsNoise));
+                magnifiedCells.Errors, magnifiedCells.Intervals, magnifiedCells.Counts, magnifiedCells.Fooled, sameRmsNoise,
+                TransferCells.PValuesOf(againstSameRms), TransferCells.DiscordantOf(againstSameRms), paperNoise?.Stddev,
+                againstPaperNoise is null ? Empty<double>() : TransferCells.PValuesOf(againstPaperNoise), againstPaperNoise is null ? Empty<int[]>() : TransferCells.DiscordantOf(againstPaperNoise),
+                source.Indices, magnifiedCells.Outcomes));
 
             if (options.CurveRms.Count > 0)
             {
@@ -107,18 +128,11 @@ public static class TransferMeasurement
             }
         }
 
-        var noise = new List<NoiseRow>();
-        foreach (double stddev in options.NoiseStddevs)
-        {
-            var noisy = RmsScaling.AddNoise(originals, noiseDirections, stddev, box);
-            double reached = count == 0 ? 0 : RmsScaling.Rms(originals, noisy).mean().item<float>();
-            noise.Add(NoiseRowOf("stddev", stddev, reached, null, count, Cells(targets, noisy, labelsCpu)));
-        }
         noise.Add(ScaledNoiseRow("rms", targets, originals, noiseDirections, labelsCpu, options.MagnifyRms, box, null));
         progress?.Report(new ProgressUpdate("transfer", sources.Count, sources.Count));
 
         return new TransferMatrix(count, [.. sources.Select(source => source.Source)], [.. targets.Select(target => target.Name)], rows, magnified, noise, curves,
-            cleanErrors, Compare(magnified, noise, options.MagnifyRms), stopwatch.Elapsed.TotalSeconds);
+            cleanErrors, TransferVerdicts.EqualDistortion(rows, magnified, options.MagnifyRms), stopwatch.Elapsed.TotalSeconds);
     }
 
     /// <summary>Per point: does <paramref name="target"/> misclassify it (argmax differs from the label)? Eval mode, no gradients.</summary>
@@ -157,14 +171,12 @@ public static class TransferMeasurement
     }
 
     private static TransferCells Cells(IReadOnlyList<TransferModel> targets, Tensor points, Tensor labels) =>
-        TransferCells.From(targets.Select(target =>
-        {
-            bool[] wrong = Wrong(target, points, labels);
-            return (target.Name, wrong.Count(value => value), wrong.Length);
-        }));
+        TransferCells.FromOutcomes(targets.Select(target => (target.Name, Wrong(target, points, labels))));
 
     private static NoiseRow NoiseRowOf(string kind, double stddev, double rms, string? source, int examples, TransferCells cells) =>
-        new(kind, stddev, rms, source, examples, cells.Errors, cells.Intervals, cells.Counts, cells.Fooled);
+        new(kind, stddev, rms, source, examples, cells.Errors, cells.Intervals, cells.Counts, cells.Fooled, cells.Outcomes);
+
+    private static Dictionary<string, T> Empty<T>() => [];
 
     private static NoiseRow ScaledNoiseRow(string kind, IReadOnlyList<TransferModel> targets, Tensor originals, Tensor directions, Tensor labels,
         double rms, Models.InputBox box, string? source)
@@ -202,36 +214,6 @@ public static class TransferMeasurement
     }
 
     private static double Rate(bool[] wrong) => wrong.Length == 0 ? 0 : (double)wrong.Count(value => value) / wrong.Length;
-
-    private static EqualDistortion Compare(IReadOnlyList<MagnifiedRow> magnified, IReadOnlyList<NoiseRow> noise, double rms)
-    {
-        var stddevRow = noise.FirstOrDefault(row => row.Kind == "stddev" && Math.Abs(row.Stddev - rms) < 1e-12);
-        int cells = 0, aboveRms = 0, aboveStddev = 0;
-        double worst = double.PositiveInfinity;
-        string? worstCell = null;
-        foreach (var row in magnified)
-        {
-            foreach (var (target, rate) in row.Errors)
-            {
-                if (target == row.Source)
-                {
-                    continue;
-                }
-                cells++;
-                double sameRms = row.Noise.Errors[target];
-                double paperNoise = stddevRow?.Errors[target] ?? 0;
-                aboveRms += rate > sameRms ? 1 : 0;
-                aboveStddev += stddevRow is null || rate > paperNoise ? 1 : 0;
-                double margin = rate - Math.Max(sameRms, paperNoise);
-                if (margin < worst)
-                {
-                    worst = margin;
-                    worstCell = $"{row.Source} -> {target}";
-                }
-            }
-        }
-        return new EqualDistortion(rms, cells, aboveRms, aboveStddev, cells == 0 ? 0 : worst, worstCell);
-    }
 
     private static void CheckDistinct(IEnumerable<string> names, string option)
     {

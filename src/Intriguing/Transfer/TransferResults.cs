@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Intriguing.Transfer;
 
 /// <summary>What a transfer measurement varies besides the examples: magnification, noise levels, the curve, the seed.</summary>
@@ -40,6 +42,11 @@ public sealed record TransferOptions(double MagnifyRms, IReadOnlyList<double> No
 /// of them), and each target's error on the clean versions of the same images (<see cref="CleanErrors"/>: how much of a
 /// cell is the target's own error). <see cref="Distortion"/> is the mean RMS of the examples; <see cref="MatchedNoise"/>
 /// is Gaussian noise scaled to that same mean RMS on the same images. <see cref="AttackSeconds"/>: the source's attack run.
+/// <see cref="PValues"/>: per target, McNemar's exact two-sided p of the examples against <see cref="MatchedNoise"/> on the
+/// same images, from <see cref="Discordant"/> = [images only the examples fooled, images only the noise fooled]
+/// (uncorrected; a claim corrects over the cells it rests on, <see cref="TransferVerdicts"/>). <see cref="Indices"/>: the
+/// images of the examples (indices into the attacked images); <see cref="Outcomes"/>: per target, which of them it
+/// misclassified, in that order (kept for paired tests, not written to JSON).
 /// </summary>
 public sealed record TransferRow(
     string Source,
@@ -57,13 +64,21 @@ public sealed record TransferRow(
     IReadOnlyDictionary<string, double> CleanErrors,
     IReadOnlyDictionary<string, double[]> CleanIntervals,
     NoiseRow MatchedNoise,
-    double AttackSeconds);
+    double AttackSeconds,
+    IReadOnlyDictionary<string, double> PValues,
+    IReadOnlyDictionary<string, int[]> Discordant,
+    [property: JsonIgnore] IReadOnlyList<long> Indices,
+    [property: JsonIgnore] IReadOnlyDictionary<string, bool[]> Outcomes);
 
 /// <summary>
 /// A row's examples with each perturbation scaled to <see cref="RequestedRms"/> and clipped to the box:
 /// <see cref="Distortion"/> is the mean RMS actually reached, <see cref="ClippedFraction"/> the share of values the box
 /// clipped, <see cref="Unreachable"/> the examples that could not reach the request. <see cref="Noise"/> is Gaussian noise
-/// of the same RMS on the same images: the comparison at equal distortion.
+/// of the same RMS on the same images: the comparison at equal distortion. <see cref="PValues"/> and <see cref="Discordant"/>:
+/// McNemar's exact test of each cell against <see cref="Noise"/> on the same images ([only the examples fooled, only the
+/// noise fooled]); <see cref="StddevPValues"/> and <see cref="StddevDiscordant"/> the same against the paper's noise row
+/// of stddev <see cref="PaperNoiseStddev"/> (equal to the requested RMS) on the same images, empty when the measurement
+/// has no such row. <see cref="Indices"/> and <see cref="Outcomes"/> as in <see cref="TransferRow"/>.
 /// </summary>
 public sealed record MagnifiedRow(
     string Source,
@@ -76,12 +91,21 @@ public sealed record MagnifiedRow(
     IReadOnlyDictionary<string, double[]> Intervals,
     IReadOnlyDictionary<string, int> Counts,
     IReadOnlyDictionary<string, int> Fooled,
-    NoiseRow Noise);
+    NoiseRow Noise,
+    IReadOnlyDictionary<string, double> PValues,
+    IReadOnlyDictionary<string, int[]> Discordant,
+    double? PaperNoiseStddev,
+    IReadOnlyDictionary<string, double> StddevPValues,
+    IReadOnlyDictionary<string, int[]> StddevDiscordant,
+    [property: JsonIgnore] IReadOnlyList<long> Indices,
+    [property: JsonIgnore] IReadOnlyDictionary<string, bool[]> Outcomes);
 
 /// <summary>
 /// Gaussian noise measured on every target. <see cref="Kind"/>: "stddev" = the paper's rows, clip(x + stddev n) on all
 /// images (<see cref="Rms"/> is what that reached after clipping); "rms" = noise scaled so that, after clipping, its RMS
 /// is <see cref="Stddev"/> (equal distortion); "matched" = scaled to a source row's mean distortion, on that row's images.
+/// <see cref="Outcomes"/>: per target, which images it misclassified, in the order of the images measured (all images
+/// for a matrix-wide row, a source row's images for its own), kept for paired tests and not written to JSON.
 /// </summary>
 public sealed record NoiseRow(
     string Kind,
@@ -92,7 +116,13 @@ public sealed record NoiseRow(
     IReadOnlyDictionary<string, double> Errors,
     IReadOnlyDictionary<string, double[]> Intervals,
     IReadOnlyDictionary<string, int> Counts,
-    IReadOnlyDictionary<string, int> Fooled);
+    IReadOnlyDictionary<string, int> Fooled,
+    [property: JsonIgnore] IReadOnlyDictionary<string, bool[]> Outcomes)
+{
+    /// <summary>The row's rates and outcomes as cells, to pair with an adversarial row.</summary>
+    [JsonIgnore]
+    public TransferCells Cells => new(Errors, Intervals, Counts, Fooled) { Outcomes = Outcomes };
+}
 
 /// <summary>
 /// Error against RMS distortion for one source's examples: at each requested level, the perturbations scaled to it
@@ -110,13 +140,30 @@ public sealed record TransferCurve(
 
 /// <summary>
 /// The paper's claim at equal distortion, cell by cell: off the diagonal (source and target differ), how many magnified
-/// cells are above the same target's noise of the same RMS on the same images, and above the paper's noise row of that
-/// stddev on all images. <see cref="WorstMargin"/> is the smallest (magnified minus noise) over the cells, against the
-/// larger of the two noise rates.
+/// cells fool the target significantly more than noise of the same RMS on the same images (<see cref="AboveRmsNoise"/>)
+/// and than the paper's noise row of that stddev on the same images (<see cref="AboveStddevNoise"/>, of
+/// <see cref="StddevCells"/> cells; 0 of 0 when the measurement has no such row), and how many significantly less
+/// (<see cref="BelowRmsNoise"/>, <see cref="BelowStddevNoise"/>). Significant: McNemar's exact test, Holm-adjusted p
+/// below <see cref="Alpha"/> over the <see cref="Tests"/> comparisons of claim (1) (<see cref="TransferVerdicts.ClaimOne"/>),
+/// which <see cref="Test"/> names. <see cref="WorstMargin"/> is the smallest difference of rates (magnified minus noise)
+/// over the cells, against the larger of the two noise rates, at <see cref="WorstCell"/>: a point estimate.
 /// </summary>
-public sealed record EqualDistortion(double Rms, int Cells, int AboveRmsNoise, int AboveStddevNoise, double WorstMargin, string? WorstCell)
+public sealed record EqualDistortion(
+    double Rms,
+    int Cells,
+    int AboveRmsNoise,
+    int AboveStddevNoise,
+    double WorstMargin,
+    string? WorstCell,
+    int BelowRmsNoise,
+    int BelowStddevNoise,
+    int StddevCells,
+    int Tests,
+    double Alpha,
+    string Test)
 {
-    public bool Holds => Cells > 0 && AboveRmsNoise == Cells && AboveStddevNoise == Cells;
+    /// <summary>Every off-diagonal cell is significantly above both kinds of noise.</summary>
+    public bool Holds => Cells > 0 && AboveRmsNoise == Cells && AboveStddevNoise == StddevCells;
 }
 
 /// <summary>A whole transfer matrix: rows (sources) by columns (targets), magnified rows, noise rows and curves.</summary>

@@ -19,7 +19,8 @@ public sealed record LayerInput(string Layer, int LayerIndex, Tensor Activations
 /// Section 3 of the paper, measured: for a layer phi, the images of a held-out pool that maximise &lt;phi(x), e_i&gt;
 /// for every single unit e_i, and &lt;phi(x), v&gt; for random unit directions v; how coherent each direction's top K
 /// images are (label purity, pairwise cosine similarity in the layer below and in pixel space) against chance; and a
-/// two-sided Mann-Whitney test with Cliff's delta of units against random directions. The paper says single units
+/// two-sided Mann-Whitney test with Cliff's delta of units against random directions, Holm-corrected over the tests
+/// reported together (<see cref="UnitVerdicts"/>). The paper says single units
 /// are no more coherent than random directions (Figures 1-4); Bau et al. (2017) found the opposite for the units of
 /// large convnets. This class measures which holds on a given layer.
 /// </summary>
@@ -52,7 +53,9 @@ public static class UnitAnalysis
             results.Add(AnalyzeLayer(input, options));
         }
         progress?.Report(new ProgressUpdate("unit analysis", layers.Count, layers.Count));
-        return new ModelUnits(modelName, pool.Count, options.Top, options.RandomDirections, options.Seed, results, activationSeconds, clock.Elapsed.TotalSeconds);
+        // Every test of the layers reported together is one family for Holm's correction.
+        return new ModelUnits(modelName, pool.Count, options.Top, options.RandomDirections, options.Seed, UnitVerdicts.JudgeTogether(results),
+            activationSeconds, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>phi_k(x) of every hidden layer over <paramref name="images"/>, on the CPU, computed in batches without a graph.</summary>
@@ -116,12 +119,15 @@ public static class UnitAnalysis
         {
             throw new BadInputException($"layer {input.Layer}: every {(comparedNatural.Count == 0 ? "unit" : "random direction")} is active on fewer than {options.Top} images of the pool; there is nothing to compare");
         }
-        MeasureComparison[] comparisons =
+        // A layer on its own is a family of its three tests; Analyze and the units study correct over every layer they report.
+        var comparisons = UnitVerdicts.Correct(
         [
-            Compare(LayerUnits.PurityMeasure, comparedNatural, comparedRandom, direction => direction.Purity, chance.Purity),
-            Compare(LayerUnits.LayerBelowCosineMeasure, comparedNatural, comparedRandom, direction => direction.LayerBelowCosine, chance.LayerBelowCosine),
-            Compare(LayerUnits.PixelCosineMeasure, comparedNatural, comparedRandom, direction => direction.PixelCosine, chance.PixelCosine),
-        ];
+            [
+                Compare(LayerUnits.PurityMeasure, comparedNatural, comparedRandom, direction => direction.Purity, chance.Purity),
+                Compare(LayerUnits.LayerBelowCosineMeasure, comparedNatural, comparedRandom, direction => direction.LayerBelowCosine, chance.LayerBelowCosine),
+                Compare(LayerUnits.PixelCosineMeasure, comparedNatural, comparedRandom, direction => direction.PixelCosine, chance.PixelCosine),
+            ],
+        ])[0];
         var verdict = UnitVerdicts.Judge(input.Layer, input.LayerBelow, comparisons, natural.Compared, random.Compared, options.Top);
         return new LayerUnits(input.Layer, input.LayerIndex, input.LayerBelow, units, pool, options.Top, options.Seed,
             natural, random, chance, comparisons, verdict, clock.Elapsed.TotalSeconds);
@@ -165,7 +171,7 @@ public static class UnitAnalysis
         double[] randomValues = [.. random.Select(value)];
         var test = MannWhitney.Test(naturalValues, randomValues);
         return new MeasureComparison(measure, naturalValues.Average(), randomValues.Average(), chance, test.PValue, test.CliffsDelta,
-            test.Magnitude, test.U, test.Z, test.CountA, test.CountB);
+            test.Magnitude, test.U, test.Z, test.CountA, test.CountB, AdjustedPValue: double.NaN, Tests: 0);
     }
 
     private static double StandardDeviation(double[] values)

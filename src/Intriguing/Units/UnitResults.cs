@@ -76,12 +76,24 @@ public sealed record DirectionFamily(
     double MeanLayerBelowCosine,
     double MeanPixelCosine,
     double MeanPurityAllDirections,
-    IReadOnlyList<DirectionCoherence> PerDirection);
+    IReadOnlyList<DirectionCoherence> PerDirection)
+{
+    /// <summary>
+    /// How many different images the compared directions' top-K sets hold together (at most K x <see cref="Compared"/>).
+    /// Far fewer means the directions share their top images (neighbouring conv units see overlapping patches), so
+    /// they are not independent samples of the layer's directions.
+    /// </summary>
+    public int DistinctTopImages => PerDirection.Where(direction => !direction.Inactive).SelectMany(direction => direction.TopImages).Distinct().Count();
+}
 
 /// <summary>The same measures for sets of K images drawn at random from the pool: what "no coherence" looks like.</summary>
 public sealed record ChanceLevels(int Samples, double Purity, double LayerBelowCosine, double PixelCosine);
 
-/// <summary>Natural against random directions on one measure: the two-sided Mann-Whitney test and Cliff's delta (positive: units more coherent).</summary>
+/// <summary>
+/// Natural against random directions on one measure: the two-sided Mann-Whitney test and Cliff's delta (positive: units
+/// more coherent). <see cref="AdjustedPValue"/> is <see cref="PValue"/> after Holm's correction over the
+/// <see cref="Tests"/> comparisons reported together (NaN until <see cref="UnitVerdicts.Correct"/> sets it).
+/// </summary>
 public sealed record MeasureComparison(
     string Measure,
     double Natural,
@@ -93,28 +105,36 @@ public sealed record MeasureComparison(
     double U,
     double Z,
     int NaturalCount,
-    int RandomCount);
+    int RandomCount,
+    double AdjustedPValue,
+    int Tests);
 
-/// <summary>What the comparison of label purity says, in the terms of the paper's claim.</summary>
+/// <summary>What the comparison of label purity says (p-values Holm-adjusted over the tests reported together).</summary>
 public enum UnitVerdictKind
 {
-    /// <summary>No difference detected (p &gt;= 0.05): random directions are as coherent as single units, as the paper says.</summary>
+    /// <summary>
+    /// No difference detected (adjusted p &gt;= 0.05). Not evidence that the two are equally coherent: no equivalence
+    /// margin is tested; it only fails to contradict the paper.
+    /// </summary>
     NoDifference,
 
-    /// <summary>A difference is detected but Cliff's |delta| &lt; 0.147: as good as none, the paper's claim stands.</summary>
+    /// <summary>A difference is detected but Cliff's |delta| &lt; 0.147: too small to see, so it does not contradict the paper.</summary>
     NegligibleDifference,
 
-    /// <summary>Single units are more coherent (p &lt; 0.05, delta &gt;= 0.147): against the paper, with Bau et al. 2017.</summary>
+    /// <summary>Single units are more coherent (adjusted p &lt; 0.05, delta &gt;= 0.147): against the paper, with Bau et al. 2017.</summary>
     UnitsMoreCoherent,
 
-    /// <summary>Random directions are more coherent (p &lt; 0.05, delta &lt;= -0.147): units are, if anything, less interpretable.</summary>
+    /// <summary>Random directions are more coherent (adjusted p &lt; 0.05, delta &lt;= -0.147): units are, if anything, less interpretable.</summary>
     RandomMoreCoherent,
 }
 
-/// <summary>The verdict on one layer, and the sentence that states it with its numbers.</summary>
-public sealed record UnitVerdict(UnitVerdictKind Kind, string Sentence)
+/// <summary>The verdict on one layer, the sentence that states it with its numbers, and the size of the corrected family (<see cref="Tests"/>).</summary>
+public sealed record UnitVerdict(UnitVerdictKind Kind, string Sentence, int Tests)
 {
-    /// <summary>True unless single units came out more coherent than random directions.</summary>
+    /// <summary>
+    /// True unless single units came out more coherent than random directions: the paper's claim is not contradicted
+    /// on the layer. Not a test of equivalence ("no difference detected" is not "no difference").
+    /// </summary>
     public bool PaperClaimHolds => Kind != UnitVerdictKind.UnitsMoreCoherent;
 }
 
@@ -133,7 +153,7 @@ public sealed record UnitVerdict(UnitVerdictKind Kind, string Sentence)
 /// <param name="Random">The random directions.</param>
 /// <param name="ChanceLevels">The measures for random sets of K images.</param>
 /// <param name="Comparisons">Purity, layer-below cosine, pixel cosine: natural against random.</param>
-/// <param name="Verdict">The verdict from label purity.</param>
+/// <param name="Verdict">The verdict from label purity, its p-value Holm-adjusted over <see cref="UnitVerdict.Tests"/> tests.</param>
 /// <param name="Seconds">Wall time of the layer's analysis (activations excluded).</param>
 public sealed record LayerUnits(
     string Layer,
@@ -160,8 +180,11 @@ public sealed record LayerUnits(
     /// <summary>The purity comparison, the headline one.</summary>
     public MeasureComparison PurityComparison => Comparison(PurityMeasure);
 
-    /// <summary>The two-sided Mann-Whitney p-value of purity, natural against random.</summary>
+    /// <summary>The two-sided Mann-Whitney p-value of purity, natural against random (uncorrected).</summary>
     public double PValue => PurityComparison.PValue;
+
+    /// <summary>The same after Holm's correction over the tests reported together: the one the verdict reads.</summary>
+    public double AdjustedPValue => PurityComparison.AdjustedPValue;
 
     /// <summary>Cliff's delta of purity, natural against random.</summary>
     public double EffectSize => PurityComparison.CliffsDelta;

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Intriguing.Reporting;
 using Intriguing.Reproduction;
+using Intriguing.Statistics;
 using Intriguing.Training;
 using Intriguing.Training.Adversarial;
 using static Intriguing.Reproduction.AdversarialTrainingStudy;
+using static Intriguing.Training.Adversarial.AdversarialVerdicts;
 
 namespace Intriguing.Tests.Reproduction;
 
@@ -20,49 +22,6 @@ public sealed class AdversarialTrainingStudyTests
         distortion, distortion, 100, 100, 1.0);
 
     [Fact]
-    public void A_lower_clean_error_agrees_only_when_the_intervals_are_apart()
-    {
-        var baseline = Rate.Of(165, 10_000);
-
-        Assert.Equal(Verdict.Agrees, LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(100, 10_000), baseline).Verdict);
-        var overlapping = LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(130, 10_000), baseline);
-        Assert.Equal(Verdict.WithinInterval, overlapping.Verdict);
-        Assert.Null(overlapping.Agrees);
-        Assert.Contains("overlap", overlapping.Ours);
-        var worse = LowersCleanError("a", "pools lower it", "1.2%", "pools", Rate.Of(359, 10_000), baseline);
-        Assert.Equal(Verdict.DoesNotAgree, worse.Verdict);
-        Assert.False(worse.Agrees);
-        Assert.Contains("3.59%", worse.Ours);
-    }
-
-    [Fact]
-    public void The_claims_about_layers_fgsm_and_conv_follow_their_numbers()
-    {
-        var baseline = Robust(165);
-        Assert.Equal(Verdict.Agrees, HigherLayersMoreUseful(input: Robust(353), hidden: Robust(250)).Verdict);
-        Assert.Equal(Verdict.DoesNotAgree, HigherLayersMoreUseful(input: Robust(250), hidden: Robust(353)).Verdict);
-
-        Assert.Equal(Verdict.Agrees, FgsmTrainingHelps(Robust(170, fgsm025: 180), baseline).Verdict);
-        Assert.Equal(Verdict.DoesNotAgree, FgsmTrainingHelps(Robust(400, fgsm025: 180), baseline).Verdict);
-        Assert.Equal(Verdict.WithinInterval, FgsmTrainingHelps(Robust(165, fgsm025: 985), baseline).Verdict);
-
-        // The docs' conv run: 92.7% PGD-40 accuracy on 1,000 images straddles the 92% target.
-        var straddles = ConvMeetsTarget(Robust(116, pgd01: 73));
-        Assert.Equal(Verdict.WithinInterval, straddles.Verdict);
-        Assert.Contains("point estimates meet", straddles.Ours);
-        Assert.Equal(Verdict.Agrees, ConvMeetsTarget(Robust(116, pgd01: 40)).Verdict);
-        Assert.Equal(Verdict.DoesNotAgree, ConvMeetsTarget(Robust(116, pgd01: 150)).Verdict);
-        Assert.Equal(Verdict.DoesNotAgree, ConvMeetsTarget(Robust(300, pgd01: 40)).Verdict);
-
-        Assert.Equal(Verdict.DoesNotAgree, ConvAgainstMadry(Robust(116, pgd03: 988), "FGSM-RS").Verdict);
-        Assert.Equal(Verdict.WithinInterval, ConvAgainstMadry(Robust(116, pgd03: 70), "PGD").Verdict);
-
-        Assert.Equal(Verdict.Agrees, PgdTrainingHelps(Robust(200, pgd01: 100), baseline, 0.1).Verdict);
-        Assert.Equal(Verdict.DoesNotAgree, PoolMeetsTarget(Robust(120, distortion: 0.05), Robust(165, distortion: 0.06)).Verdict);
-        Assert.Equal(Verdict.Agrees, PoolMeetsTarget(Robust(100, distortion: 0.1), Robust(165, distortion: 0.06)).Verdict);
-    }
-
-    [Fact]
     public void A_claim_whose_arm_did_not_run_says_so()
     {
         var outcomes = new[] { Outcome(DefaultArms.Single(arm => arm.Name == PoolArm), Robust(120)) };
@@ -70,7 +29,7 @@ public sealed class AdversarialTrainingStudyTests
         var claims = Claims(outcomes);
 
         Assert.Equal(["a", "b", "c", "d", "e", "f", "g", "h", "i"], claims.Select(claim => claim.Id));
-        Assert.Equal(Verdict.WithinInterval, claims[0].Verdict);
+        Assert.Equal(Verdict.NoDifferenceDetected, claims[0].Verdict);
         Assert.All(claims.Where(claim => claim.Id is not ("a" or "h")), claim =>
         {
             Assert.Equal(Verdict.NotRun, claim.Verdict);
@@ -139,7 +98,10 @@ public sealed class AdversarialTrainingStudyTests
         var masking = new MaskingCheck(1000, 10,
             new Dictionary<string, Rate> { ["0.1"] = Rate.Of(74, 1000), ["0.3"] = Rate.Of(233, 1000) },
             new Dictionary<string, Rate> { ["0.1"] = Rate.Of(75, 1000), ["0.3"] = Rate.Of(272, 1000) },
-            new Dictionary<string, Rate> { ["0.1"] = Rate.Of(54, 1000), ["0.3"] = Rate.Of(98, 1000) }, Suspect: false, Seconds: 1);
+            new Dictionary<string, Rate> { ["0.1"] = Rate.Of(54, 1000), ["0.3"] = Rate.Of(98, 1000) }, Suspect: false, Seconds: 1)
+        {
+            RestartsExcess = new Dictionary<string, PairedComparison> { ["0.1"] = PairedComparison.FromCounts(1000, 1, 0), ["0.3"] = PairedComparison.FromCounts(1000, 39, 0) },
+        };
         outcomes[convPgd] = outcomes[convPgd] with { Result = outcomes[convPgd].Result with { Masking = masking } };
 
         var section = Section(outcomes, quick: false, seed: 0);
@@ -148,14 +110,14 @@ public sealed class AdversarialTrainingStudyTests
         Assert.Equal("adversarialTraining", section.Key);
         Assert.Equal(4, section.Tables.Count);
         Assert.Equal(["0.1", "0.3"], section.Tables[3].Rows.Select(row => row[2].Text));
-        Assert.Contains("27.20%", section.Tables[3].Rows[1][5].Text);
-        Assert.Contains("none shows a sign of masking", section.Prose);
+        Assert.Contains("+3.9 [", section.Tables[3].Rows[1][5].Text);
+        Assert.Contains("no sign of masking in these three checks", section.Prose);
         Assert.Equal(DefaultArms.Count + 2, section.Tables[0].Rows.Count);
         Assert.Equal(["none (weight decay)", "0", "1, 2", "0, 1, 2"], section.Tables[1].Rows.Select(row => row[0].Text));
         Assert.Equal(["adversarial-training-errors.png", "adversarial-training-pool-curves.png"], section.Figures.Select(figure => figure.FileName));
         Assert.Contains("**(a) Does not agree.**", section.Prose);
         Assert.Contains("**(c) Agrees.**", section.Prose);
-        Assert.Contains("**(e) Within the interval.**", section.Prose);
+        Assert.Contains("**(e) No difference detected.**", section.Prose);
         Assert.Contains("shorter than the recipe's", section.Prose);
 
         var json = JsonSerializer.SerializeToElement(section.Data, JsonReportWriter.Options);
@@ -173,7 +135,7 @@ public sealed class AdversarialTrainingStudyTests
         // (f) judges Madry's claim on the PGD-trained conv, (h) the target on the fresh pool, (i) FGSM at 0.05 against weight decay.
         Assert.Contains("PGD-10 training at eps 0.3", claims.Single(claim => claim.GetProperty("id").GetString() == "f").GetProperty("ours").GetString());
         Assert.Contains("refreshed every batch", claims.Single(claim => claim.GetProperty("id").GetString() == "h").GetProperty("ours").GetString());
-        Assert.Equal("within the interval", claims.Single(claim => claim.GetProperty("id").GetString() == "i").GetProperty("verdict").GetString());
+        Assert.Equal("no difference detected", claims.Single(claim => claim.GetProperty("id").GetString() == "i").GetProperty("verdict").GetString());
         Assert.NotEqual(JsonValueKind.Null, arms.Single(arm => arm.GetProperty("name").GetString() == ConvPgdArm).GetProperty("masking").ValueKind);
         Assert.False(claims[0].GetProperty("agrees").GetBoolean());
         Assert.Equal(JsonValueKind.Null, claims.Single(claim => claim.GetProperty("id").GetString() == "e").GetProperty("agrees").ValueKind);

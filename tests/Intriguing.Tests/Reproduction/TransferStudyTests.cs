@@ -51,8 +51,22 @@ public sealed class TransferStudyTests
             }
         }
         Assert.Equal(4, json.GetProperty("methods").GetArrayLength());
+        string[] verdicts = ["agrees", "partly", "disagrees"];
+        var claims = json.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(["1", "2"], claims.Select(claim => claim.GetProperty("claim").GetString()));
+        Assert.All(claims, claim =>
+        {
+            Assert.Contains(claim.GetProperty("verdict").GetString(), verdicts);
+            Assert.Equal(claim.GetProperty("tests").GetInt32(), claim.GetProperty("comparisons").GetArrayLength());
+            Assert.Contains(claim.GetProperty("sentence").GetString()!, table2.Prose);
+        });
+        Assert.Equal(30 * 3, claims[0].GetProperty("tests").GetInt32()); // 30 off-diagonal cells x (own distortion, same RMS, the paper's noise row)
+        Assert.All(rows, row => Assert.Equal(6, row.GetProperty("pValues").EnumerateObject().Count()));
+        Assert.Contains("McNemar", table2.Tables[2].Caption);
         var cross = JsonSerializer.SerializeToElement(table4.Data, JsonReportWriter.Options);
         Assert.Equal(["fc100-100-10@p1", "fc123-456-10@p1", "fc100-100-10@p2"], cross.GetProperty("models").EnumerateArray().Select(model => model.GetString()));
         Assert.Equal([0.06, 0.1, 0.1], cross.GetProperty("noise").EnumerateArray().Select(noise => noise.GetProperty("stddev").GetDouble()));
+        Assert.Equal(["1", "3", "4"], cross.GetProperty("claims").EnumerateArray().Select(claim => claim.GetProperty("claim").GetString()));
+        Assert.DoesNotContain("#", table2.Prose + table4.Prose); // no issue numbers in text users read
     }
 }

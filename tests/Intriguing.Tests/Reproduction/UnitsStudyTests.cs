@@ -40,6 +40,12 @@ public sealed class UnitsStudyTests
             Assert.InRange(layer.GetProperty("pValue").GetDouble(), 0, 1);
             Assert.InRange(layer.GetProperty("effectSize").GetDouble(), -1, 1);
             Assert.StartsWith(layer.GetProperty("layer").GetString()! + ":", layer.GetProperty("verdict").GetString());
+            // Every test of the section (5 layers x 3 measures) is one family for Holm's correction.
+            Assert.Equal(15, layer.GetProperty("tests").GetInt32());
+            Assert.InRange(layer.GetProperty("adjustedPValue").GetDouble(), layer.GetProperty("pValue").GetDouble(), 1);
         });
+        Assert.Contains("Holm", section.Prose);
+        Assert.Contains("not independent samples", section.Prose);
+        Assert.DoesNotContain("Bonferroni", section.Prose);
     }
 }

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using Intriguing.Attacks;
 using Intriguing.Models;
+using Intriguing.Reporting;
+using Intriguing.Statistics;
 using Intriguing.Tests.Attacks;
 using Intriguing.Transfer;
 using static TorchSharp.torch;
@@ -8,7 +11,7 @@ namespace Intriguing.Tests.Transfer;
 
 /// <summary>
 /// The transfer measurement on tiny models with known answers: a target identical to its source, a constant classifier,
-/// magnification and matched noise at the requested RMS, and the Wilson interval against published values.
+/// magnification and matched noise at the requested RMS, and the paired tests beside every noise comparison.
 /// </summary>
 public class TransferTests
 {
@@ -51,18 +54,24 @@ public class TransferTests
         Assert.Equal(row.Examples, matrix.Curves[0].Examples);
     }
 
-    [Fact]
-    public void A_constant_classifier_gets_the_share_of_labels_that_differ_from_its_answer()
+    /// <summary>FGSM examples for a random linear model, measured on it and on a classifier that always answers 3.</summary>
+    private static (TransferMatrix Matrix, SourceExamples Examples, Tensor Labels) AgainstAConstantClassifier()
     {
-        using var scope = NewDisposeScope();
         var model = LinearClassifier.Random(seed: 5);
         var (images, _) = SyntheticData.Images(40, seed: 6);
         var labels = model.Predict(images);
         var source = new TransferModel("linear", model);
         var constant = new TransferModel("constant", new ConstantClassifier(answer: 3));
         var examples = TransferAttacks.Make("fgsm", source, TransferAttacks.Direct(images, labels, seed: 0), images, labels, new BoxConstrainedLbfgs(), seed: 0);
+        return (TransferMeasurement.Measure([examples], [source, constant], images, labels, SmallOptions), examples, labels);
+    }
 
-        var matrix = TransferMeasurement.Measure([examples], [source, constant], images, labels, SmallOptions);
+    [Fact]
+    public void A_constant_classifier_gets_the_share_of_labels_that_differ_from_its_answer()
+    {
+        using var scope = NewDisposeScope();
+
+        var (matrix, examples, labels) = AgainstAConstantClassifier();
 
         long[] truth = labels.data<long>().ToArray();
         var row = matrix.Rows[0];
@@ -76,6 +85,42 @@ public class TransferTests
         Assert.All(matrix.Noise, noise => Assert.Equal(expectedOnAll, noise.Errors["constant"], 12));
         Assert.All(matrix.Curves[0].Adversarial["constant"], rate => Assert.Equal(expectedOnRow, rate, 12));
         Assert.Equal(expectedOnAll, matrix.CleanErrors["constant"], 12);
+    }
+
+    [Fact]
+    public void Every_noise_comparison_carries_its_paired_test_on_the_same_images()
+    {
+        using var scope = NewDisposeScope();
+
+        var (matrix, examples, _) = AgainstAConstantClassifier();
+
+        var row = matrix.Rows[0];
+        var magnified = matrix.Magnified[0];
+        var paperRow = matrix.Noise.Single(noise => noise.Kind == "stddev" && noise.Stddev == 0.1);
+        Assert.Equal(0.1, magnified.PaperNoiseStddev);
+        foreach (string target in matrix.Targets)
+        {
+            // Fooled by the noise = fooled by the examples - only by the examples + only by the noise.
+            Assert.Equal(row.MatchedNoise.Fooled[target], row.Fooled[target] - row.Discordant[target][0] + row.Discordant[target][1]);
+            Assert.Equal(McNemar.ExactPValue(row.Discordant[target][0], row.Discordant[target][1]), row.PValues[target]);
+            Assert.Equal(magnified.Noise.Fooled[target], magnified.Fooled[target] - magnified.Discordant[target][0] + magnified.Discordant[target][1]);
+            int paperOnRowImages = examples.Indices.Count(index => paperRow.Outcomes[target][index]);
+            Assert.Equal(paperOnRowImages, magnified.Fooled[target] - magnified.StddevDiscordant[target][0] + magnified.StddevDiscordant[target][1]);
+            Assert.Equal(examples.Count, row.Outcomes[target].Length);
+        }
+        // A classifier that ignores its input makes the same mistakes under every perturbation: no discordant pair, p = 1.
+        Assert.Equal([0, 0], row.Discordant["constant"]);
+        Assert.Equal([0, 0], magnified.StddevDiscordant["constant"]);
+        Assert.Equal(1.0, magnified.PValues["constant"]);
+
+        var json = JsonSerializer.SerializeToElement(row, JsonReportWriter.Options);
+        Assert.True(json.TryGetProperty("pValues", out _));
+        Assert.True(json.TryGetProperty("discordant", out _));
+        Assert.False(json.TryGetProperty("outcomes", out _));
+        Assert.False(json.TryGetProperty("indices", out _));
+        var magnifiedJson = JsonSerializer.SerializeToElement(magnified, JsonReportWriter.Options);
+        Assert.True(magnifiedJson.TryGetProperty("stddevPValues", out _));
+        Assert.False(magnifiedJson.GetProperty("noise").TryGetProperty("outcomes", out _));
     }
 
     [Fact]
@@ -131,20 +176,6 @@ public class TransferTests
         Assert.All(matrix.Curves[0].NoiseRms.Zip(matrix.Curves[0].Rms), pair => Assert.InRange(pair.First, pair.Second - 1e-4, pair.Second + 1e-4));
     }
 
-    [Theory]
-    [InlineData(0, 10, 0.0, 0.2775328)]
-    [InlineData(10, 10, 0.7224672, 1.0)]
-    [InlineData(5, 10, 0.2365931, 0.7634069)]
-    [InlineData(81, 263, 0.2552885, 0.3662096)] // Newcombe (1998), Statistics in Medicine 17:857, example (a)
-    [InlineData(1, 1000, 0.0001765, 0.0056426)]
-    public void The_wilson_interval_matches_known_values(int successes, int trials, double lower, double upper)
-    {
-        double[] interval = WilsonInterval.Of(successes, trials);
-
-        Assert.InRange(interval[0], lower - 1e-6, lower + 1e-6);
-        Assert.InRange(interval[1], upper - 1e-6, upper + 1e-6);
-    }
-
     [Fact]
     public void Bad_options_and_names_are_bad_input_naming_what_was_wrong()
     {
@@ -154,6 +185,5 @@ public class TransferTests
         var model = new TransferModel("linear", LinearClassifier.Random(seed: 1));
         var (images, labels) = SyntheticData.Images(4, seed: 1);
         Assert.Contains("--sources", Assert.Throws<BadInputException>(() => TransferMeasurement.Measure([], [model], images, labels, SmallOptions)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => WilsonInterval.Of(3, 2));
     }
 }

@@ -56,7 +56,7 @@ public sealed class UnitAnalysisTests
         Assert.True(Math.Abs(result.EffectSize) < 0.147, $"delta = {result.EffectSize}");
         Assert.Equal(UnitVerdictKind.NoDifference, result.Verdict.Kind);
         Assert.True(result.Verdict.PaperClaimHolds);
-        Assert.StartsWith("synthetic: random directions are as coherent as single units", result.Verdict.Sentence);
+        Assert.StartsWith("synthetic: no difference in label purity detected between single units and random directions", result.Verdict.Sentence);
         // Pixels are noise too: the label-free measure also sits at its chance level.
         var pixels = result.Comparison(LayerUnits.PixelCosineMeasure);
         Assert.InRange(pixels.Natural, pixels.Chance - 0.01, pixels.Chance + 0.01);

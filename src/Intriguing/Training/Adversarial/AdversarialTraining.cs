@@ -204,7 +204,7 @@ public static class AdversarialTraining
         var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs,
             out var run, out var refreshes);
         using var trainedModel = trained;
-        var history = run?.History ?? ReadHistory(path);
+        var history = run?.History ?? ReadHistory(path, progress);
         if (history.Count > 0 && File.Exists(path) && !File.Exists(path + ".curves.png"))
         {
             AtomicFile.WriteAllBytes(path + ".curves.png",
@@ -215,7 +215,7 @@ public static class AdversarialTraining
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
         var masking = evaluation.MaskingCount > 0 && settings.Method is AdversarialMethod.Fgsm or AdversarialMethod.Pgd or AdversarialMethod.Pool
             ? Cached(trainedModel, RobustnessEvaluation.DescribeMasking(evaluation) + "|natural=" + Sidecar(baseline), "masking",
-                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"))
+                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"), progress)
             : null;
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
             trainedModel.Report.Epochs, run?.ResumedFromEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
@@ -304,16 +304,22 @@ public static class AdversarialTraining
     private static void WriteHistory(string path, IReadOnlyList<EpochRecord> history) =>
         AtomicFile.WriteAllText(path + ".history.json", JsonSerializer.Serialize(history, Json));
 
-    private static IReadOnlyList<EpochRecord> ReadHistory(string path)
+    /// <summary>The per-epoch history kept beside a stored model; a file that cannot be read is named in a warning, not read as empty.</summary>
+    internal static IReadOnlyList<EpochRecord> ReadHistory(string path, IProgress<ProgressUpdate>? progress)
     {
+        string historyPath = path + ".history.json";
+        if (!File.Exists(historyPath))
+        {
+            return [];
+        }
         try
         {
-            return File.Exists(path + ".history.json")
-                ? JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(path + ".history.json"), Json) ?? []
-                : [];
+            return JsonSerializer.Deserialize<List<EpochRecord>>(File.ReadAllText(historyPath), Json)
+                ?? throw new JsonException("the file holds null");
         }
-        catch (JsonException)
+        catch (Exception error) when (error is JsonException or IOException or NotSupportedException)
         {
+            progress?.Report(ProgressUpdate.Warning($"load {historyPath}", $"{historyPath}: the training history cannot be read ({error.Message}); the report shows no curves for this model"));
             return [];
         }
     }
@@ -324,7 +330,7 @@ public static class AdversarialTraining
     /// </summary>
     public static Robustness EvaluateCached(TrainedModel model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress, string name) =>
         Cached(model, RobustnessEvaluation.Describe(settings), "robustness",
-            () => RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name));
+            () => RobustnessEvaluation.Evaluate(model.Model, testSet, settings, progress, name), progress);
 
     private static string Sidecar(TrainedModel model) =>
         !string.IsNullOrEmpty(model.Path) && File.Exists(model.Path + ModelStore.SidecarSuffix) ? File.ReadAllText(model.Path + ModelStore.SidecarSuffix) : "";
@@ -333,7 +339,7 @@ public static class AdversarialTraining
     /// A measurement of a stored model kept next to it (<c>&lt;model&gt;.&lt;kind&gt;-&lt;hash&gt;.json</c>), keyed on
     /// <paramref name="key"/> and the model file's training id (its sidecar); measured when absent or unreadable.
     /// </summary>
-    private static T Cached<T>(TrainedModel model, string key, string kind, Func<T> measure)
+    private static T Cached<T>(TrainedModel model, string key, string kind, Func<T> measure, IProgress<ProgressUpdate>? progress)
         where T : class
     {
         string? cachePath = null;
@@ -352,9 +358,10 @@ public static class AdversarialTraining
                         return cached;
                     }
                 }
-                catch (JsonException)
+                catch (Exception error) when (error is JsonException or IOException or NotSupportedException)
                 {
                     // Measured again below and rewritten.
+                    progress?.Report(ProgressUpdate.Warning($"load {cachePath}", $"{cachePath}: a cached {kind} measurement cannot be read ({error.Message}); measuring again"));
                 }
             }
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Data;
 using Intriguing.Models;
+using Intriguing.Statistics;
 using static TorchSharp.torch;
 
 namespace Intriguing.Training.Adversarial;
@@ -15,12 +16,8 @@ public sealed record Rate(double Value, int Count, double Lower, double Upper)
         {
             return new Rate(double.NaN, 0, double.NaN, double.NaN);
         }
-        const double z = 1.959963984540054;
-        double p = (double)hits / count;
-        double denominator = 1 + z * z / count;
-        double centre = (p + z * z / (2 * count)) / denominator;
-        double half = z * Math.Sqrt(p * (1 - p) / count + z * z / (4.0 * count * count)) / denominator;
-        return new Rate(p, count, Math.Max(0, centre - half), Math.Min(1, centre + half));
+        double[] interval = Statistics.WilsonInterval.Of(hits, count);
+        return new Rate((double)hits / count, count, interval[0], interval[1]);
     }
 }
 
@@ -28,7 +25,10 @@ public sealed record Rate(double Value, int Count, double Lower, double Upper)
 /// How one model stands up to attacks, measured the same way for a trained model and its baseline: clean test error
 /// on the whole test set; FGSM error at each of <see cref="RobustnessEvaluation.FgsmEpsilons"/>; PGD-40 L-inf error
 /// (random start, step 0.01) at each of <see cref="RobustnessEvaluation.PgdEpsilons"/>; the mean L-BFGS minimal
-/// distortion (targeted at a random wrong class, the paper's setting) over its successes, with its sample size.
+/// distortion (targeted at a random wrong class, the paper's setting) over its successes, with its sample size and
+/// standard deviation. The per-image outcomes (<see cref="PairedComparison.Encode"/>: which test images the model gets
+/// wrong, which ones each attack fools) are kept so that two models measured on the same images are compared with a
+/// paired test; null in results made by hand.
 /// </summary>
 public sealed record Robustness(
     Rate TestError,
@@ -38,7 +38,20 @@ public sealed record Robustness(
     double LbfgsMedianDistortion,
     int LbfgsSuccesses,
     int LbfgsAttempted,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>The test images the model gets wrong, in order ('1' wrong).</summary>
+    public string? CleanWrong { get; init; }
+
+    /// <summary>Per eps, the attacked images FGSM fools, in order ('1' fooled or wrong).</summary>
+    public IReadOnlyDictionary<string, string>? FgsmFooled { get; init; }
+
+    /// <summary>Per eps, the attacked images PGD-40 fools, in order.</summary>
+    public IReadOnlyDictionary<string, string>? PgdFooled { get; init; }
+
+    /// <summary>The standard deviation of the L-BFGS minimal distortions over the successes (NaN when unknown).</summary>
+    public double LbfgsDistortionStdDev { get; init; } = double.NaN;
+}
 
 /// <summary>
 /// Which images each measurement uses (the first n of the test set) and the seed of PGD's random starts and L-BFGS's
@@ -53,9 +66,13 @@ public sealed record EvaluationSettings(int RobustCount = 10_000, int LbfgsCount
 /// <see cref="Count"/> test images at each of <see cref="RobustnessEvaluation.PgdEpsilons"/>: the error under plain
 /// PGD-40, under PGD-40 with <see cref="Restarts"/> random restarts (an image counts if any restart fools it), and
 /// under PGD-40 examples made on the naturally trained model of the same architecture (a transfer attack, which never
-/// sees the trained model's gradients). A model whose gradients are informative loses little to restarts and more to
-/// its own gradients than to another model's: <see cref="Suspect"/> is true when, at some eps, restarts or transfer
-/// beat plain PGD by more than <see cref="RobustnessEvaluation.MaskingMargin"/>.
+/// sees the trained model's gradients), and under single-step FGSM at the same eps. Each is compared with plain PGD-40
+/// on the same images by a paired test (<see cref="PairedComparison"/>). Three signs of masking
+/// (<see cref="MaskingSigns"/>): restarts fool more than plain PGD by more than <see cref="RobustnessEvaluation.MaskingMargin"/>
+/// (the excess's whole 95% interval above it); a transfer attack fools more than the white-box one; one FGSM step fools
+/// more than 40 PGD steps (the classic sign of an FGSM-trained model). The last two are shown by the test at 5%. A
+/// check that cannot tell at this many images (the interval reaches across the margin, say) says so in
+/// <see cref="Undecided"/>; none of this proves the absence of masking.
 /// </summary>
 public sealed record MaskingCheck(
     int Count,
@@ -64,7 +81,56 @@ public sealed record MaskingCheck(
     IReadOnlyDictionary<string, Rate> RestartsError,
     IReadOnlyDictionary<string, Rate> TransferError,
     bool Suspect,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>Per eps, FGSM's error on the same images.</summary>
+    public IReadOnlyDictionary<string, Rate> FgsmError { get; init; } = new Dictionary<string, Rate>();
+
+    /// <summary>Per eps, restarts minus plain PGD-40, paired.</summary>
+    public IReadOnlyDictionary<string, PairedComparison> RestartsExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>Per eps, transfer minus plain PGD-40, paired.</summary>
+    public IReadOnlyDictionary<string, PairedComparison> TransferExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>Per eps, FGSM minus plain PGD-40, paired.</summary>
+    public IReadOnlyDictionary<string, PairedComparison> FgsmExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>The signs found, one sentence each (empty: no sign in these checks).</summary>
+    public IReadOnlyList<string> Signs { get; init; } = [];
+
+    /// <summary>Checks that could not decide at this many images, one sentence each.</summary>
+    public IReadOnlyList<string> Undecided { get; init; } = [];
+}
+
+/// <summary>The rule that reads a <see cref="MaskingCheck"/>'s paired comparisons (see there), kept apart so it is tested on made-up counts.</summary>
+public static class MaskingSigns
+{
+    /// <summary>The signs and the undecided checks at one eps.</summary>
+    public static (IReadOnlyList<string> Signs, IReadOnlyList<string> Undecided) Read(string eps, PairedComparison restarts, PairedComparison transfer, PairedComparison fgsm,
+        double margin = RobustnessEvaluation.MaskingMargin)
+    {
+        var signs = new List<string>();
+        var undecided = new List<string>();
+        string points = FormattableString.Invariant($"{margin * 100:0.#}");
+        if (restarts.Lower > margin)
+        {
+            signs.Add($"eps {eps}: restarts fool more than plain PGD-40 by over {points} points ({restarts.Describe("by restarts only", "by plain only")})");
+        }
+        else if (restarts.Upper > margin)
+        {
+            undecided.Add($"eps {eps}: the restarts' excess over plain PGD-40 may exceed {points} points at this sample size ({restarts.Describe("by restarts only", "by plain only")})");
+        }
+        if (transfer.FirstHigher)
+        {
+            signs.Add($"eps {eps}: examples transferred from the natural model fool more than white-box PGD-40 ({transfer.Describe("by transfer only", "by white-box only")})");
+        }
+        if (fgsm.FirstHigher)
+        {
+            signs.Add($"eps {eps}: one FGSM step fools more than 40 PGD steps ({fgsm.Describe("by FGSM only", "by PGD only")})");
+        }
+        return (signs, undecided);
+    }
+}
 
 public static class RobustnessEvaluation
 {
@@ -85,7 +151,8 @@ public static class RobustnessEvaluation
     /// <summary>The masking checks' settings, for the key of their cached result.</summary>
     public static string DescribeMasking(EvaluationSettings settings) =>
         string.Join(";", PgdEpsilons.Select(eps => (Pgd40(eps, settings.Seed) with { Restarts = settings.MaskingRestarts }).Describe())
-            .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin}")));
+            .Append(new Fgsm().Describe())
+            .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin},paired")));
 
     /// <summary>
     /// Runs the gradient-masking checks of <paramref name="model"/> (see <see cref="MaskingCheck"/>), the transfer
@@ -104,29 +171,53 @@ public static class RobustnessEvaluation
         var plain = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
         var restarts = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
         var transfer = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
-        bool suspect = false;
+        var fgsm = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var restartsExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
+        var transferExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
+        var fgsmExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
+        var signs = new List<string>();
+        var undecided = new List<string>();
         foreach (double eps in PgdEpsilons)
         {
             string key = Key(eps);
             var pgd = Pgd40(eps, settings.Seed);
-            plain[key] = ErrorOf(pgd, model, set, null, settings, progress, $"{name} masking: pgd-40 eps {key}");
-            restarts[key] = ErrorOf(pgd with { Restarts = settings.MaskingRestarts }, model, set, null, settings, progress,
+            var plainFooled = FooledBy(pgd, model, set, null, settings, progress, $"{name} masking: pgd-40 eps {key}");
+            var restartsFooled = FooledBy(pgd with { Restarts = settings.MaskingRestarts }, model, set, null, settings, progress,
                 $"{name} masking: pgd-40 x {settings.MaskingRestarts} restarts eps {key}");
-            transfer[key] = TransferError(pgd, natural, model, set, settings, progress, $"{name} masking: pgd-40 eps {key} from the natural model");
-            suspect |= restarts[key].Value - plain[key].Value > MaskingMargin || transfer[key].Value - plain[key].Value > MaskingMargin;
+            var transferFooled = TransferFooled(pgd, natural, model, set, settings, progress, $"{name} masking: pgd-40 eps {key} from the natural model");
+            var fgsmFooled = FooledBy(new Fgsm { Epsilon = eps }, model, set, null, settings, progress, $"{name} masking: fgsm eps {key}");
+            plain[key] = RateOf(plainFooled);
+            restarts[key] = RateOf(restartsFooled);
+            transfer[key] = RateOf(transferFooled);
+            fgsm[key] = RateOf(fgsmFooled);
+            restartsExcess[key] = PairedComparison.Of(restartsFooled, plainFooled);
+            transferExcess[key] = PairedComparison.Of(transferFooled, plainFooled);
+            fgsmExcess[key] = PairedComparison.Of(fgsmFooled, plainFooled);
+            var read = MaskingSigns.Read(key, restartsExcess[key], transferExcess[key], fgsmExcess[key]);
+            signs.AddRange(read.Signs);
+            undecided.AddRange(read.Undecided);
         }
-        return new MaskingCheck(set.Count, settings.MaskingRestarts, plain, restarts, transfer, suspect, clock.Elapsed.TotalSeconds);
+        return new MaskingCheck(set.Count, settings.MaskingRestarts, plain, restarts, transfer, signs.Count > 0, clock.Elapsed.TotalSeconds)
+        {
+            FgsmError = fgsm,
+            RestartsExcess = restartsExcess,
+            TransferExcess = transferExcess,
+            FgsmExcess = fgsmExcess,
+            Signs = signs,
+            Undecided = undecided,
+        };
     }
 
-    /// <summary>The error of <paramref name="target"/> on examples <paramref name="attack"/> made on <paramref name="source"/>.</summary>
-    private static Rate TransferError(Attack attack, Classifier source, Classifier target, LabeledImages set, EvaluationSettings settings,
+    private static Rate RateOf(IReadOnlyList<bool> fooled) => Rate.Of(fooled.Count(wrong => wrong), fooled.Count);
+
+    /// <summary>Which images <paramref name="target"/> gets wrong among the examples <paramref name="attack"/> made on <paramref name="source"/>.</summary>
+    private static bool[] TransferFooled(Attack attack, Classifier source, Classifier target, LabeledImages set, EvaluationSettings settings,
         IProgress<ProgressUpdate>? progress, string task)
     {
         using var scope = NewDisposeScope();
         var adversarials = attack.Run(source, set.Images, set.Labels, null, settings.BatchSize, Forward(progress, task)).Adversarials;
         // The examples with the set's own labels; both tensors belong to this scope and the caller, so the set is not disposed.
-        double error = Evaluation.ErrorRate(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
-        return Rate.Of((int)Math.Round(error * set.Count), set.Count);
+        return Evaluation.Wrong(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
     }
 
     /// <summary>Every attack's settings, for fingerprints.</summary>
@@ -134,38 +225,56 @@ public static class RobustnessEvaluation
         string.Join(";", FgsmEpsilons.Select(eps => new Fgsm { Epsilon = eps }.Describe())
             .Concat(PgdEpsilons.Select(eps => Pgd40(eps, settings.Seed).Describe()))
             .Append(Lbfgs.Describe())
-            .Append(string.Create(CultureInfo.InvariantCulture, $"robustCount={settings.RobustCount},lbfgsCount={settings.LbfgsCount}")));
+            .Append(string.Create(CultureInfo.InvariantCulture, $"robustCount={settings.RobustCount},lbfgsCount={settings.LbfgsCount},per-image outcomes")));
 
     public static Robustness Evaluate(Classifier model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress = null, string name = "")
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        int wrong = (int)Math.Round(Evaluation.ErrorRate(model, testSet) * testSet.Count);
-        var testError = Rate.Of(wrong, testSet.Count);
+        var cleanWrong = Evaluation.Wrong(model, testSet);
+        var testError = RateOf(cleanWrong);
         using var robust = testSet.Slice(0, Math.Min(settings.RobustCount, testSet.Count));
         var fgsm = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var fgsmFooled = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (double eps in FgsmEpsilons)
         {
-            fgsm[Key(eps)] = ErrorOf(new Fgsm { Epsilon = eps }, model, robust, null, settings, progress, $"{name} fgsm eps {Key(eps)}");
+            var fooled = FooledBy(new Fgsm { Epsilon = eps }, model, robust, null, settings, progress, $"{name} fgsm eps {Key(eps)}");
+            fgsm[Key(eps)] = RateOf(fooled);
+            fgsmFooled[Key(eps)] = PairedComparison.Encode(fooled);
         }
         var pgd = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var pgdFooled = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (double eps in PgdEpsilons)
         {
-            pgd[Key(eps)] = ErrorOf(Pgd40(eps, settings.Seed), model, robust, null, settings, progress, $"{name} pgd-40 eps {Key(eps)}");
+            var fooled = FooledBy(Pgd40(eps, settings.Seed), model, robust, null, settings, progress, $"{name} pgd-40 eps {Key(eps)}");
+            pgd[Key(eps)] = RateOf(fooled);
+            pgdFooled[Key(eps)] = PairedComparison.Encode(fooled);
         }
         using var lbfgsSet = testSet.Slice(0, Math.Min(settings.LbfgsCount, testSet.Count));
         var targets = AttackTargets.RandomWrong(lbfgsSet.Labels, settings.Seed, model.ClassCount);
-        var lbfgs = Lbfgs.Run(model, lbfgsSet.Images, lbfgsSet.Labels, targets, settings.BatchSize, Forward(progress, $"{name} lbfgs")).Summary;
-        return new Robustness(testError, fgsm, pgd, lbfgs.MeanDistortion, lbfgs.MedianDistortion, lbfgs.Successes, lbfgs.Attempted, clock.Elapsed.TotalSeconds);
+        var lbfgsRun = Lbfgs.Run(model, lbfgsSet.Images, lbfgsSet.Labels, targets, settings.BatchSize, Forward(progress, $"{name} lbfgs"));
+        var lbfgs = lbfgsRun.Summary;
+        var distortions = lbfgsRun.Examples.Where(example => example.OriginallyCorrect && example.Success).Select(example => example.Distortion).ToList();
+        double spread = distortions.Count > 1
+            ? Math.Sqrt(distortions.Sum(value => (value - distortions.Average()) * (value - distortions.Average())) / (distortions.Count - 1))
+            : double.NaN;
+        return new Robustness(testError, fgsm, pgd, lbfgs.MeanDistortion, lbfgs.MedianDistortion, lbfgs.Successes, lbfgs.Attempted, clock.Elapsed.TotalSeconds)
+        {
+            CleanWrong = PairedComparison.Encode(cleanWrong),
+            FgsmFooled = fgsmFooled,
+            PgdFooled = pgdFooled,
+            LbfgsDistortionStdDev = spread,
+        };
     }
 
-    private static Rate ErrorOf(Attack attack, Classifier model, LabeledImages set, Tensor? targets, EvaluationSettings settings,
+    /// <summary>Which images the model gets wrong after <paramref name="attack"/> (checked by the attack's fresh forward pass), in order.</summary>
+    private static bool[] FooledBy(Attack attack, Classifier model, LabeledImages set, Tensor? targets, EvaluationSettings settings,
         IProgress<ProgressUpdate>? progress, string task)
     {
         using var scope = NewDisposeScope();
-        var summary = attack.Run(model, set.Images, set.Labels, targets, settings.BatchSize, Forward(progress, task)).Summary;
-        int errors = (int)Math.Round(summary.ErrorRate * summary.Count);
-        return Rate.Of(errors, summary.Count);
+        var examples = attack.Run(model, set.Images, set.Labels, targets, settings.BatchSize, Forward(progress, task)).Examples;
+        // The examples come in the set's order, one per image.
+        return examples.Select(example => example.FinalPrediction != example.Label).ToArray();
     }
 
     private static IProgress<ProgressUpdate>? Forward(IProgress<ProgressUpdate>? progress, string task) =>

@@ -1,3 +1,5 @@
+using Intriguing.Statistics;
+
 namespace Intriguing.Training.Adversarial;
 
 /// <summary>
@@ -49,7 +51,11 @@ public sealed record RobustJson(
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
 
-/// <summary>A <see cref="MaskingCheck"/> as <c>adv-train --json</c> and report.json give it (docs/json-output.md).</summary>
+/// <summary>
+/// A <see cref="MaskingCheck"/> as <c>adv-train --json</c> and report.json give it (docs/json-output.md): the rates, each
+/// check's paired comparison with plain PGD-40 (difference, interval, discordant counts, exact McNemar p), the signs
+/// found and the checks that could not decide; <see cref="Suspect"/> is true when there is a sign.
+/// </summary>
 public sealed record MaskingJson(
     int Count,
     int Restarts,
@@ -60,7 +66,13 @@ public sealed record MaskingJson(
     IReadOnlyDictionary<string, IReadOnlyList<double>> TransferErrorInterval,
     double Margin,
     bool Suspect,
-    double Seconds)
+    double Seconds,
+    IReadOnlyDictionary<string, double> FgsmError,
+    IReadOnlyDictionary<string, PairedComparison> RestartsExcess,
+    IReadOnlyDictionary<string, PairedComparison> TransferExcess,
+    IReadOnlyDictionary<string, PairedComparison> FgsmExcess,
+    IReadOnlyList<string> Signs,
+    IReadOnlyList<string> Undecided)
 {
     public static MaskingJson From(MaskingCheck check) => new(
         check.Count,
@@ -72,5 +84,11 @@ public sealed record MaskingJson(
         RobustJson.Intervals(check.TransferError),
         RobustnessEvaluation.MaskingMargin,
         check.Suspect,
-        Math.Round(check.Seconds, 1));
+        Math.Round(check.Seconds, 1),
+        RobustJson.Values(check.FgsmError),
+        check.RestartsExcess,
+        check.TransferExcess,
+        check.FgsmExcess,
+        check.Signs,
+        check.Undecided);
 }

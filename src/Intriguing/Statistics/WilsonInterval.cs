@@ -1,8 +1,8 @@
-namespace Intriguing.Transfer;
+namespace Intriguing.Statistics;
 
 /// <summary>
 /// The Wilson score interval for a binomial rate (Wilson 1927): better than the normal approximation near 0% and
-/// 100%, where transfer and noise rates live. 95% by default (z = 1.96).
+/// 100%, where transfer, noise and robust error rates live. 95% by default (z = 1.96).
 /// </summary>
 public static class WilsonInterval
 {
