@@ -33,16 +33,19 @@ public sealed class AttackKillTests(RealMnist mnist) : IDisposable
         }
         Assert.False(Directory.Exists(killed), "the killed attack wrote before it finished");
 
-        // While writing the examples: whatever files are there are whole (checked against the finished run below).
+        // While writing the examples (one PNG per image, 600 in all; killed after the first 20): whatever files are there
+        // are whole (checked against the finished run below).
+        string pngs = Path.Combine(killed, "png");
         using (var child = CliProcess.Start(home.Folder, Attack(killed)))
         {
-            Assert.True(child.WaitFor(() => Directory.Exists(Path.Combine(killed, "png")), TimeSpan.FromMinutes(2)), child.StandardError);
+            Assert.True(child.WaitFor(() => Directory.Exists(pngs) && Directory.GetFiles(pngs).Length >= 20, TimeSpan.FromMinutes(2)), child.StandardError);
             child.Kill();
         }
         var leftByTheKill = Files(killed);
 
         var rerun = CliProcess.Run(home.Folder, Attack(killed));
-        var uninterrupted = CliProcess.Run(home.Folder, Attack(straight));
+        // The uninterrupted run in-process: with one thread, as the children, its numbers are theirs to the last bit.
+        var uninterrupted = CliRun.Of(Attack(straight));
 
         Assert.True(rerun.ExitCode == 0, rerun.StandardError);
         Assert.True(uninterrupted.ExitCode == 0, uninterrupted.StandardError);
