@@ -5,7 +5,7 @@ using Intriguing.Cli.Output;
 namespace Intriguing.Cli.Tests;
 
 /// <summary>Runs the command line in-process and captures its two streams.</summary>
-internal sealed record CliRun(int ExitCode, string StandardOutput, string StandardError)
+public sealed record CliRun(int ExitCode, string StandardOutput, string StandardError)
 {
     public static CliRun Of(params string[] args)
     {

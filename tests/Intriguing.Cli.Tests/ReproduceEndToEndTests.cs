@@ -1,32 +1,25 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Intriguing.Cli.Tests;
 
 /// <summary>
 /// The README's main command end to end on real MNIST: `reproduce --quick` trains the quick zoo from nothing (in a
-/// temporary $INTRIGUING_HOME), writes the three report files, and a second run resumes from what the first left.
+/// temporary $INTRIGUING_HOME, as a child process the way a user runs it), writes the three report files, a second run
+/// resumes from what the first left, and a run killed during a study and again while writing its report resumes to the
+/// same report.
 /// </summary>
 [Collection(RealMnistCollection.Name)]
-public sealed class ReproduceEndToEndTests : IDisposable
+public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproduction quick) : IClassFixture<QuickReproduction>
 {
-    private readonly TemporaryHome temporaryHome = new("e2e");
-    private readonly string home;
-    private readonly string mnist;
-
-    public ReproduceEndToEndTests(RealMnist realMnist)
-    {
-        // Real MNIST stays in the cache the fixture filled; models and reports go to a fresh, temporary home.
-        mnist = realMnist.Folder;
-        home = temporaryHome.Folder;
-    }
-
-    public void Dispose() => temporaryHome.Dispose();
+    private readonly string mnist = realMnist.Folder;
 
     [Fact]
     public void Quick_reproduction_writes_the_report_with_ours_beside_the_papers_and_resumes()
     {
-        string outDir = Path.Combine(home, "report");
-        var run = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
+        string outDir = quick.Out;
+        var run = quick.Run(mnist);
 
         Assert.True(run.ExitCode == 0, run.StandardError);
         var summary = run.Json();
@@ -96,7 +89,7 @@ public sealed class ReproduceEndToEndTests : IDisposable
         Assert.DoesNotContain("src=\"http", html);
         Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
 
-        var again = CliRun.Of("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
+        var again = quick.InProcess("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
         Assert.True(again.ExitCode == 0, again.StandardError);
         var resumed = again.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()).ToList();
         Assert.Contains("table1", resumed);
@@ -105,11 +98,141 @@ public sealed class ReproduceEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Killed_during_a_study_and_while_writing_the_report_it_resumes_to_the_same_report_and_leaves_no_half_file()
+    {
+        var reference = quick.Run(mnist);
+        Assert.True(reference.ExitCode == 0, reference.StandardError);
+        string outDir = Path.Combine(quick.Home, "killed-report");
+        string kept = Path.Combine(outDir, ".results");
+        Directory.CreateDirectory(kept);
+        // Every section the uninterrupted run kept but Table 3's: the children compute that one study (its models are
+        // cached) and then write the report, which keeps this test to seconds.
+        foreach (string file in Directory.GetFiles(Path.Combine(quick.Out, ".results"), "*.json").Where(file => !Path.GetFileName(file).StartsWith("table3-", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(kept, Path.GetFileName(file)));
+        }
+        string[] reproduce = ["reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json"];
+
+        // In the middle of Table 3: after L-BFGS finished on its first model.
+        using (var child = CliProcess.Start(quick.Home, reproduce))
+        {
+            Assert.True(child.WaitForStandardError("progress: attack lbfgs", TimeSpan.FromMinutes(10)), child.StandardError);
+            child.Kill();
+        }
+        Assert.False(File.Exists(Path.Combine(outDir, "report.json")));
+        Assert.Empty(Directory.GetFiles(kept, "table3-*.json"));
+        Assert.All(Directory.GetFiles(kept, "*.json"), file => JsonDocument.Parse(File.ReadAllText(file)).Dispose());
+
+        // As the report is being written: its figures folder has just appeared.
+        using (var child = CliProcess.Start(quick.Home, reproduce))
+        {
+            Assert.True(child.WaitFor(() => Directory.Exists(Path.Combine(outDir, "figures")), TimeSpan.FromMinutes(10)), child.StandardError);
+            child.Kill();
+        }
+        var leftByTheKill = Figures(outDir);
+
+        var rerun = CliProcess.Run(quick.Home, reproduce);
+        Assert.True(rerun.ExitCode == 0, rerun.StandardError);
+        Assert.Contains("table3", rerun.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()));
+        Assert.Equal(Numbers(Path.Combine(quick.Out, "report.json")), Numbers(Path.Combine(outDir, "report.json")));
+        var expected = Figures(quick.Out);
+        Assert.Equal(expected, Figures(outDir));
+        Assert.All(leftByTheKill, figure => Assert.Equal(expected[figure.Key], figure.Value));
+        Assert.Empty(CliProcess.Temporaries(outDir));
+        Assert.Empty(CliProcess.Temporaries(Path.Combine(quick.Home, "models")));
+    }
+
+    /// <summary>report.json without what differs between two runs of the same seed: the environment and the timings.</summary>
+    private static string Numbers(string reportJson)
+    {
+        var report = JsonNode.Parse(File.ReadAllText(reportJson))!.AsObject();
+        report.Remove("environment");
+        static void DropTimings(JsonNode? node)
+        {
+            if (node is JsonObject item)
+            {
+                foreach (string key in item.Select(property => property.Key).Where(key => key.EndsWith("econds", StringComparison.Ordinal)).ToList())
+                {
+                    item.Remove(key);
+                }
+                foreach (var property in item)
+                {
+                    DropTimings(property.Value);
+                }
+            }
+            else if (node is JsonArray array)
+            {
+                foreach (var element in array)
+                {
+                    DropTimings(element);
+                }
+            }
+        }
+        DropTimings(report);
+        return report.ToJsonString();
+    }
+
+    /// <summary>The report's figures (temporaries aside), by name, with their SHA-256.</summary>
+    private static SortedDictionary<string, string> Figures(string outDir) =>
+        new(Directory.GetFiles(Path.Combine(outDir, "figures"))
+            .Where(path => !path.EndsWith(Intriguing.IO.AtomicFile.TemporarySuffix, StringComparison.Ordinal))
+            .ToDictionary(path => Path.GetFileName(path), path => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))),
+            StringComparer.Ordinal);
+
+    [Fact]
     public void Reproduce_with_a_bad_seed_is_bad_usage()
     {
         var run = CliRun.Of("reproduce", "--quick", "--seed", "zero", "--json");
         Assert.Equal(2, run.ExitCode);
         Assert.Equal("", run.StandardOutput);
         Assert.Contains("zero", run.StandardError);
+    }
+}
+
+/// <summary>
+/// `reproduce --quick` from nothing, run once for <see cref="ReproduceEndToEndTests"/> as a child process in a home of its
+/// own (its report is the uninterrupted run the kill test compares with; models and kept sections stay for the others).
+/// </summary>
+public sealed class QuickReproduction : IDisposable
+{
+    private readonly Lock gate = new();
+    private CliRun? run;
+
+    public QuickReproduction() => Directory.CreateDirectory(Home);
+
+    public string Home { get; } = Path.Combine(Path.GetTempPath(), "intriguing-e2e-" + Guid.NewGuid().ToString("N"));
+
+    public string Out => Path.Combine(Home, "report");
+
+    /// <summary>The run (made on first use).</summary>
+    public CliRun Run(string mnist)
+    {
+        lock (gate)
+        {
+            return run ??= CliProcess.Run(Home, ["reproduce", "--quick", "--out", Out, "--data-dir", mnist, "--json"], TimeSpan.FromMinutes(60));
+        }
+    }
+
+    /// <summary>The command line in-process with <c>$INTRIGUING_HOME</c> at <see cref="Home"/> for the call.</summary>
+    public CliRun InProcess(params string[] arguments)
+    {
+        string? previous = Environment.GetEnvironmentVariable(IntriguingHome.EnvironmentVariable);
+        Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, Home);
+        try
+        {
+            return CliRun.Of(arguments);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(IntriguingHome.EnvironmentVariable, previous);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Home))
+        {
+            Directory.Delete(Home, recursive: true);
+        }
     }
 }

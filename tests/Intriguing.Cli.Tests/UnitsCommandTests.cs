@@ -94,6 +94,30 @@ public sealed class UnitsCommandTests : IDisposable
         Assert.Contains("Holm-adjusted", table.StandardOutput);
     }
 
+    [Fact]
+    public void Without_out_no_figure_is_written_anywhere()
+    {
+        string model = SmallModelFile();
+        string workingFolder = Path.Combine(folder, "working");
+        Directory.CreateDirectory(workingFolder);
+        string previous = Environment.CurrentDirectory;
+        CliRun run;
+        try
+        {
+            Environment.CurrentDirectory = workingFolder;
+            run = CliRun.Of("units", "--model", model, "--layer", "hidden1", "--pool", "300", "--directions", "20", "--data-dir", mnist.Folder, "--json");
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        Assert.Equal(0, run.Json().GetProperty("figures").GetArrayLength());
+        Assert.Empty(Directory.GetFileSystemEntries(workingFolder));
+        Assert.Equal([model, model + ".json"], Directory.GetFiles(folder).Order(StringComparer.Ordinal).ToArray());
+    }
+
     [Theory]
     [InlineData("nope")]
     [InlineData("3")]

@@ -59,11 +59,7 @@ public static class AttackCommand
 
     public static Command Create(CliIo io)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = $"Model to attack: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
-            Required = true,
-        };
+        var model = CommonOptions.ModelOrFile("Model to attack");
         var method = new Option<string>("--method")
         {
             Description = $"Attack: {string.Join(", ", Methods)}.",
@@ -95,10 +91,7 @@ public static class AttackCommand
         };
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
@@ -123,14 +116,12 @@ public static class AttackCommand
                 throw new BadInputException($"--batch must be at least 1; got {batchSize}");
             }
             string modelName = parseResult.GetValue(model)!;
-            if (!LooksLikePath(modelName))
-            {
-                ModelZoo.Get(modelName); // an unknown name is bad input before any data is loaded
-            }
+            // An unknown name, an unreadable model file or an unwritable --out is bad input before any data is loaded.
+            CommonOptions.CheckModel(modelName);
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             bool isTargeted = parseResult.GetValue(targeted);
-            string? outFolder = parseResult.GetValue(output);
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
@@ -162,9 +153,6 @@ public static class AttackCommand
         }));
         return command;
     }
-
-    private static bool LooksLikePath(string name) =>
-        name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
 
     private static float[][] ImageRows(Tensor images, int features) =>
         [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), features)];

@@ -99,11 +99,7 @@ public static class BenchCommand
             {
                 throw new BadInputException($"--batch must be 1..10000 (test images); got {batchSize}");
             }
-            bool isFile = modelName.Contains('/') || modelName.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
-            if (!isFile)
-            {
-                ModelZoo.Get(modelName);
-            }
+            bool isFile = ModelStore.IsPath(modelName);
             int repetitionCount = parseResult.GetValue(repetitions);
             if (repetitionCount < 1 || repetitionCount > 100)
             {
@@ -119,6 +115,7 @@ public static class BenchCommand
             {
                 throw new BadInputException($"--training-steps must be 1..1000 and --training-batches 1..10000; got {steps} and {trainBatches}");
             }
+            CommonOptions.CheckModel(modelName);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             var report = ProgressDisplay.Run(context.Console, progress =>

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Intriguing.IO;
+using Intriguing.Models;
 
 namespace Intriguing.Cli.Commands;
 
@@ -48,8 +50,44 @@ public static class CommonOptions
         TorchSharp.torch.set_num_threads(count);
     }
 
+    /// <summary>A required <c>--model</c> that takes a zoo name or a model file; <paramref name="purpose"/> starts its description.</summary>
+    public static Option<string> ModelOrFile(string purpose) => new("--model")
+    {
+        Description = $"{purpose}: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
+        Required = true,
+    };
+
+    /// <summary><c>--quick</c> for commands that use zoo models: the quick-recipe ones of <c>reproduce --quick</c>.</summary>
+    public static Option<bool> QuickModels() => new("--quick")
+    {
+        Description = "Use (or train) the quick-recipe zoo models of `reproduce --quick`.",
+    };
+
     public static Option<string?> Out(string what) => new("--out")
     {
         Description = what,
     };
+
+    /// <summary>
+    /// Checks a <c>--model</c> value before any data is loaded or model trained: a zoo name must be in the zoo, a model
+    /// file (<see cref="ModelStore.IsPath"/>) must be readable, and so must its sidecar. True for a file.
+    /// </summary>
+    /// <exception cref="BadInputException">An unknown name, or a file that is missing or cannot be read, named.</exception>
+    public static bool CheckModel(string nameOrPath)
+    {
+        if (ModelStore.IsPath(nameOrPath))
+        {
+            ModelFiles.CheckReadable(nameOrPath, "--model");
+            return true;
+        }
+        ModelZoo.Get(nameOrPath);
+        return false;
+    }
+
+    /// <summary>
+    /// An <c>--out</c> folder checked before any work (<see cref="PathChecks.WritableFolder"/>): its full path, or null
+    /// when the option was not given (then nothing is written).
+    /// </summary>
+    /// <exception cref="BadInputException">The folder cannot be written, or its parent does not exist, named.</exception>
+    public static string? CheckOut(string? folder) => folder is null ? null : PathChecks.WritableFolder(folder, "--out");
 }

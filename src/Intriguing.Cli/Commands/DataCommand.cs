@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
+using Intriguing.IO;
 using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
@@ -50,6 +51,12 @@ public static class DataCommand
         fetch.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             string datasetName = parseResult.GetValue(dataset)!;
+            string? folder = parseResult.GetValue(dataDir);
+            if (folder is not null && parseResult.GetValue(repair))
+            {
+                // --repair writes good copies into the folder: a folder that cannot take them is said at once.
+                PathChecks.WritableFolder(folder, "--data-dir");
+            }
             var options = FetchOptions.Default with
             {
                 Repair = parseResult.GetValue(repair),

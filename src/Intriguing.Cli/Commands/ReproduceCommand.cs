@@ -58,7 +58,7 @@ public static class ReproduceCommand
         {
             bool isQuick = parseResult.GetValue(quick);
             string deviceName = parseResult.GetValue(device)!;
-            string folder = Path.GetFullPath(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"));
+            string folder = CommonOptions.CheckOut(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"))!;
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, "mnist", parseResult.GetValue(dataDir),
                 "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName);
             var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));

@@ -73,10 +73,7 @@ public static class SpectralCommand
             Description = "Training split of the zoo model: train (default), p1 or p2.",
             DefaultValueFactory = _ => "train",
         };
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var penalty = new Option<double?>("--penalty")
         {
             Description = "Analyse the zoo model trained with the spectral-norm penalty of this weight added to its loss (trained and cached on first use; the study uses 0.01).",
@@ -104,7 +101,7 @@ public static class SpectralCommand
                 throw new BadInputException($"--arch: unknown architecture '{archName}'; expected alexnet");
             }
             double? penaltyWeight = parseResult.GetValue(penalty);
-            if (penaltyWeight is not null && (modelName is null || LooksLikePath(modelName)))
+            if (penaltyWeight is not null && (modelName is null || ModelStore.IsPath(modelName)))
             {
                 throw new BadInputException("--penalty trains a zoo model with the spectral-norm penalty: give --model NAME of the zoo");
             }
@@ -122,13 +119,17 @@ public static class SpectralCommand
             {
                 throw new BadInputException($"--count must be 1..{most}; got {imageCount}");
             }
-            if (modelName is not null && !LooksLikePath(modelName))
+            if (modelName is not null)
             {
-                ModelZoo.Get(modelName);
+                CommonOptions.CheckModel(modelName);
             }
+            if (weightsFile is not null)
+            {
+                PathChecks.ReadableFile(weightsFile, "--weights");
+            }
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             var trainSplit = SplitNames.Parse(parseResult.GetValue(split)!);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
-            string? outFolder = parseResult.GetValue(output);
 
             var report = ProgressDisplay.Run(context.Console, progress => archName is not null
                 ? RunAlexNet(weightsFile, imageCount, seedValue, outFolder, progress)
@@ -192,9 +193,6 @@ public static class SpectralCommand
         new(result.Model, result.Layers, result.Product, result.Empirical, result.Sound, result.Soundness.Violations, result.Certified,
             attacks, result.Inputs, result.Weights, note, seed, Math.Round(result.BoundSeconds, 2), Math.Round(result.MeasureSeconds, 2),
             Math.Round(attackSeconds, 2), Math.Round(result.CpuSeconds, 2), figures);
-
-    private static bool LooksLikePath(string name) =>
-        name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
 
     private static void Render(IAnsiConsole console, SpectralReport report)
     {

@@ -9,7 +9,8 @@ using Spectre.Console;
 namespace Intriguing.Cli.Commands;
 
 /// <summary>
-/// <c>intriguing train --model NAME</c>: trains a zoo model (always, replacing its cache entry atomically),
+/// <c>intriguing train --model NAME</c>: trains a zoo model (always, replacing its cache entry atomically, unless another
+/// run sharing the cache trained the very same model while this one started or waited: then it reports that one),
 /// evaluates it on its own split, the test set, P1 and P2, and prints the errors beside the paper's (Tables 1, 3).
 /// </summary>
 public static class TrainCommand
@@ -17,7 +18,10 @@ public static class TrainCommand
     /// <summary>The paper's errors for the same model and split (fractions; null where the paper gives none).</summary>
     public sealed record PaperErrors(double? TrainError, double? TestError, double? P1Error, double? P2Error);
 
-    /// <summary>The fields of docs/json-output.md, in its order; errors are fractions.</summary>
+    /// <summary>
+    /// The fields of docs/json-output.md, in its order; errors are fractions. <see cref="Reused"/>: another run trained this
+    /// model while this one waited for it, and its file is reported instead of training it twice.
+    /// </summary>
     public sealed record TrainResult(
         string Model,
         string Split,
@@ -32,7 +36,8 @@ public static class TrainCommand
         bool Quick,
         string Recipe,
         PaperErrors? Paper,
-        int ResumedFromEpoch);
+        int ResumedFromEpoch,
+        bool Reused);
 
     public static Command Create(CliIo io)
     {
@@ -69,6 +74,7 @@ public static class TrainCommand
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var startedAt = DateTimeOffset.UtcNow;
             // Validate names before loading 60,000 images.
             var spec = ModelZoo.Get(parseResult.GetValue(model)!);
             var trainSplit = SplitNames.Parse(parseResult.GetValue(split)!);
@@ -88,8 +94,8 @@ public static class TrainCommand
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var trained = ModelStore.Train(spec.Name, data, trainSplit, seedValue, quickRecipe, requestedEpochs, progress, target);
-                return ToResult(spec, trained);
+                using var outcome = ModelStore.TrainOnce(spec.Name, data, startedAt, trainSplit, seedValue, quickRecipe, requestedEpochs, progress, target);
+                return ToResult(spec, outcome.Model, outcome.Reused);
             });
             context.Emit(result, console => Render(console, result));
             return ExitCodes.Success;
@@ -97,7 +103,7 @@ public static class TrainCommand
         return command;
     }
 
-    private static TrainResult ToResult(ModelSpec spec, TrainedModel trained)
+    private static TrainResult ToResult(ModelSpec spec, TrainedModel trained, bool reused)
     {
         var report = trained.Report;
         var paper = spec.PaperFor(trained.Split);
@@ -106,7 +112,7 @@ public static class TrainCommand
             report.TrainError, report.TestError, report.P1Error, report.P2Error,
             Math.Round(report.Seconds, 2), trained.Path, report.Quick, report.Recipe,
             paper is null ? null : new PaperErrors(paper.TrainError, paper.TestError, paper.P1Error, paper.P2Error),
-            report.ResumedFromEpoch);
+            report.ResumedFromEpoch, reused);
     }
 
     private static void Render(IAnsiConsole console, TrainResult result)
@@ -127,7 +133,9 @@ public static class TrainCommand
         {
             console.MarkupLine($"[grey]continued from the checkpoint of epoch {result.ResumedFromEpoch}[/]");
         }
-        console.MarkupLine($"[grey]saved to[/] {Markup.Escape(result.Path)}");
+        console.MarkupLine(result.Reused
+            ? $"[grey]trained meanwhile by another run and reused from[/] {Markup.Escape(result.Path)}"
+            : $"[grey]saved to[/] {Markup.Escape(result.Path)}");
     }
 
     private static string Percent(double? fraction) =>

@@ -89,10 +89,7 @@ public static class TransferCommand
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo models of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the heat maps and curves (PNG); none written without it.");
         var command = new Command("transfer", "Do adversarial examples made for one model fool others (the paper's Tables 2 and 4)? Rates with 95% intervals, beside noise of the same size and the paper's numbers.")
@@ -116,7 +113,7 @@ public static class TransferCommand
             }
             int seedValue = parseResult.GetValue(seed);
             bool isCrossSplit = parseResult.GetValue(crossSplit);
-            string? outFolder = parseResult.GetValue(output);
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             double rms = magnifyRms ?? 0.1;

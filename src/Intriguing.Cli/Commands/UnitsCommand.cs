@@ -58,11 +58,7 @@ public static class UnitsCommand
 
     public static Command Create(CliIo io)
     {
-        var model = new Option<string>("--model")
-        {
-            Description = $"Model to look inside: a zoo name ({string.Join(", ", ModelZoo.Names)}) or a model file path.",
-            Required = true,
-        };
+        var model = CommonOptions.ModelOrFile("Model to look inside");
         var layer = new Option<string?>("--layer")
         {
             Description = "Hidden layer by name (conv: conv1, conv2, fc1; fc100-100-10: hidden1, hidden2) or index from 0; default every hidden layer. The last one is the classifier's input.",
@@ -90,12 +86,9 @@ public static class UnitsCommand
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var quick = new Option<bool>("--quick")
-        {
-            Description = "Use (or train) the quick-recipe zoo model of `reproduce --quick`.",
-        };
+        var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.Out("Folder for the figures, one PNG per layer (default: units-<model> in the current folder).");
+        var output = CommonOptions.Out("Folder for the figures, one PNG per layer (none are written without it).");
         var command = new Command("units", "Are single units more interpretable than random directions? Top-K test images per unit and per random direction, their coherence against chance, a Mann-Whitney test and Cliff's delta, and Figures 1-4 style pictures.")
         {
             model, layer, directions, top, pool, rows, seed, dataDir, device, quick, threads, output,
@@ -116,13 +109,13 @@ public static class UnitsCommand
                 throw new BadInputException($"--rows must be at least 1; got {rowCount}");
             }
             options.Validate(poolSize);
-            bool isPath = LooksLikePath(modelName);
-            if (!isPath)
+            if (!CommonOptions.CheckModel(modelName))
             {
                 // Unknown model or layer names are bad input before any data is loaded or model trained.
                 using var blank = ModelZoo.Get(modelName).Create();
                 UnitLayers.Resolve(blank, ModelZoo.Get(modelName).Name, layerName);
             }
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
 
@@ -133,10 +126,10 @@ public static class UnitsCommand
                 var layers = UnitLayers.Resolve(trained.Model, trained.Name, layerName);
                 using var images = data.Test.Slice(0, poolSize);
                 var result = UnitAnalysis.Analyze(trained.Model, trained.Name, images, layers, options, progress);
-                string folder = Path.GetFullPath(parseResult.GetValue(output) ?? $"units-{trained.Name}");
-                var figures = result.Layers.Select(layerResult =>
+                // The figures are written only where --out asks: a command never fills the current folder unasked.
+                var figures = outFolder is null ? [] : result.Layers.Select(layerResult =>
                 {
-                    string path = Path.Combine(folder, $"units-{trained.Name}-{layerResult.Layer}.png");
+                    string path = Path.Combine(outFolder, $"units-{trained.Name}-{layerResult.Layer}.png");
                     byte[] png = UnitFigure.Render(layerResult, images.Images, images.Labels,
                         $"{trained.Name}, layer {layerResult.Layer}: top {options.Top} of {poolSize} test images per direction", rowCount);
                     AtomicFile.WriteAllBytes(path, png);
@@ -158,14 +151,11 @@ public static class UnitsCommand
         return command;
     }
 
-    private static bool LooksLikePath(string name) =>
-        name.Contains('/') || name.Contains('\\') || name.EndsWith(ModelStore.Extension, StringComparison.OrdinalIgnoreCase);
-
     private static ModelReport ToReport(ModelUnits result, IReadOnlyList<string> figures)
     {
         var layers = result.Layers.Select((layer, index) => new LayerReport(
             result.Model, layer.Layer, layer.Top, layer.Natural, layer.Random, layer.Chance, layer.PValue, layer.EffectSize,
-            [figures[index]], layer.LayerIndex, layer.LayerBelow, layer.Units, layer.Pool, result.RandomDirections, layer.Seed,
+            figures.Count > 0 ? [figures[index]] : [], layer.LayerIndex, layer.LayerBelow, layer.Units, layer.Pool, result.RandomDirections, layer.Seed,
             layer.ChanceLevels, layer.Comparisons, layer.Verdict.Kind, layer.Verdict.PaperClaimHolds, layer.Verdict.Sentence,
             Math.Round(layer.Seconds, 3), layer.AdjustedPValue, layer.Verdict.Tests)).ToList();
         return new ModelReport(result.Model, result.Top, layers, figures, result.Pool, result.RandomDirections, result.Seed,
@@ -222,7 +212,8 @@ public static class UnitsCommand
         }
         int tests = report.Layers.FirstOrDefault()?.Tests ?? 0;
         console.MarkupLine($"[grey]p-values Holm-adjusted over the {tests} tests shown; \"no difference detected\" is not a test of equivalence. Directions share top images, so the tests' independence assumption makes p optimistic.[/]");
-        console.MarkupLine($"[grey]Paper (Section 3): single units are no more semantically coherent than random directions. Figures:[/] {Markup.Escape(string.Join(", ", report.Figures))}");
+        console.MarkupLine($"[grey]Paper (Section 3): single units are no more semantically coherent than random directions. Figures:[/] " +
+            (report.Figures.Count > 0 ? Markup.Escape(string.Join(", ", report.Figures)) : "[grey]none written (give --out DIR for them)[/]"));
         console.MarkupLine($"[grey]Time: {report.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s ({report.ActivationSeconds.ToString("F1", CultureInfo.InvariantCulture)} s of activations), seed {report.Seed}.[/]");
     }
 

@@ -5,20 +5,35 @@ namespace Intriguing.Cli.Output;
 
 /// <summary>
 /// Draws the library's <see cref="ProgressUpdate"/>s as Spectre.Console progress bars, one bar per task name.
-/// On a console that is not interactive it prints nothing live, so logs stay clean. Warnings are always printed,
+/// On a console that is not interactive it prints nothing live, so logs stay clean, unless the environment variable
+/// <c>INTRIGUING_PROGRESS=lines</c> asks for plain lines (<see cref="LinesVariable"/>). Warnings are always printed,
 /// one line each.
 /// </summary>
 public static class ProgressDisplay
 {
+    /// <summary>
+    /// Set to <c>lines</c>, a console that is not interactive gets one line per task as it starts and as it ends (and per
+    /// step of tasks of at most 100 steps, such as epochs or studies): progress for logs, and marks a test can wait for.
+    /// </summary>
+    public const string LinesVariable = "INTRIGUING_PROGRESS";
+
     public static T Run<T>(IAnsiConsole console, Func<IProgress<ProgressUpdate>, T> work)
     {
         if (!console.Profile.Capabilities.Interactive)
         {
+            bool lines = string.Equals(Environment.GetEnvironmentVariable(LinesVariable), "lines", StringComparison.OrdinalIgnoreCase);
+            var shown = new Dictionary<string, (double Done, bool Ended)>();
+            // Straight to the stream, not through the console's layout: a log line is never wrapped in the middle of a path.
+            var log = console.Profile.Out.Writer;
             return work(new SynchronousProgress(update =>
             {
                 if (update.IsWarning)
                 {
-                    console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(update.Detail ?? update.Task)}");
+                    log.WriteLine($"intriguing: warning: {update.Detail ?? update.Task}");
+                }
+                else if (lines)
+                {
+                    WriteLine(log, shown, update);
                 }
             }));
         }
@@ -64,6 +79,24 @@ public static class ProgressDisplay
                 }
             });
         return result;
+    }
+
+    /// <summary>A progress line when a task starts (or starts again), ends, or, with at most 100 steps, takes a step.</summary>
+    private static void WriteLine(TextWriter log, Dictionary<string, (double Done, bool Ended)> shown, ProgressUpdate update)
+    {
+        bool ended = update.Total > 0 && update.Done >= update.Total;
+        if (shown.TryGetValue(update.Task, out var last))
+        {
+            bool step = update.Total <= 100 && Math.Floor(update.Done) != Math.Floor(last.Done);
+            bool again = last.Ended && !ended;
+            if (last.Ended == ended && !step && !again)
+            {
+                return;
+            }
+        }
+        shown[update.Task] = (update.Done, ended);
+        string detail = update.Detail is null ? "" : $" ({update.Detail})";
+        log.WriteLine(FormattableString.Invariant($"progress: {update.Task} {update.Done:0.###}/{update.Total:0.###}{detail}{(ended ? " done" : "")}"));
     }
 
     /// <summary>Unlike <see cref="Progress{T}"/>, reports on the caller's thread, in order.</summary>

@@ -226,6 +226,11 @@ public static class DatasetFetcher
                 catch (Exception error) when (error is IOException or HttpRequestException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException or BadInputException or System.ComponentModel.Win32Exception)
                 {
                     tried.Add($"{source.Description}: {error.Message}");
+                    if (error is InvalidDataException)
+                    {
+                        // A source that served a bad file is worth knowing of even when the next source serves a good one.
+                        progress?.Report(ProgressUpdate.Warning($"data {spec.Name}", $"{error.Message}; not used, trying the next source"));
+                    }
                 }
             }
         }
@@ -262,28 +267,9 @@ public static class DatasetFetcher
         string.Equals(first, second,
             OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
-    /// <summary>
-    /// An exclusive lock on a file in the folder (FileShare.None is an advisory lock between processes on Unix and a
-    /// sharing lock on Windows); waits while another fetch holds it.
-    /// </summary>
-    private static FileStream AcquireLock(string folder, IProgress<ProgressUpdate>? progress)
-    {
-        Directory.CreateDirectory(folder);
-        string path = Path.Combine(folder, LockFileName);
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (waited.Elapsed < LockWait && File.Exists(path))
-            {
-                progress?.Report(new ProgressUpdate($"wait for another fetch into {folder}", 0, 1));
-                Thread.Sleep(200);
-            }
-        }
-    }
+    /// <summary>Takes turns with other fetches into <paramref name="folder"/> (<see cref="FileLock"/>), waiting up to <see cref="LockWait"/>.</summary>
+    private static FileLock AcquireLock(string folder, IProgress<ProgressUpdate>? progress) =>
+        FileLock.Acquire(Path.Combine(folder, LockFileName), $"fetching data into {folder}", progress, LockWait);
 
     public static (string Md5, string Sha256) Checksums(byte[] content) =>
         (Convert.ToHexStringLower(MD5.HashData(content)), Convert.ToHexStringLower(SHA256.HashData(content)));

@@ -24,13 +24,7 @@ public static class IdxReader
     public static IdxImages ParseImages(byte[] file, string name, int? expectedCount = null, int expectedRows = 28, int expectedColumns = 28)
     {
         RequireLength(file, 16, name, "an image header of 16 bytes");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(0));
-        if (magic != ImagesMagic)
-        {
-            throw new BadInputException(
-                $"{name}: magic number 0x{magic:x8} is not that of an IDX image file (0x{ImagesMagic:x8})" +
-                (magic == LabelsMagic ? "; this looks like a label file" : ""));
-        }
+        RequireMagic(file, name, ImagesMagic, "an IDX image file", LabelsMagic, "a label file");
         int count = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(4));
         int rows = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(8));
         int columns = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(12));
@@ -52,13 +46,7 @@ public static class IdxReader
     public static byte[] ParseLabels(byte[] file, string name, int? expectedCount = null, int classCount = 10)
     {
         RequireLength(file, 8, name, "a label header of 8 bytes");
-        int magic = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(0));
-        if (magic != LabelsMagic)
-        {
-            throw new BadInputException(
-                $"{name}: magic number 0x{magic:x8} is not that of an IDX label file (0x{LabelsMagic:x8})" +
-                (magic == ImagesMagic ? "; this looks like an image file" : ""));
-        }
+        RequireMagic(file, name, LabelsMagic, "an IDX label file", ImagesMagic, "an image file");
         int count = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(4));
         CheckCount(count, expectedCount, name);
         long expectedLength = 8L + count;
@@ -84,6 +72,18 @@ public static class IdxReader
             throw new BadInputException($"{path}: no such file");
         }
         return File.ReadAllBytes(path);
+    }
+
+    /// <summary>The file's first four bytes must be <paramref name="magic"/>; the other kind's magic is named as such.</summary>
+    private static void RequireMagic(byte[] file, string name, int magic, string kind, int otherMagic, string otherKind)
+    {
+        int found = BinaryPrimitives.ReadInt32BigEndian(file.AsSpan(0));
+        if (found != magic)
+        {
+            throw new BadInputException(
+                $"{name}: magic number 0x{found:x8} is not that of {kind} (0x{magic:x8})" +
+                (found == otherMagic ? $"; this looks like {otherKind}" : ""));
+        }
     }
 
     private static void RequireLength(byte[] file, int length, string name, string what)

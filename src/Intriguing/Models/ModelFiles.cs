@@ -8,8 +8,9 @@ namespace Intriguing.Models;
 
 /// <summary>
 /// Storing models: a safetensors file of the weights plus a JSON sidecar <c>&lt;file&gt;.json</c> with the architecture's
-/// name, the settings (split, seed, dataset, recipe) and the measured errors. Loading trusts nothing: every tensor's
-/// name, dtype and shape is checked against the architecture, and NaN or infinite weights are refused.
+/// name, the settings (split, seed, dataset, recipe), the measured errors and the SHA-256 of the weights file. Loading
+/// trusts nothing: the file's bytes must hash to the sidecar's SHA-256 (so a flipped bit that still parses is caught),
+/// every tensor's name, dtype and shape is checked against the architecture, and NaN or infinite weights are refused.
 /// Training is <see cref="ZooTraining"/>'s job, the cache policy <see cref="ModelStore"/>'s.
 /// </summary>
 public static class ModelFiles
@@ -25,7 +26,10 @@ public static class ModelFiles
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>Writes the weights (safetensors) and then the sidecar, each atomically; both carry one training id.</summary>
+    /// <summary>
+    /// Writes the weights (safetensors) and then the sidecar, each atomically; both carry one training id, and the
+    /// sidecar the SHA-256 of the weights file's bytes.
+    /// </summary>
     public static void Save(TrainedModel model)
     {
         string trainingId = Guid.NewGuid().ToString("N");
@@ -38,23 +42,43 @@ public static class ModelFiles
             ["model"] = model.Name,
             ["trainingId"] = trainingId,
         };
-        SafeTensors.Write(model.Path, tensors, metadata);
+        string sha256 = SafeTensors.Write(model.Path, tensors, metadata);
         var sidecar = new ModelSidecar(
             FormatName, model.Name, model.Split.Name(), model.Seed, model.Report.Quick, model.Report.Epochs, model.Report.Recipe,
             model.Report.TrainError, model.Report.TestError, model.Report.P1Error, model.Report.P2Error, model.Report.Seconds,
             trainingId, DateTimeOffset.UtcNow)
         {
             Dataset = model.Report.Dataset,
+            Sha256 = sha256,
         };
-        AtomicFile.WriteAllText(model.Path + SidecarSuffix, JsonSerializer.Serialize(sidecar, SidecarJson));
+        WriteSidecar(model.Path, sidecar);
     }
 
     /// <summary>
     /// Loads a model file and its sidecar. Throws a <see cref="BadInputException"/> naming the file (and the tensor)
-    /// for a missing sidecar, an unknown architecture, a missing, unexpected or mis-shaped tensor, NaN or infinite
-    /// weights, a truncated file or a bad header.
+    /// for a missing sidecar, bytes that do not hash to the sidecar's SHA-256, an unknown architecture, a missing,
+    /// unexpected or mis-shaped tensor, NaN or infinite weights, a truncated file or a bad header. A sidecar written
+    /// before checksums were kept has none to compare with: the file is used, with a warning on <paramref name="progress"/>.
     /// </summary>
-    public static TrainedModel Load(string path)
+    public static TrainedModel Load(string path, IProgress<ProgressUpdate>? progress = null)
+    {
+        var loaded = LoadFile(path);
+        if (loaded.Unverified)
+        {
+            progress?.Report(ProgressUpdate.Warning($"load {System.IO.Path.GetFileName(loaded.Model.Path)}",
+                $"{loaded.Model.Path}: {NoChecksum}; using it as it is"));
+        }
+        return loaded.Model;
+    }
+
+    /// <summary>What a warning says of a sidecar that records no SHA-256.</summary>
+    internal const string NoChecksum = "its sidecar records no SHA-256 (it was written before checksums were kept), so a changed weight would go unnoticed";
+
+    /// <summary>A loaded model file, its SHA-256, and whether the sidecar had no checksum to check it against.</summary>
+    internal sealed record LoadedFile(TrainedModel Model, string Sha256, bool Unverified);
+
+    /// <summary><see cref="Load"/> without the warning: says instead whether the file could be verified.</summary>
+    internal static LoadedFile LoadFile(string path)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -72,6 +96,11 @@ public static class ModelFiles
         {
             throw new BadInputException($"{fullPath}: the sidecar {System.IO.Path.GetFileName(fullPath)}{SidecarSuffix} belongs to another training run (training ids differ); train the model again");
         }
+        if (sidecar.Sha256 is string expected && !string.Equals(expected, content.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BadInputException($"{fullPath}: its SHA-256 is {content.Sha256}, but its sidecar {System.IO.Path.GetFileName(fullPath)}{SidecarSuffix} " +
+                $"recorded {expected} when it was written: the file has changed since (a damaged disk or an edit), so it is not used");
+        }
 
         var model = CreateDetached(spec);
         try
@@ -85,7 +114,30 @@ public static class ModelFiles
         }
         var report = new TrainingReport(sidecar.TrainError, sidecar.TestError, sidecar.P1Error, sidecar.P2Error, sidecar.Epochs, sidecar.Seconds, sidecar.Recipe, sidecar.Quick,
             sidecar.Dataset ?? "mnist");
-        return new TrainedModel(spec.Name, split, sidecar.Seed, model, report, fullPath);
+        return new LoadedFile(new TrainedModel(spec.Name, split, sidecar.Seed, model, report, fullPath), content.Sha256, sidecar.Sha256 is null);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="sha256"/> to a sidecar that has none (one written before checksums were kept), so later
+    /// loads verify the file. Only for a file that was just loaded and found sound (<see cref="LoadFile"/>).
+    /// </summary>
+    internal static void RecordChecksum(string modelPath, string sha256)
+    {
+        var sidecar = ReadSidecar(modelPath);
+        if (sidecar.Sha256 is null)
+        {
+            WriteSidecar(modelPath, sidecar with { Sha256 = sha256 });
+        }
+    }
+
+    /// <summary>
+    /// Checks, before any work, that <paramref name="path"/> names a model file and its sidecar that can be read; a
+    /// <see cref="BadInputException"/> names the file that cannot (<paramref name="option"/> says where it came from).
+    /// </summary>
+    public static void CheckReadable(string path, string option)
+    {
+        PathChecks.ReadableFile(path, option);
+        PathChecks.ReadableFile(System.IO.Path.GetFullPath(path) + SidecarSuffix, $"{option} (the model's sidecar)");
     }
 
     /// <summary>A new model whose parameters live outside any dispose scope (they outlive the caller's scopes).</summary>
@@ -142,6 +194,9 @@ public static class ModelFiles
         Freeze(model);
     }
 
+    private static void WriteSidecar(string modelPath, ModelSidecar sidecar) =>
+        AtomicFile.WriteAllText(modelPath + SidecarSuffix, JsonSerializer.Serialize(sidecar, SidecarJson));
+
     private static ModelSidecar ReadSidecar(string modelPath)
     {
         string sidecarPath = modelPath + SidecarSuffix;
@@ -191,6 +246,10 @@ public static class ModelFiles
         /// <summary>The dataset the model was trained on (null in files from before it was recorded: MNIST).</summary>
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Dataset { get; init; }
+
+        /// <summary>The SHA-256 of the weights file as written (null in files from before it was recorded: not verified).</summary>
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Sha256 { get; init; }
 
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? TorchSharpVersion { get; init; } = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString();

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Intriguing.IO;
 
@@ -8,8 +9,14 @@ namespace Intriguing.Models;
 /// <summary>A float32 tensor as stored in a safetensors file: its name, shape and values (row-major).</summary>
 public sealed record StoredTensor(string Name, long[] Shape, float[] Values);
 
-/// <summary>The tensors and the string metadata of one safetensors file.</summary>
-public sealed record SafeTensorsContent(IReadOnlyDictionary<string, StoredTensor> Tensors, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>
+/// The tensors and the string metadata of one safetensors file, and the SHA-256 of the bytes they were read from
+/// (lower-case hex; empty for content that was not read from a file).
+/// </summary>
+public sealed record SafeTensorsContent(IReadOnlyDictionary<string, StoredTensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
+{
+    public string Sha256 { get; init; } = "";
+}
 
 /// <summary>
 /// The safetensors format (huggingface/safetensors), float32 only, written and read here without a dependency:
@@ -23,8 +30,11 @@ public static class SafeTensors
     private const string MetadataKey = "__metadata__";
     private const long MaxHeaderBytes = 100L << 20;
 
-    /// <summary>Writes the tensors (in the given order) and metadata to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, IEnumerable<StoredTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>
+    /// Writes the tensors (in the given order) and metadata to <paramref name="path"/> atomically and returns the
+    /// SHA-256 of the bytes written (lower-case hex), for a sidecar to keep.
+    /// </summary>
+    public static string Write(string path, IEnumerable<StoredTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var list = tensors.ToList();
         var header = new Dictionary<string, object>();
@@ -54,17 +64,24 @@ public static class SafeTensors
         json.CopyTo(headerBytes, 0);
         headerBytes.AsSpan(json.Length).Fill((byte)' ');
 
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         AtomicFile.Write(path, stream =>
         {
+            void Put(ReadOnlySpan<byte> bytes)
+            {
+                stream.Write(bytes);
+                hash.AppendData(bytes);
+            }
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-            stream.Write(length);
-            stream.Write(headerBytes);
+            Put(length);
+            Put(headerBytes);
             foreach (var stored in list)
             {
-                stream.Write(LittleEndianBytes(stored.Values));
+                Put(LittleEndianBytes(stored.Values));
             }
         });
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     /// <summary>Reads and validates a whole file; every problem is a <see cref="BadInputException"/> naming the file.</summary>
@@ -113,7 +130,7 @@ public static class SafeTensors
                 }
                 tensors[entry.Name] = ReadTensor(path, entry, file, dataStart, dataLength);
             }
-            return new SafeTensorsContent(tensors, metadata);
+            return new SafeTensorsContent(tensors, metadata) { Sha256 = Convert.ToHexStringLower(SHA256.HashData(file)) };
         }
     }
 

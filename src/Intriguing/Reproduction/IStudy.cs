@@ -13,7 +13,8 @@ public interface IStudy
 
     /// <summary>
     /// Settings that change the study's result beyond the shared ones (seed, quick); part of the key under which
-    /// a finished section is kept so that an interrupted <c>reproduce</c> resumes without redoing it.
+    /// a finished section is kept so that an interrupted <c>reproduce</c> resumes without redoing it. The code is part of
+    /// that key already (<see cref="ReproductionRun.CodeVersion"/>): a change to how the study computes needs no entry here.
     /// </summary>
     string Fingerprint { get; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Intriguing.Data;
+using Intriguing.IO;
 using Intriguing.Models;
 using Intriguing.Reporting;
 
@@ -19,8 +20,14 @@ public static class ReproductionRun
 {
     public const string Title = "Intriguing properties of neural networks: the paper's numbers beside ours";
 
+    /// <summary>
+    /// Runs <paramref name="studies"/> (reading back those a previous run of the same code and settings finished) and
+    /// writes the report into <see cref="ReproductionSettings.OutDir"/>, which is checked first: a folder that cannot be
+    /// written is a <see cref="BadInputException"/> before any work.
+    /// </summary>
     public static ReproductionResult Run(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress = null)
     {
+        PathChecks.WritableFolder(settings.OutDir, "report folder");
         var device = ComputeDevice.Parse(settings.Device);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
@@ -35,37 +42,58 @@ public static class ReproductionRun
             var study = studies[index];
             string fingerprint = SectionFingerprint(study, settings);
             progress?.Report(new ProgressUpdate("studies", index, studies.Count, study.Key));
-            var section = cache.TryLoad(study.Key, fingerprint);
-            if (section is null)
+            // Another run sharing this folder may be computing this very section: wait for it, then read it back.
+            using (cache.Lock(study.Key, fingerprint, progress))
             {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                section = study.Run(context);
-                cache.Store(fingerprint, section);
+                var section = cache.TryLoad(study.Key, fingerprint, progress);
+                if (section is null)
+                {
+                    using var scope = TorchSharp.torch.NewDisposeScope();
+                    section = study.Run(context);
+                    cache.Store(fingerprint, section);
+                }
+                else
+                {
+                    resumed.Add(study.Key);
+                }
+                sections.Add(section);
             }
-            else
-            {
-                resumed.Add(study.Key);
-            }
-            sections.Add(section);
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
         var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
             device.ToString(), settings.Dataset);
         var report = new Report(Title, environment, sections);
-        var files = ReportWriter.WriteAll(report, settings.OutDir);
+        ReportFiles files;
+        // Two runs writing one folder take turns, so the figures and the three report files all come from one of them.
+        using (FileLock.Acquire(Path.Combine(cache.Folder, ".report.lock"), $"writing the report in {settings.OutDir}", progress))
+        {
+            files = ReportWriter.WriteAll(report, settings.OutDir);
+        }
         return new ReproductionResult(report, files, resumed);
     }
 
     /// <summary>
     /// Everything a study's section depends on: the study's own settings (its attacks' settings among them), the seed,
-    /// quick or not, the dataset, the device, and the recipes that trained the zoo's models. A kept section is read
-    /// back only under the same fingerprint; change any of these and the study runs again.
+    /// quick or not, the dataset, the device, the recipes that trained the zoo's models, and the code that computed it
+    /// (<see cref="CodeVersion"/>). A kept section is read back only under the same fingerprint; change any of these
+    /// and the study runs again.
     /// </summary>
     public static string SectionFingerprint(IStudy study, ReproductionSettings settings)
     {
         string recipes = string.Join(";", ModelZoo.All.SelectMany(spec =>
             new[] { Split.Train, Split.P1, Split.P2 }.Select(split => spec.RecipeFor(split, settings.Quick, null).Describe())));
         string device = ComputeDevice.Parse(settings.Device).ToString();
-        return $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|device={device}|recipes={recipes}";
+        return $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|device={device}|recipes={recipes}|code={CodeVersion}";
     }
+
+    /// <summary>
+    /// The build of the code that computes the sections: the module version id of this library, which the compiler
+    /// derives from the compiled code (so any change to any study, attack or writer changes it, committed or not, and
+    /// nothing else does), and the TorchSharp that runs it. A section is reused only by the build that wrote it, which is
+    /// what resuming an interrupted run needs; no study author has a number to remember to bump, so a fixed bug can
+    /// never come back from a kept section.
+    /// </summary>
+    public static string CodeVersion { get; } =
+        $"{typeof(ReproductionRun).Assembly.GetName().Name} build {typeof(ReproductionRun).Assembly.ManifestModule.ModuleVersionId:N}, " +
+        $"TorchSharp {typeof(TorchSharp.torch).Assembly.GetName().Version}";
 }

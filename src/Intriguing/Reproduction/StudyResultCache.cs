@@ -8,9 +8,10 @@ using Intriguing.Reporting;
 namespace Intriguing.Reproduction;
 
 /// <summary>
-/// Keeps each finished study section on disk (one JSON file per study and settings), so that <c>reproduce</c>
-/// resumes after an interruption: finished studies are read back, the rest are run. A file that cannot be read
-/// back is ignored and the study runs again.
+/// Keeps each finished study section on disk (one JSON file per study and fingerprint, written atomically), so that
+/// <c>reproduce</c> resumes after an interruption: finished studies are read back, the rest are run. A file that cannot
+/// be read back is named in a warning and the study runs again. Runs sharing the folder take turns per section
+/// (<see cref="Lock"/>), so a second run waits for a study the first is computing and then reads it back.
 /// </summary>
 public sealed class StudyResultCache(string folder)
 {
@@ -18,18 +19,25 @@ public sealed class StudyResultCache(string folder)
 
     public string Folder { get; } = folder;
 
-    public ReportSection? TryLoad(string key, string fingerprint)
+    /// <summary>
+    /// The section kept for <paramref name="key"/> under exactly <paramref name="fingerprint"/>, or null: none was kept, or
+    /// the file cannot be read back (then a warning on <paramref name="progress"/> names it and says why).
+    /// </summary>
+    public ReportSection? TryLoad(string key, string fingerprint, IProgress<ProgressUpdate>? progress = null)
     {
         string path = PathFor(key, fingerprint);
         if (!File.Exists(path))
         {
             return null;
         }
+        void Warn(string problem) =>
+            progress?.Report(ProgressUpdate.Warning($"resume {key}", $"{path}: {problem}; running the study {key} again"));
         try
         {
             var stored = JsonSerializer.Deserialize<StoredSection>(File.ReadAllText(path), Options);
             if (stored is null || stored.Key != key || stored.Fingerprint != fingerprint)
             {
+                Warn(stored is null ? "holds no section" : $"holds the section {stored.Key} of other settings");
                 return null;
             }
             var section = new ReportSection(stored.Key, stored.Title, stored.Prose)
@@ -44,11 +52,19 @@ public sealed class StudyResultCache(string folder)
             section.Validate();
             return section;
         }
-        catch (Exception error) when (error is JsonException or FormatException or BadInputException or NotSupportedException)
+        catch (Exception error) when (error is JsonException or FormatException or BadInputException or NotSupportedException or IOException or UnauthorizedAccessException)
         {
+            Warn($"cannot be read back ({error.Message})");
             return null;
         }
     }
+
+    /// <summary>
+    /// The lock a study's section takes turns on (<see cref="FileLock"/>): held while the study is looked up, run and
+    /// stored, so two runs sharing this folder never compute the same section at once.
+    /// </summary>
+    public FileLock Lock(string key, string fingerprint, IProgress<ProgressUpdate>? progress = null) =>
+        FileLock.Acquire(FileLock.PathFor(PathFor(key, fingerprint)), $"running the study {key}", progress);
 
     public void Store(string fingerprint, ReportSection section)
     {

@@ -332,6 +332,22 @@ public sealed class DatasetFetcherTests : IDisposable
     }
 
     [Fact]
+    public void A_mirror_serving_wrong_bytes_is_named_in_a_warning_even_when_the_next_one_serves_good_ones()
+    {
+        using var bad = new LocalServer(request => served.TryGetValue(request, out var body) ? body.Reverse().ToArray() : null);
+        using var good = new LocalServer(request => served.GetValueOrDefault(request));
+        var updates = new List<ProgressUpdate>();
+
+        var result = DatasetFetcher.Fetch(spec, progress: new SynchronousProgress(updates.Add),
+            options: MirrorOnly(bad.BaseUrl) with { Mirrors = [bad.BaseUrl, good.BaseUrl] });
+
+        Assert.All(result.Files, file => Assert.True(file.Ok));
+        var warning = updates.First(update => update.IsWarning).Detail!;
+        Assert.Contains(bad.BaseUrl, warning);
+        Assert.Contains("header magic", warning);
+    }
+
+    [Fact]
     public void Without_downloads_a_missing_file_is_a_clear_error()
     {
         var error = Assert.Throws<BadInputException>(() => DatasetFetcher.Fetch(spec, options: new FetchOptions(AllowDownload: false, Cache: cache)));

@@ -41,4 +41,28 @@ public class AtomicFileTests
         AtomicFile.WriteAllBytes(path, new byte[] { 4 });
         Assert.Equal(new byte[] { 4 }, File.ReadAllBytes(path));
     }
+
+    [Fact]
+    public void The_next_write_removes_the_temporary_a_killed_writer_left_and_keeps_a_live_ones()
+    {
+        string folder = Data.IdxFiles.TemporaryFolder();
+        string path = Path.Combine(folder, "report.json");
+        using var finished = System.Diagnostics.Process.Start("true")!;
+        finished.WaitForExit();
+        string deadWriters = Path.Combine(folder, $".report.json.{finished.Id}.{Guid.NewGuid():N}{AtomicFile.TemporarySuffix}");
+        string liveWriters = Path.Combine(folder, $".report.json.{Environment.ProcessId}.{Guid.NewGuid():N}{AtomicFile.TemporarySuffix}");
+        string otherFiles = Path.Combine(folder, $".figure.png.{finished.Id}.{Guid.NewGuid():N}{AtomicFile.TemporarySuffix}");
+        foreach (string temporary in new[] { deadWriters, liveWriters, otherFiles })
+        {
+            File.WriteAllText(temporary, "half");
+        }
+
+        AtomicFile.WriteAllText(path, "{}");
+
+        Assert.False(File.Exists(deadWriters));
+        Assert.True(File.Exists(liveWriters));
+        Assert.True(File.Exists(otherFiles));
+        Assert.Equal("{}", File.ReadAllText(path));
+        Directory.Delete(folder, recursive: true);
+    }
 }

@@ -63,7 +63,7 @@ public class ModelStoreTests
         // The user is told which file could not be used and why, not left to wonder why training ran again.
         var warning = Assert.Single(warnings.Messages);
         Assert.Contains(path, warning);
-        Assert.Contains("cannot be loaded", warning);
+        Assert.Contains("cannot be used", warning);
     }
 
     [Fact]
@@ -87,6 +87,106 @@ public class ModelStoreTests
         Assert.Contains(warnings.Messages, message => message.Contains("another dataset"));
         using var reloaded = ModelStore.Load(otherPath);
         Assert.Equal("synthetic-other", reloaded.Report.Dataset);
+    }
+
+    [Fact]
+    public void A_changed_weight_that_still_parses_is_caught_by_its_checksum_and_trained_again()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        string path;
+        using (var first = ModelStore.GetOrTrain("fc10-1", data, quick: true))
+        {
+            path = first.Path;
+        }
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[^4] ^= 1; // the lowest mantissa bit of the last weight: still a finite float, still a valid file
+        File.WriteAllBytes(path, bytes);
+        Assert.All(SafeTensors.Read(path).Tensors.Values, tensor => Assert.All(tensor.Values, value => Assert.True(float.IsFinite(value))));
+
+        var error = Assert.Throws<BadInputException>(() => ModelStore.Load(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("SHA-256", error.Message);
+
+        var warnings = new Warnings();
+        using var again = ModelStore.GetOrTrain("fc10-1", data, quick: true, progress: warnings);
+        var warning = Assert.Single(warnings.Messages);
+        Assert.Contains(path, warning);
+        Assert.Contains("SHA-256", warning);
+        using var reloaded = ModelStore.Load(path);
+        Assert.Equal(again.Report, reloaded.Report);
+    }
+
+    [Fact]
+    public void A_sidecar_from_before_checksums_is_accepted_once_with_a_warning_and_verified_from_then_on()
+    {
+        using var home = new TemporaryHome();
+        using var data = SyntheticDigits.Dataset();
+        string path;
+        using (var first = ModelStore.GetOrTrain("fc10-1", data, quick: true))
+        {
+            path = first.Path;
+        }
+        string sidecarPath = path + ModelStore.SidecarSuffix;
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecarPath))!.AsObject();
+        string recorded = sidecar["sha256"]!.GetValue<string>();
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), recorded);
+        sidecar.Remove("sha256");
+        File.WriteAllText(sidecarPath, sidecar.ToJsonString());
+        DateTime trained = File.GetLastWriteTimeUtc(path);
+
+        var byPath = new Warnings();
+        ModelStore.Load(path, byPath).Dispose();
+        Assert.Contains("no SHA-256", Assert.Single(byPath.Messages));
+
+        var warnings = new Warnings();
+        using (ModelStore.GetOrTrain("fc10-1", data, quick: true, progress: warnings))
+        {
+            var warning = Assert.Single(warnings.Messages);
+            Assert.Contains(path, warning);
+            Assert.Contains("recording its SHA-256", warning);
+        }
+        Assert.Equal(trained, File.GetLastWriteTimeUtc(path));
+        Assert.Equal(recorded, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecarPath))!["sha256"]!.GetValue<string>());
+
+        var later = new Warnings();
+        using (ModelStore.GetOrTrain("fc10-1", data, quick: true, progress: later))
+        {
+            Assert.Empty(later.Messages);
+        }
+    }
+
+    [Fact]
+    public void Two_threads_asking_for_one_model_train_it_once_and_the_second_loads_what_the_first_stored()
+    {
+        using var home = new TemporaryHome();
+        var spec = ModelZoo.Get("fc10-1e-4");
+        string path = ModelStore.CachePath(spec, Split.Train, 0, dataset: "synthetic");
+        int trainings = 0;
+        TrainedModel Train()
+        {
+            Interlocked.Increment(ref trainings);
+            Thread.Sleep(300); // long enough for the other thread to find the lock held
+            var model = new TrainedModel(spec.Name, Split.Train, 0, ModelFiles.CreateDetached(spec),
+                new TrainingReport(0.1, 0.1, 0.1, 0.1, 1, 0.3, "recipe", Dataset: "synthetic"), path);
+            ModelStore.Save(model);
+            return model;
+        }
+
+        var results = new TrainedModel[2];
+        var threads = Enumerable.Range(0, 2).Select(index => new Thread(() => results[index] = ModelStore.LoadOrTrain(path, "recipe", "synthetic", Train))).ToList();
+        threads.ForEach(thread => thread.Start());
+        threads.ForEach(thread => thread.Join());
+
+        Assert.Equal(1, trainings);
+        Assert.All(results, result => Assert.Equal(path, result.Path));
+        foreach (var result in results)
+        {
+            result.Dispose();
+        }
+        Assert.Null(ModelStore.LoadIfCurrent(path, "another recipe", "synthetic"));
+        using var current = ModelStore.LoadIfCurrent(path, "recipe", "synthetic");
+        Assert.NotNull(current);
     }
 
     /// <summary>Collects the warnings a library call reports.</summary>
@@ -232,10 +332,16 @@ public class ModelStoreTests
         return (home, trained.Path);
     }
 
-    /// <summary>Rewrites the weights file with changed tensors but the same metadata, so only the change is wrong.</summary>
+    /// <summary>
+    /// Rewrites the weights file with changed tensors but the same metadata, and records the new file's SHA-256 in the
+    /// sidecar (as a file made elsewhere would come), so only the change is wrong.
+    /// </summary>
     private static void Rewrite(string path, Func<IEnumerable<StoredTensor>, IEnumerable<StoredTensor>> change)
     {
         var content = SafeTensors.Read(path);
-        SafeTensors.Write(path, change(content.Tensors.Values).ToList(), content.Metadata);
+        string sha256 = SafeTensors.Write(path, change(content.Tensors.Values).ToList(), content.Metadata);
+        var sidecar = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path + ModelStore.SidecarSuffix))!.AsObject();
+        sidecar["sha256"] = sha256;
+        File.WriteAllText(path + ModelStore.SidecarSuffix, sidecar.ToJsonString());
     }
 }

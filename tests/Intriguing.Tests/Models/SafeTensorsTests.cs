@@ -16,10 +16,13 @@ public class SafeTensorsTests : IDisposable
         string path = Path.Combine(folder, "m.safetensors");
         var weight = new StoredTensor("layer.weight", [2, 3], [1f, -2f, 3.5f, 0f, float.Epsilon, -1e30f]);
         var bias = new StoredTensor("layer.bias", [2], [0.25f, -0.5f]);
-        SafeTensors.Write(path, [weight, bias], new Dictionary<string, string> { ["model"] = "fc10-1" });
+        string written = SafeTensors.Write(path, [weight, bias], new Dictionary<string, string> { ["model"] = "fc10-1" });
 
         var content = SafeTensors.Read(path);
 
+        // The checksum returned for the sidecar is the file's own, and reading computes the same.
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), written);
+        Assert.Equal(written, content.Sha256);
         Assert.Equal(weight.Values, content.Tensors["layer.weight"].Values);
         Assert.Equal(weight.Shape, content.Tensors["layer.weight"].Shape);
         Assert.Equal(bias.Values, content.Tensors["layer.bias"].Values);

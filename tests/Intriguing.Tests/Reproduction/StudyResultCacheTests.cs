@@ -39,11 +39,25 @@ public class StudyResultCacheTests
         cache.Store("seed=0", Section());
         Assert.Null(cache.TryLoad("table1", "seed=1"));
 
-        foreach (string file in Directory.GetFiles(cache.Folder))
-        {
-            File.WriteAllText(file, "{ not json");
-        }
-        Assert.Null(cache.TryLoad("table1", "seed=0"));
+        string damaged = Assert.Single(Directory.GetFiles(cache.Folder));
+        File.WriteAllText(damaged, "{ not json");
+        var warnings = new List<string>();
+        Assert.Null(cache.TryLoad("table1", "seed=0", new Warnings(warnings)));
+        // Not read as "nothing kept" in silence: the file is named, and why it is not used.
+        var warning = Assert.Single(warnings);
+        Assert.Contains(damaged, warning);
+        Assert.Contains("running the study table1 again", warning);
         Directory.Delete(cache.Folder, recursive: true);
+    }
+
+    private sealed class Warnings(List<string> messages) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value)
+        {
+            if (value.IsWarning)
+            {
+                messages.Add(value.Detail!);
+            }
+        }
     }
 }
