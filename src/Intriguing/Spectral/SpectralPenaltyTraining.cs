@@ -47,29 +47,13 @@ public static class SpectralPenaltyTraining
         string variant = "spectral" + weight.ToString("G6", CultureInfo.InvariantCulture);
         string path = ModelStore.CachePath(spec, split, seed, quick, null, data.Name, variant);
         string recipe = $"{spec.RecipeFor(split, quick, null).Describe()} + spectral-norm penalty {weight.ToString("G6", CultureInfo.InvariantCulture)} * sum of layer norms";
-        if (File.Exists(path))
+        return ModelStore.LoadOrTrain(path, recipe, data.Name, () =>
         {
-            try
-            {
-                var cached = ModelStore.Load(path);
-                if (cached.Report.Recipe == recipe && cached.Report.Dataset == data.Name)
-                {
-                    return cached;
-                }
-                progress?.Report(ProgressUpdate.Warning($"load {name} + spectral penalty",
-                    $"{path}: trained by another recipe or on another dataset ({cached.Report.Dataset}); training it again"));
-                cached.Dispose();
-            }
-            catch (BadInputException error)
-            {
-                // A corrupt cache entry is trained again and overwritten; the user is told which file and why.
-                progress?.Report(ProgressUpdate.Warning($"load {name} + spectral penalty", $"{path}: cannot be loaded ({error.Message}); training it again"));
-            }
-        }
-        using var hook = new SpectralPenaltyHook(weight, seed);
-        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, null, progress, null, data.Name, hook);
-        trained = trained with { Path = path, Report = trained.Report with { Recipe = recipe } };
-        ModelStore.Save(trained);
-        return trained;
+            using var hook = new SpectralPenaltyHook(weight, seed);
+            var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, null, progress, null, data.Name, hook);
+            trained = trained with { Path = path, Report = trained.Report with { Recipe = recipe } };
+            ModelStore.Save(trained);
+            return trained;
+        }, progress);
     }
 }

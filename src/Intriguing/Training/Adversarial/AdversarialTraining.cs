@@ -231,22 +231,25 @@ public static class AdversarialTraining
     {
         refreshes = [];
         run = null;
-        if (stopAfterEpochs is null && File.Exists(path))
+        if (stopAfterEpochs is null)
         {
-            try
-            {
-                var cached = ModelStore.Load(path);
-                if (cached.Report.Recipe == recipeText && cached.Report.Dataset == data.Name)
-                {
-                    return cached;
-                }
-                cached.Dispose();
-            }
-            catch (BadInputException error)
-            {
-                progress?.Report(ProgressUpdate.Warning($"load {path}", $"{path}: cannot be loaded ({error.Message}); training again"));
-            }
+            TrainingRun? trainedRun = null;
+            IReadOnlyList<PoolRefresh> trainedRefreshes = [];
+            // Under the model's lock: a second run asking for the same arm waits and then loads what the first stored.
+            var stored = ModelStore.LoadOrTrain(path, recipeText, data.Name, () =>
+                Train(settings, data, spec, recipe, recipeText, path, progress, null, out trainedRun, out trainedRefreshes), progress);
+            run = trainedRun;
+            refreshes = trainedRefreshes;
+            return stored;
         }
+        return Train(settings, data, spec, recipe, recipeText, path, progress, stopAfterEpochs, out run, out refreshes);
+    }
+
+    /// <summary>Trains the arm (resuming its checkpoint) and stores it when every epoch ran.</summary>
+    private static TrainedModel Train(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
+        string path, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out TrainingRun run, out IReadOnlyList<PoolRefresh> refreshes)
+    {
+        refreshes = [];
         torch.random.manual_seed(settings.Seed);
         var model = ModelFiles.CreateDetached(spec);
         string checkpointPath = path + ".checkpoint";
