@@ -131,6 +131,7 @@ public sealed class SpectralPenaltyTests
     [Fact]
     public void The_static_penalty_covers_convolutions()
     {
+        using var threads = Intriguing.Models.TorchThreads.Limit(1);
         using var scope = NewDisposeScope();
         random.manual_seed(5);
         using var model = ModelZoo.Get("conv").Create();
