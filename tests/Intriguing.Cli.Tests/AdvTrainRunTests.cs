@@ -34,6 +34,7 @@ public sealed class AdvTrainRunTests : IDisposable
         Assert.Equal(1, json.GetProperty("epochs").GetInt32());
         Assert.InRange(json.GetProperty("testError").GetDouble(), 0.02, 0.3);
         Assert.True(File.Exists(json.GetProperty("path").GetString()));
+        Assert.False(File.Exists(json.GetProperty("path").GetString() + ".checkpoint"), "the checkpoint outlived the finished model");
         foreach (var name in new[] { "robust", "baselineRobust" })
         {
             var robust = json.GetProperty(name);

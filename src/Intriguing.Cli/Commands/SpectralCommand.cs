@@ -19,8 +19,8 @@ namespace Intriguing.Cli.Commands;
 /// </summary>
 public static class SpectralCommand
 {
-    public const string Table5Note =
-        "Table 5's numbers (conv1-5: 2.75, 10, 7, 7.5, 11; fc6-8: 3.12, 4, 4) belong to the paper's AlexNet trained on ImageNet; " +
+    public static readonly string Table5Note =
+        $"Table 5's numbers ({SpectralVerdicts.PaperTable5(AlexNet.PaperTable5)}) belong to the paper's AlexNet trained on ImageNet; " +
         "ours come from the weights this run was given";
 
     /// <summary>The methods whose smallest successful L2 perturbation is compared with the certified radius.</summary>
@@ -203,7 +203,7 @@ public static class SpectralCommand
             .AddColumn("layer")
             .AddColumn("kind")
             .AddColumn(new TableColumn("bound").RightAligned())
-            .AddColumn(new TableColumn("exact").RightAligned())
+            .AddColumn(new TableColumn("exact or estimate").RightAligned())
             .AddColumn(new TableColumn("max measured").RightAligned())
             .AddColumn("how");
         if (paper)
@@ -214,7 +214,8 @@ public static class SpectralCommand
         {
             var cells = new List<string>
             {
-                Markup.Escape(layer.Name), layer.Kind, Number(layer.Bound), layer.Exact is double exact ? Number(exact) : "-",
+                Markup.Escape(layer.Name), layer.Kind, Number(layer.Bound),
+                layer.Exact is double exact ? Number(exact) + (layer.ExactKind == NumberKind.Estimate ? " (estimate)" : "") : "-",
                 Number(layer.MaxRatio), Markup.Escape(layer.BoundMethod),
             };
             if (paper)
@@ -232,7 +233,7 @@ public static class SpectralCommand
         }
         console.MarkupLine(report.Sound
             ? "[green]sound[/]: every measured ratio is at or under its bound"
-            : $"[red]NOT sound[/]: {report.Violations.Count} measured ratios exceed their bounds, e.g. {Markup.Escape(report.Violations[0].ToString())}");
+            : $"[red]NOT sound[/]: {Markup.Escape(SpectralVerdicts.Sound([(report.Model, new SoundnessVerdict(false, report.Violations, 0))]).Sentence)}");
         if (report.Certified is { } certified)
         {
             console.MarkupLine($"certified L2 radius margin / (sqrt(2) * {Number(report.Product)}): median {Number(certified.MedianCertifiedL2)} over {certified.Correct} correct images; " +

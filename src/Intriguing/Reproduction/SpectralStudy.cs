@@ -31,7 +31,17 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
 
     public string Key => "spectral";
 
-    public string Fingerprint => $"count={count}|alexnet={alexNetImages}|attacks={string.Join(";", AttackMethods.Select(method => Attacks.AttackCatalog.Create(method).Describe()))}";
+    /// <summary>Every setting that changes the section: images, models, attacks, the analyses' and the bounds' settings, the penalty, the tolerances.</summary>
+    public string Fingerprint => string.Join("|",
+        $"count={count}",
+        $"alexnet={alexNetImages}",
+        $"models={string.Join(",", Models.Select(model => $"{model.Model}@{model.Split.Name()}"))}",
+        $"attacks={string.Join(";", AttackMethods.Select(method => AttackCatalog.Create(method).Describe()))}",
+        $"zoo=({new SpectralSettings().Describe(SpectralAnalysis.ZooRandomRadii)})",
+        $"alexnet-settings=({SpectralAnalysis.AlexNetSettings(0).Describe(SpectralAnalysis.AlexNetRandomRadii)})",
+        $"alexnet-weights=he",
+        FormattableString.Invariant($"penalty={PenaltyModel}x{SpectralPenaltyTraining.DefaultWeight:G6},steps-per-batch={SpectralPenaltyHook.PowerStepsPerBatch}"),
+        FormattableString.Invariant($"tolerances={Soundness.Float64Tolerance:G3};{Soundness.Float32Tolerance:G3}"));
 
     public ReportSection Run(StudyContext context)
     {
@@ -46,25 +56,30 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
         }
         var penalty = PenaltyComparison(context, results.First(result => result.Model == PenaltyModel));
         SpectralResult alexNet;
+        SpectralLayer alexNetPool;
+        LocalResponseNormSettings alexNetNormalization;
         using (var network = AlexNet.HeInitialised(context.Seed))
         {
+            var layers = network.Stack().Layers;
+            alexNetPool = layers.First(layer => layer.Kind == SpectralLayerKind.MaxPool);
+            alexNetNormalization = layers.First(layer => layer.Kind == SpectralLayerKind.LocalResponseNorm).Normalization!;
             alexNet = SpectralAnalysis.ForAlexNet(network, alexNetImages, $"He-initialised random weights (seed {context.Seed})",
                 SpectralAnalysis.AlexNetSettings(context.Seed), context.Progress);
         }
 
-        byte[] scatter = SpectralFigures.CertifiedVersusAttack(results.Select(result => (result.Model, result.CertifiedImages)).ToList());
-        byte[] table5 = SpectralFigures.BoundsBesidePaper("AlexNet (random He weights): our per-layer bounds beside the paper's Table 5 (trained weights)",
+        var series = results.Select(result => (result.Model, result.CertifiedImages)).ToList();
+        byte[] scatter = SpectralFigures.CertifiedVersusAttack(series);
+        byte[] table5 = SpectralFigures.BoundsBesidePaper($"AlexNet ({alexNet.Weights}): our per-layer bounds beside the paper's Table 5 (trained weights)",
             alexNet.Layers.Where(layer => layer.Paper is not null).ToList());
+        var claims = Claims(results, alexNet, penalty);
 
-        return new ReportSection(Key, "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify", Prose(context, results, alexNet))
+        return new ReportSection(Key, "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify", Prose(context, results, alexNet, alexNetPool, alexNetNormalization, claims))
         {
             Tables = [SummaryTable(results), LayerTable(results), AlexNetTable(alexNet), ConvolutionTable(results.Append(alexNet)), PenaltyTable(penalty)],
             Figures =
             [
-                new ReportFigure("spectral-certified-vs-attack.png",
-                    "Per test image: the L2 radius the product of the layer bounds certifies (margin / (sqrt(2) * bound)) against the smallest L2 perturbation " +
-                    "L-BFGS, C&W or DeepFool needed. Every point lies under the diagonal; its distance below is the gap.", scatter),
-                new ReportFigure("spectral-alexnet-table5.png", "AlexNet's conv and fc bounds, ours (random He-initialised weights) beside Table 5 (the paper's trained weights).", table5),
+                new ReportFigure("spectral-certified-vs-attack.png", SpectralVerdicts.ScatterCaption(series).Sentence, scatter),
+                new ReportFigure("spectral-alexnet-table5.png", $"AlexNet's conv and fc bounds, ours ({alexNet.Weights}) beside Table 5 (the paper's trained weights).", table5),
             ],
             Data = new
             {
@@ -74,7 +89,8 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
                 alexnet = alexNet,
                 spectralPenalty = penalty.Select(row => row with { Analysis = row.Analysis with { CertifiedImages = [] } }).ToList(),
                 table5 = AlexNet.PaperTable5,
-                allSound = results.All(result => result.Sound) && alexNet.Sound,
+                allSound = results.All(result => result.Sound) && alexNet.Sound && penalty.All(row => row.Analysis.Sound),
+                claims,
             },
         };
     }
@@ -116,35 +132,55 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             ReportCell.Ours($"{Number(row.Analysis.Certified?.MedianRatio ?? double.NaN, 1)}x"),
         ]).ToList());
 
-    private static string Prose(StudyContext context, IReadOnlyList<SpectralResult> results, SpectralResult alexNet)
+    /// <summary>The section's claims, each computed from the numbers by <see cref="SpectralVerdicts"/> (and each able to come out negative).</summary>
+    public sealed record SpectralClaims(SpectralVerdict Soundness, SpectralVerdict FourierBounds, SpectralVerdict LinearLayers, SpectralVerdict NetworkGap,
+        SpectralVerdict Certification, SpectralVerdict Scatter);
+
+    private static SpectralClaims Claims(IReadOnlyList<SpectralResult> results, SpectralResult alexNet, IReadOnlyList<PenaltyRow> penalty)
     {
-        var sigmoid = results.First(result => result.Model == "fc100-100-10");
-        string medianRatios = string.Join(", ", results.Where(result => result.Certified is not null)
-            .Select(result => $"{result.Model} {Number(result.Certified!.MedianRatio, 1)}x"));
-        bool allSound = results.All(result => result.Sound) && alexNet.Sound;
+        var analysed = results.Select(result => (result.Model, result.Soundness))
+            .Concat(penalty.Where(row => row.Weight > 0).Select(row => (row.Analysis.Model, row.Analysis.Soundness)))
+            .Append((alexNet.Model, alexNet.Soundness)).ToList();
+        var convolutions = results.Append(alexNet)
+            .SelectMany(result => result.Layers.Where(layer => layer.Kind == "convolution").Select(layer => (result.Model, layer))).ToList();
+        var linear = results.SelectMany(result => result.Layers.Where(layer => layer.Kind == "linear")
+            .Select(layer => new LayerReach(result.Model, layer.Name, layer.Bound, Source(layer, "local")))).ToList();
+        var gapModel = results.First(result => result.Model == PenaltyModel);
+        var series = results.Select(result => (result.Model, result.CertifiedImages)).ToList();
+        return new SpectralClaims(
+            SpectralVerdicts.Sound(analysed),
+            SpectralVerdicts.FourierBounds(convolutions),
+            SpectralVerdicts.LinearLayersMeetBounds(linear),
+            SpectralVerdicts.NetworkGap(gapModel.Model, gapModel.Product, gapModel.Empirical.MaxRatio, gapModel.Layers.Any(layer => layer.Kind == "sigmoid")),
+            SpectralVerdicts.Certification(series),
+            SpectralVerdicts.ScatterCaption(series));
+    }
+
+    private static string Prose(StudyContext context, IReadOnlyList<SpectralResult> results, SpectralResult alexNet, SpectralLayer pool,
+        LocalResponseNormSettings normalization, SpectralClaims claims)
+    {
+        int images = results.Select(result => result.Certified?.Images ?? 0).DefaultIfEmpty(0).Max();
+        var poolRow = alexNet.Layers.FirstOrDefault(layer => layer.Kind == "maxpool");
         return
             "**What the spectral analysis does (the reader's third question).** Section 4.4 writes the network as a chain of layers " +
             "phi = phi_K o ... o phi_1 and bounds how much each can stretch a perturbation: ||phi_k(x) - phi_k(x + r)|| <= L_k ||r||. " +
             "For a fully connected layer L_k is the largest singular value of its weight; for a convolution the paper takes the 2-D Fourier " +
             "transform of the filters and the largest singular value of the per-frequency matrix (we fold stride in by polyphase " +
-            "decomposition and keep zero padding sound by embedding the input in a circular grid of size H + 2p); ReLU and max-pooling " +
-            "add at most 1 (overlapping pooling, as in AlexNet, adds 2, not 1), the sigmoid 1/4, local response normalisation 0.865 " +
-            "with AlexNet's constants (derived in docs/spectral.md). The product bounds the whole network. A large product does not " +
-            "prove that adversarial examples exist, but a small one would rule them out; the per-layer numbers show where instability could come from.\n\n" +
-            $"**What we measured.** On the first {sigmoid.Certified?.Images} test images of each model we pushed random perturbations, the adversarial perturbations of L-BFGS, C&W and DeepFool, and the locally worst " +
+            "decomposition and keep zero padding sound by embedding the input in a circular grid of size H + 2p); " +
+            SpectralVerdicts.WeightlessConstants(normalization, pool.Kernel, pool.Stride, pool.InputShape[1]) + ". The product bounds the whole network. A large product does not " +
+            "prove that adversarial examples exist, but a small one would rule them out; the per-layer numbers show where instability could come from. " +
+            claims.FourierBounds.Sentence + "\n\n" +
+            $"**What we measured.** On the first {images} test images of each model we pushed random perturbations, the adversarial perturbations of L-BFGS, C&W and DeepFool, and the locally worst " +
             "direction (power iteration on the Jacobian) through each network and divided output change by input change, per layer and " +
-            $"for the whole network. {(allSound ? "Every measured ratio sits at or under its bound, on every model (`sound`)." : "**Some measured ratios exceed their bounds: see the tables; that is a bug.**")} " +
-            $"Each linear layer's own worst direction meets its bound (the layer constants are tight), yet the whole network never comes close: " +
-            $"on fc100-100-10 the product is {Number(sigmoid.Product, 1)} while the largest measured ratio is {Number(sigmoid.Empirical.MaxRatio, 1)}, " +
-            "because the directions a layer stretches most are not the ones the previous layer hands it, and the sigmoid's slope is 1/4 only at 0.\n\n" +
+            $"for the whole network. {claims.Soundness.Sentence} {claims.LinearLayers.Sentence} {claims.NetworkGap.Sentence}\n\n" +
             "**What the bounds certify.** A bound L means no perturbation with ||r||_2 < margin / (sqrt(2) L) can change the class. " +
-            $"The attacks needed, in the median, this many times more: {medianRatios}. So the bounds are honest but far from explaining " +
-            "the adversarial examples: they certify radii several times smaller than the perturbations that work, and the paper's remark stands: " +
-            "large bounds permit instability, they do not measure it.\n\n" +
+            claims.Certification.Sentence + "\n\n" +
             "**AlexNet.** We build Krizhevsky et al.'s network (five convolutions with the original strides and groups, LRN, overlapping " +
-            "max-pooling, three fully connected layers, input 3 x 227 x 227). Table 5's numbers (2.75, 10, 7, 7.5, 11; 3.12, 4, 4) belong to the " +
-            "paper's weights trained on ImageNet; ours come from random He-initialised weights (no ImageNet weights here), so they show the " +
-            "method, not the paper's values. `intriguing spectral --arch alexnet --weights FILE` computes the table for trained weights." +
+            $"max-pooling, three fully connected layers, input 3 x {AlexNet.InputSide} x {AlexNet.InputSide}). Table 5's numbers ({SpectralVerdicts.PaperTable5(AlexNet.PaperTable5)}) belong to the " +
+            $"paper's weights trained on ImageNet; ours come from {alexNet.Weights} (no ImageNet weights here), so they show the " +
+            $"method, not the paper's values: product {Number(alexNet.Product, 1)} against a largest measured ratio of {Number(alexNet.Empirical.MaxRatio, 3)} on {alexNet.Inputs}" +
+            (poolRow is null ? "" : $" (each of its pools counts {Number(poolRow.Bound, 2)})") +
+            $"; bounds took {Number(alexNet.BoundSeconds, 1)} s. `intriguing spectral --arch alexnet --weights FILE` computes the table for trained weights." +
             (context.Quick ? "\n\n**Quick run**: fewer images, so the measured ratios are lower estimates over a smaller sample." : "");
     }
 
@@ -174,7 +210,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             layer.Name,
             layer.Kind,
             ReportCell.Ours(Number(layer.Bound, 4)),
-            layer.Exact is double exact ? Number(exact, 4) : ReportFormat.NotAvailable,
+            ExactCell(layer, 4),
             ReportCell.Ours(Number(Source(layer, "local"), 4)),
             ReportCell.Ours(Number(layer.MeasuredBySource.Where(stats => stats.Source != "local" && stats.Samples > 0).Select(stats => stats.MaxRatio).DefaultIfEmpty(double.NaN).Max(), 4)),
             layer.BoundMethod,
@@ -182,15 +218,16 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
 
     private static ReportTable AlexNetTable(SpectralResult alexNet) => new(
         $"AlexNet beside Table 5. Ours: {alexNet.Weights}; measured on {alexNet.Inputs}. Table 5's numbers belong to the paper's weights trained on ImageNet, " +
-        "so the columns compare the method, not the values. Exact = power iteration on the layer as computed (a lower estimate of its norm).",
-        ["layer", "kind", "bound (ours)", "Table 5 (paper)", "exact (ours)", "max measured", "how"],
+        "so the columns compare the method, not the values. A convolution's exact column is power iteration on the layer as computed: an estimate from below, marked so; " +
+        "the bounds never use it.",
+        ["layer", "kind", "bound (ours)", "Table 5 (paper)", "exact or estimate (ours)", "max measured", "how"],
         alexNet.Layers.Select(layer => (IReadOnlyList<ReportCell>)
         [
             layer.Name,
             layer.Kind,
             ReportCell.Ours(Number(layer.Bound, 3)),
             ReportCell.Paper(layer.Paper is double paper ? Number(paper, 2) : ""),
-            layer.Exact is double exact ? Number(exact, 3) : ReportFormat.NotAvailable,
+            ExactCell(layer, 3),
             ReportCell.Ours(Number(layer.MaxRatio, 3)),
             layer.BoundMethod,
         ]).Append(
@@ -200,21 +237,30 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
         ]).ToList());
 
     private static ReportTable ConvolutionTable(IEnumerable<SpectralResult> results) => new(
-        "Convolutions: the Fourier bound on the layer's padded input grid, the stride-1 Fourier number (what ignoring the stride would give), " +
-        "power iteration on the padded, strided convolution (exact), and power iteration on the circular convolution, which the Fourier " +
-        "number must equal (relative difference).",
-        ["model", "layer", "grid", "Fourier bound", "stride-1 Fourier", "exact (power iteration)", "bound / exact", "circular: relative difference"],
+        "Convolutions: the Fourier bound on the layer's padded input grid (how its maximum over frequencies was settled: decompositions, " +
+        "Cholesky certificates, cheap norms), the stride-1 Fourier number (what ignoring the stride would give), power iteration on the padded, " +
+        "strided convolution (an estimate of its norm from below), and power iteration on the circular convolution, which the Fourier number must equal (relative difference).",
+        ["model", "layer", "grid", "Fourier bound", "maximum over frequencies", "stride-1 Fourier", "estimate (power iteration)", "bound / estimate", "circular: relative difference"],
         results.SelectMany(result => result.Layers.Where(layer => layer.Fourier is not null).Select(layer => (IReadOnlyList<ReportCell>)
         [
             result.Model,
             layer.Name,
             $"{layer.Fourier!.GridHeight}x{layer.Fourier.GridWidth}",
             ReportCell.Ours(Number(layer.Bound, 4)),
+            LayerBounds.Established(layer.Fourier),
             Number(layer.Fourier.Stride1Bound, 4),
             layer.Exact is double exact ? Number(exact, 4) : ReportFormat.NotAvailable,
             layer.Exact is double value && value > 0 ? Number(layer.Bound / value, 4) : ReportFormat.NotAvailable,
             layer.Circular is { } circular ? circular.RelativeDifference.ToString("G2", CultureInfo.InvariantCulture) : "not run",
         ])).ToList());
+
+    /// <summary>The exact column: the value, marked where it is a power-iteration estimate rather than exact.</summary>
+    private static string ExactCell(LayerRow layer, int decimals) => layer.Exact switch
+    {
+        double exact when layer.ExactKind == NumberKind.Estimate => $"{Number(exact, decimals)} (estimate)",
+        double exact => Number(exact, decimals),
+        _ => ReportFormat.NotAvailable,
+    };
 
     private static double Source(LayerRow layer, string source) =>
         layer.MeasuredBySource.FirstOrDefault(stats => stats.Source == source)?.MaxRatio ?? double.NaN;

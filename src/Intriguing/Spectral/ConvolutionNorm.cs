@@ -5,13 +5,24 @@ namespace Intriguing.Spectral;
 
 /// <summary>The Fourier bound of a convolution layer and the grid it was computed on.</summary>
 /// <param name="Bound">max over the grid's frequencies of the largest singular value of the per-frequency matrix, with
-/// the stride folded in (polyphase, below): an upper bound on the layer's operator norm.</param>
+/// the stride folded in (polyphase, below): an upper bound on the layer's operator norm, never below that maximum (exact,
+/// or at most <paramref name="Slack"/> above it).</param>
 /// <param name="Stride1Bound">The same without the stride (the stride-1 convolution's bound): also an upper bound, looser;
 /// NaN where the grid is too large to bother (AlexNet's conv1).</param>
 /// <param name="GridHeight">N_h of the circular grid (a multiple of the stride, at least H + 2 * padding).</param>
 /// <param name="GridWidth">N_w of the circular grid.</param>
 /// <param name="Frequencies">Frequencies (per group) the bound took the maximum over.</param>
-public sealed record FourierBound(double Bound, double Stride1Bound, long GridHeight, long GridWidth, long Frequencies);
+/// <param name="Decomposed">Per-frequency matrices (over the groups, of the distinct half of the grid: real filters give
+/// conjugate matrices at opposite frequencies) whose singular values were computed exactly.</param>
+/// <param name="Certified">Matrices proven below the bound by a Cholesky certificate instead.</param>
+/// <param name="Pruned">Matrices whose Frobenius or sqrt(||A||_1 ||A||_inf) bound lies under an exact value already found.</param>
+/// <param name="Slack">Relative amount by which <paramref name="Bound"/> may exceed the exact maximum; 0 = exact.</param>
+public sealed record FourierBound(double Bound, double Stride1Bound, long GridHeight, long GridWidth, long Frequencies,
+    long Decomposed = 0, long Certified = 0, long Pruned = 0, double Slack = 0)
+{
+    /// <summary>The bound is the exact maximum over frequencies (float64 decompositions only).</summary>
+    public bool IsExact => Slack == 0;
+}
 
 /// <summary>
 /// Operator norms of a 2-D convolution layer: the paper's Fourier bound (Section 4.4) and the exact norm by power iteration.
@@ -41,9 +52,6 @@ public static class ConvolutionNorm
     /// <summary>Most frequencies times filter entries for which the stride-1 comparison number is computed.</summary>
     private const long StrideOneLimit = 4_000_000;
 
-    /// <summary>Bytes of per-frequency matrices handled at once.</summary>
-    private const long ChunkBytes = 64L << 20;
-
     /// <summary>The circular grid for an input of <paramref name="size"/> pixels, padded by <paramref name="padding"/>, stride <paramref name="stride"/>.</summary>
     public static long GridSize(long size, int padding, int stride) => (size + 2L * padding + stride - 1) / stride * stride;
 
@@ -53,26 +61,33 @@ public static class ConvolutionNorm
         CheckConvolution(layer);
         long gridHeight = GridSize(layer.InputShape[1], layer.Padding, layer.Stride);
         long gridWidth = GridSize(layer.InputShape[2], layer.Padding, layer.Stride);
-        double strided = Fourier(layer.Weight!, layer.Groups, layer.Stride, gridHeight, gridWidth);
+        var strided = Fourier(layer.Weight!, layer.Groups, layer.Stride, gridHeight, gridWidth);
         // The stride-1 number is only there to show what the polyphase treatment buys; on AlexNet's conv1 (228 x 228 grid)
         // it would cost more than every other bound together, so large grids skip it.
         bool small = gridHeight * gridWidth * layer.Weight!.shape[0] * layer.Weight.shape[1] <= StrideOneLimit;
-        double stride1 = layer.Stride == 1 ? strided : small ? Fourier(layer.Weight!, layer.Groups, 1, gridHeight, gridWidth) : double.NaN;
-        return new FourierBound(strided, stride1, gridHeight, gridWidth, gridHeight / layer.Stride * (gridWidth / layer.Stride));
+        double stride1 = layer.Stride == 1 ? strided.Value : small ? Fourier(layer.Weight!, layer.Groups, 1, gridHeight, gridWidth).Value : double.NaN;
+        return new FourierBound(strided.Value, stride1, gridHeight, gridWidth, gridHeight / layer.Stride * (gridWidth / layer.Stride),
+            strided.Decomposed, strided.Certified, strided.Pruned, strided.Slack);
     }
 
     /// <summary>
     /// The norm of the strided circular convolution with <paramref name="weight"/> [c_out, c_in / groups, kh, kw] on an
     /// N_h x N_w grid (both multiples of <paramref name="stride"/>): max over frequencies and groups of the largest singular
-    /// value of the polyphase filter transforms (see the remarks above). Computed in float64 / complex128.
+    /// value of the polyphase filter transforms (see the remarks above), never below it (<see cref="PerFrequencyNorm"/>).
+    /// Computed in float64 / complex128. Only half the frequencies are looked at: for real filters the matrix at -w is the
+    /// complex conjugate of the one at w, with the same singular values.
     /// </summary>
-    public static double Fourier(Tensor weight, int groups, int stride, long gridHeight, long gridWidth)
+    public static FrequencyMaximum Fourier(Tensor weight, int groups, int stride, long gridHeight, long gridWidth)
     {
         if (weight.dim() != 4 || weight.shape[0] % groups != 0 || gridHeight % stride != 0 || gridWidth % stride != 0)
         {
             throw new BadInputException(
                 $"Fourier bound: weight [{string.Join(", ", weight.shape)}] with {groups} groups, stride {stride}, grid {gridHeight}x{gridWidth}: " +
                 "expected [c_out, c_in/groups, kh, kw], c_out divisible by groups and a grid that is a multiple of the stride");
+        }
+        if (weight.is_complex())
+        {
+            throw new BadInputException("Fourier bound: the filters must be real");
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -97,123 +112,18 @@ public static class ConvolutionNorm
             .reshape(outChannels, inChannels * stride * stride, tapsHigh, tapsWide);
         long columns = inChannels * stride * stride;
 
-        // Per group (a grouped convolution is block diagonal), the transforms on the N/s grid (fft2 zero-pads the filters to
-        // it): one [c_out / groups, s^2 c_in / groups] matrix per frequency, handled a chunk of frequencies at a time.
+        // Per group (a grouped convolution is block diagonal), the transforms on the N/s grid (rfft2 zero-pads the filters to
+        // it and keeps the distinct half): one [c_out / groups, s^2 c_in / groups] matrix per frequency.
         long rowsPerGroup = outChannels / groups;
-        long frequencies = phaseHeight * phaseWidth;
-        long gramSide = Math.Min(rowsPerGroup, columns);
-        long chunk = Math.Max(1, ChunkBytes / (16 * (rowsPerGroup * columns + gramSide * gramSide)));
-        double largest = 0;
-        var finalists = new List<Tensor>();
+        var parts = new List<FrequencyMaximum>();
         for (int group = 0; group < groups; group++)
         {
             using var groupScope = NewDisposeScope();
-            var groupFinalists = new List<Tensor>();
-            var transforms = fft.fft2(w.narrow(0, group * rowsPerGroup, rowsPerGroup), s: [phaseHeight, phaseWidth])
-                .permute(2, 3, 0, 1)
-                .reshape(frequencies, rowsPerGroup, columns);
-            for (long start = 0; start < frequencies; start += chunk)
-            {
-                using var chunkScope = NewDisposeScope();
-                var matrices = transforms.narrow(0, start, Math.Min(chunk, frequencies - start));
-                if (Math.Min(rowsPerGroup, columns) <= ExactGramLimit)
-                {
-                    largest = Math.Max(largest, ExactLargestSingularValue(matrices));
-                }
-                else
-                {
-                    groupFinalists.Add(Screen(matrices).MoveToOuterDisposeScope());
-                }
-            }
-            finalists.AddRange(groupFinalists.Select(candidate => candidate.MoveToOuterDisposeScope()));
+            var transforms = fft.rfft2(w.narrow(0, group * rowsPerGroup, rowsPerGroup), s: [phaseHeight, phaseWidth]);
+            var matrices = transforms.permute(2, 3, 0, 1).reshape(-1, rowsPerGroup, columns);
+            parts.Add(PerFrequencyNorm.Largest(matrices));
         }
-        if (finalists.Count > 0)
-        {
-            // One batched run over every chunk's finalists: per-iteration overhead, not arithmetic, is what costs here.
-            largest = Math.Max(largest, BatchedPowerIteration(cat(finalists, 0), maxIterations: 1500, tolerance: 1e-8).max().item<double>());
-        }
-        return largest;
-    }
-
-    /// <summary>Gram matrices up to this side are diagonalised exactly; larger ones go through batched power iteration.</summary>
-    internal const long ExactGramLimit = 64;
-
-    /// <summary>Frequencies iterated to convergence after the screening pass, in the power-iteration route.</summary>
-    internal const int Finalists = 2;
-
-    /// <summary>
-    /// The largest singular value over a batch of complex matrices [F, m, n]. Small ones: eigvalsh of the smaller Gram
-    /// matrix, exact. Large ones (AlexNet's conv3-5: 384 x 256 at 225 frequencies) would take minutes of LAPACK on this
-    /// machine, so each frequency's matrix gets its own power iteration, all frequencies of a chunk batched: 30 float32
-    /// iterations screen them, then the <see cref="Finalists"/> largest of every chunk are iterated together in float64
-    /// until none moves by more than 1e-8 relative (at most 1,500 iterations).
-    /// Each estimate approaches its frequency's largest singular value from below; the tests hold the route to eigvalsh.
-    /// </summary>
-    internal static double LargestSingularValue(Tensor matrices)
-    {
-        using var scope = NewDisposeScope();
-        return Math.Min(matrices.shape[1], matrices.shape[2]) <= ExactGramLimit
-            ? ExactLargestSingularValue(matrices)
-            : BatchedPowerIteration(Screen(matrices), maxIterations: 1500, tolerance: 1e-8).max().item<double>();
-    }
-
-    /// <summary>eigvalsh of the smaller Gram matrix, formed from real products (libtorch's complex batched matmul is several times slower).</summary>
-    private static double ExactLargestSingularValue(Tensor matrices)
-    {
-        var re = matrices.real.contiguous();
-        var im = matrices.imag.contiguous();
-        bool wide = matrices.shape[1] <= matrices.shape[2];
-        var left = wide ? (re, im) : (re.transpose(1, 2), im.transpose(1, 2));
-        // G = B B^H with B = A (wide) or A^T (tall: conj(A^H A), the same spectrum).
-        var gramReal = left.Item1.matmul(left.Item1.transpose(1, 2)) + left.Item2.matmul(left.Item2.transpose(1, 2));
-        var gramImaginary = left.Item2.matmul(left.Item1.transpose(1, 2)) - left.Item1.matmul(left.Item2.transpose(1, 2));
-        double eigenvalue = linalg.eigvalsh(complex(gramReal, gramImaginary)).max().item<double>();
-        return Math.Sqrt(Math.Max(eigenvalue, 0));
-    }
-
-    /// <summary>
-    /// The real embeddings [[Re, -Im], [Im, Re]] (same singular values, each twice) of the <see cref="Finalists"/> matrices
-    /// whose 30-iteration float32 power-iteration estimates are largest.
-    /// </summary>
-    private static Tensor Screen(Tensor matrices)
-    {
-        var realPart = matrices.real;
-        var imaginaryPart = matrices.imag;
-        var embedded = cat([cat([realPart, -imaginaryPart], 2), cat([imaginaryPart, realPart], 2)], 1).contiguous();
-        if (embedded.shape[0] <= Finalists)
-        {
-            return embedded;
-        }
-        var screened = BatchedPowerIteration(embedded.to_type(ScalarType.Float32), maxIterations: 30, tolerance: 0);
-        return embedded.index_select(0, screened.topk(Finalists).indexes);
-    }
-
-    /// <summary>Per-matrix power iteration on a batch of real matrices [F, m, n]: the estimates ||A_f v_f|| (lower bounds), one per matrix.</summary>
-    internal static Tensor BatchedPowerIteration(Tensor matrices, int maxIterations, double tolerance)
-    {
-        var generator = new Generator(0);
-        var v = randn([matrices.shape[0], matrices.shape[2], 1], dtype: matrices.dtype, generator: generator);
-        var adjoint = matrices.transpose(1, 2).contiguous();
-        Tensor? previous = null;
-        for (int iteration = 1; iteration <= maxIterations; iteration++)
-        {
-            using var step = NewDisposeScope();
-            var unit = v / linalg.vector_norm(v, 2, [1], keepdim: true);
-            var image = matrices.matmul(unit);
-            var current = linalg.vector_norm(image, 2, [1, 2], keepdim: false).to_type(ScalarType.Float64);
-            var next = adjoint.matmul(image).MoveToOuterDisposeScope();
-            v.Dispose();
-            v = next;
-            bool settled = previous is not null && ((current - previous).abs() <= current * tolerance).all().item<bool>();
-            previous?.Dispose();
-            previous = current.MoveToOuterDisposeScope();
-            if (settled)
-            {
-                break;
-            }
-        }
-        var estimate = previous!;
-        return estimate;
+        return FrequencyMaximum.Combine(parts);
     }
 
     /// <summary>

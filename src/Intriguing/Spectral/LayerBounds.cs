@@ -13,7 +13,13 @@ public sealed record BoundSettings(
     int LinearIterations = 3000,
     int ConvolutionIterations = 2000,
     ScalarType ConvolutionPrecision = ScalarType.Float64,
-    bool CircularCheck = true);
+    bool CircularCheck = true)
+{
+    /// <summary>Every setting in one line, for fingerprints (the seed is left to the caller).</summary>
+    public string Describe() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"linear-iterations={LinearIterations},conv-iterations={ConvolutionIterations},conv-precision={ConvolutionPrecision},circular={CircularCheck}," +
+        $"fourier=exact-gram<={PerFrequencyNorm.ExactGramLimit};certificate-margin={PerFrequencyNorm.CertificateMargin:G3};ranking={PerFrequencyNorm.RankingIterations}x{PerFrequencyNorm.Finalists}");
+}
 
 /// <summary>Power iteration against the number it should equal (the SVD, or the Fourier bound on a circular grid).</summary>
 /// <param name="Reference">The exact value (SVD) or the Fourier bound.</param>
@@ -26,17 +32,33 @@ public sealed record Agreement(double Reference, double PowerIteration, double R
             estimate.Iterations, estimate.Converged);
 }
 
+/// <summary>What a number in the spectral tables is: exact, a proven upper bound, or an estimate (power iteration, from below).</summary>
+public static class NumberKind
+{
+    /// <summary>The value itself, to float64 rounding (a decomposition, or a constant that is attained).</summary>
+    public const string Exact = "exact";
+
+    /// <summary>Proven never to be below the value (the Fourier bound, the normalisation bound).</summary>
+    public const string UpperBound = "upper bound";
+
+    /// <summary>Power iteration: approaches the value from below and may stop short of it; never multiplied into a bound.</summary>
+    public const string Estimate = "estimate";
+}
+
 /// <summary>
 /// One layer's Lipschitz bound (the <c>layers[]</c> of docs/json-output.md: name, kind, bound, exact) and how it was found.
 /// </summary>
-/// <param name="Bound">The upper bound L_k used in the product.</param>
-/// <param name="Exact">The layer's exact constant where we can compute it: the SVD for linear layers, power iteration
-/// on the padded, strided convolution (a lower estimate that converges to it), the attained constant of ReLU, sigmoid and
-/// max-pooling; null for local response normalisation.</param>
+/// <param name="Bound">The upper bound L_k used in the product: exact or a proven upper bound, never an estimate.</param>
+/// <param name="Exact">The layer's own constant where we compute it: the SVD for linear layers, the attained constant of
+/// ReLU, sigmoid and max-pooling; for a convolution power iteration on the padded, strided layer, which approaches the norm
+/// from below (<paramref name="ExactKind"/> says "estimate"); null for local response normalisation.</param>
 /// <param name="BoundMethod">In words: "largest singular value (SVD)", "Fourier, 32x32 grid", ...</param>
 /// <param name="PowerIteration">Linear layers: power iteration against the SVD.</param>
 /// <param name="Fourier">Convolutions: the Fourier bound with its grid and the looser stride-1 number.</param>
 /// <param name="Circular">Convolutions: power iteration on the circular convolution against the Fourier bound (they must agree).</param>
+/// <param name="BoundKind"><see cref="NumberKind.Exact"/> or <see cref="NumberKind.UpperBound"/>.</param>
+/// <param name="ExactKind"><see cref="NumberKind.Exact"/> or <see cref="NumberKind.Estimate"/>; null where there is no exact value.</param>
+/// <param name="Seconds">Wall time of this layer's bound and its checks.</param>
 public sealed record LayerBound(
     string Name,
     string Kind,
@@ -46,7 +68,10 @@ public sealed record LayerBound(
     Agreement? PowerIteration = null,
     FourierBound? Fourier = null,
     Agreement? Circular = null,
-    int? ExactIterations = null)
+    int? ExactIterations = null,
+    string BoundKind = NumberKind.Exact,
+    string? ExactKind = NumberKind.Exact,
+    double Seconds = 0)
 {
     /// <summary>bound / exact, how loose the bound is (1 = tight); null where exact is unknown.</summary>
     public double? Looseness => Exact is double exact && exact > 0 ? Bound / exact : null;
@@ -62,14 +87,19 @@ public static class LayerBounds
         var bounds = new List<LayerBound>();
         for (int k = 0; k < stack.Layers.Count; k++)
         {
-            bounds.Add(Of(stack.Layers[k], settings));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var bound = Of(stack.Layers[k], settings);
+            bounds.Add(bound with { Seconds = clock.Elapsed.TotalSeconds });
             progress?.Report(new ProgressUpdate($"bounds {stack.Name}", k + 1, stack.Layers.Count, stack.Layers[k].Name));
         }
         return bounds;
     }
 
     /// <summary>The product of the layers' bounds: ||phi(x) - phi(x + r)|| &lt;= product * ||r||.</summary>
-    public static double Product(IEnumerable<LayerBound> bounds) => bounds.Aggregate(1.0, (product, bound) => product * bound.Bound);
+    /// <exception cref="InvalidOperationException">A layer's bound is an estimate: a product of it would not be an upper bound.</exception>
+    public static double Product(IEnumerable<LayerBound> bounds) => bounds.Aggregate(1.0, (product, bound) => bound.BoundKind == NumberKind.Estimate
+        ? throw new InvalidOperationException($"layer {bound.Name}: its bound is an estimate and cannot enter an upper bound")
+        : product * bound.Bound);
 
     public static LayerBound Of(SpectralLayer layer, BoundSettings settings)
     {
@@ -94,9 +124,9 @@ public static class LayerBounds
                             dtype: settings.ConvolutionPrecision))
                         : null;
                     string method = FormattableString.Invariant(
-                        $"Fourier, {fourier.GridHeight}x{fourier.GridWidth} grid{(layer.Stride > 1 ? $", stride {layer.Stride} by polyphase" : "")}{(layer.Groups > 1 ? $", max of {layer.Groups} groups" : "")}");
+                        $"Fourier, {fourier.GridHeight}x{fourier.GridWidth} grid{(layer.Stride > 1 ? $", stride {layer.Stride} by polyphase" : "")}{(layer.Groups > 1 ? $", max of {layer.Groups} groups" : "")}, {Established(fourier)}");
                     return new LayerBound(layer.Name, layer.KindName, fourier.Bound, exact.Norm, method,
-                        Fourier: fourier, Circular: circular, ExactIterations: exact.Iterations);
+                        Fourier: fourier, Circular: circular, ExactIterations: exact.Iterations, BoundKind: NumberKind.UpperBound, ExactKind: NumberKind.Estimate);
                 }
             case SpectralLayerKind.Relu:
                 return new LayerBound(layer.Name, layer.KindName, NonlinearBounds.Relu, NonlinearBounds.Relu, "slope at most 1");
@@ -110,9 +140,23 @@ public static class LayerBounds
                 }
             case SpectralLayerKind.LocalResponseNorm:
                 return new LayerBound(layer.Name, layer.KindName, NonlinearBounds.LocalResponseNorm(layer.Normalization!), null,
-                    "Jacobian, Schur test (docs/spectral.md)");
+                    "Jacobian, Schur test (docs/spectral.md)", BoundKind: NumberKind.UpperBound, ExactKind: null);
             default:
                 throw new InvalidOperationException($"layer {layer.Name}: no bound for kind {layer.Kind}");
         }
+    }
+
+    /// <summary>How the maximum over frequencies was settled, in words.</summary>
+    internal static string Established(FourierBound fourier)
+    {
+        long distinct = fourier.Decomposed + fourier.Certified + fourier.Pruned;
+        if (fourier.IsExact && fourier.Pruned == 0)
+        {
+            return FormattableString.Invariant($"every frequency decomposed exactly ({distinct} distinct)");
+        }
+        string certificates = fourier.Certified > 0 ? FormattableString.Invariant($", {fourier.Certified} proven below {(fourier.IsExact ? "it" : "the bound")} by Cholesky") : "";
+        string pruned = fourier.Pruned > 0 ? FormattableString.Invariant($", {fourier.Pruned} ruled out by their Frobenius or 1-inf norm") : "";
+        string result = fourier.IsExact ? "exact maximum" : FormattableString.Invariant($"within {fourier.Slack:0.0e+0} above the maximum");
+        return FormattableString.Invariant($"{result}: {fourier.Decomposed} of {distinct} frequencies decomposed{certificates}{pruned}");
     }
 }

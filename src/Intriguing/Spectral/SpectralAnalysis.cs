@@ -13,11 +13,19 @@ public sealed record SpectralSettings(
     int JacobianIterations = 10,
     int LocalIterations = 10,
     int BatchSize = 250,
-    BoundSettings? Bounds = null);
+    BoundSettings? Bounds = null)
+{
+    /// <summary>Every setting in one line, for fingerprints (the seed is left to the caller); defaults filled in as the analysis fills them.</summary>
+    public string Describe(IReadOnlyList<double> defaultRadii) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"radii={string.Join(";", (RandomRadii ?? defaultRadii).Select(radius => radius.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}," +
+        $"jacobian-iterations={JacobianIterations},local-iterations={LocalIterations},batch={BatchSize},bounds=({(Bounds ?? new BoundSettings()).Describe()})");
+}
 
 /// <summary>
 /// One layer's row: the bound and the exact constant (docs/json-output.md's name, kind, bound, exact), the largest measured ratio,
 /// and how each number was found. <paramref name="Paper"/> is Table 5's number for AlexNet's conv and fc layers.
+/// <paramref name="BoundKind"/> and <paramref name="ExactKind"/> say what the numbers are (<see cref="NumberKind"/>): a
+/// convolution's "exact" is a power-iteration estimate from below.
 /// </summary>
 public sealed record LayerRow(
     string Name,
@@ -31,7 +39,10 @@ public sealed record LayerRow(
     Agreement? PowerIteration,
     FourierBound? Fourier,
     Agreement? Circular,
-    double? Paper);
+    double? Paper,
+    string BoundKind = NumberKind.Exact,
+    string? ExactKind = NumberKind.Exact,
+    double BoundSeconds = 0);
 
 /// <summary>The whole network's measured amplification ||phi(x) - phi(x + r)|| / ||r|| (the <c>empirical</c> of docs/json-output.md).</summary>
 public sealed record EmpiricalSummary(double MaxRatio, int Samples, IReadOnlyList<RatioStats> BySource);
@@ -185,7 +196,8 @@ public static class SpectralAnalysis
         var rows = bounds.Select((bound, k) => new LayerRow(
             bound.Name, bound.Kind, bound.Bound, bound.Exact, measured.Layers[k].MaxRatio, measured.Layers[k].Samples,
             measured.Layers[k].BySource, bound.BoundMethod, bound.PowerIteration, bound.Fourier, bound.Circular,
-            paper is not null && paper.TryGetValue(bound.Name, out double value) ? value : null)).ToList();
+            paper is not null && paper.TryGetValue(bound.Name, out double value) ? value : null,
+            bound.BoundKind, bound.ExactKind, bound.Seconds)).ToList();
         var empirical = new EmpiricalSummary(measured.MaxRatio, measured.Samples, measured.NetworkBySource);
         return new SpectralResult(model, rows, LayerBounds.Product(bounds), empirical, verdict.Sound, verdict, certified, images,
             inputs, weights, boundSeconds, measureSeconds, cpuSeconds);

@@ -15,7 +15,8 @@ public static class SpectralFigures
     /// <summary>
     /// One point per correctly classified test image that an attack fooled: x = the smallest L2 perturbation the attacks
     /// (L-BFGS, C&amp;W, DeepFool) needed, y = the L2 radius the network bound certifies, both on log10 axes, one colour per
-    /// model. Every point lies below the diagonal y = x (a point above it would be a bug); the distance below it is the gap.
+    /// model. A sound bound puts every point below the diagonal y = x (a point above it means a wrong bound; the caption,
+    /// <see cref="SpectralVerdicts.ScatterCaption"/>, says whether any is); the distance below it is the gap.
     /// </summary>
     public static byte[] CertifiedVersusAttack(IReadOnlyList<(string Model, IReadOnlyList<CertifiedImage> Images)> series, int width = 900, int height = 600)
     {

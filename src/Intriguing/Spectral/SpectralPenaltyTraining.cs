@@ -13,7 +13,10 @@ namespace Intriguing.Spectral;
 /// </summary>
 public sealed class SpectralPenaltyHook(double weight, int seed = 0) : TrainingHook, IDisposable
 {
-    private readonly SpectralPenalty penalty = new(iterationsPerCall: 1, seed);
+    /// <summary>Power steps per layer per batch: the singular vectors are carried from batch to batch, so one is enough.</summary>
+    public const int PowerStepsPerBatch = 1;
+
+    private readonly SpectralPenalty penalty = new(iterationsPerCall: PowerStepsPerBatch, seed);
 
     public double Weight => weight;
 
@@ -44,26 +47,13 @@ public static class SpectralPenaltyTraining
         string variant = "spectral" + weight.ToString("G6", CultureInfo.InvariantCulture);
         string path = ModelStore.CachePath(spec, split, seed, quick, null, data.Name, variant);
         string recipe = $"{spec.RecipeFor(split, quick, null).Describe()} + spectral-norm penalty {weight.ToString("G6", CultureInfo.InvariantCulture)} * sum of layer norms";
-        if (File.Exists(path))
+        return ModelStore.LoadOrTrain(path, recipe, data.Name, () =>
         {
-            try
-            {
-                var cached = ModelStore.Load(path);
-                if (cached.Report.Recipe == recipe && cached.Report.Dataset == data.Name)
-                {
-                    return cached;
-                }
-                cached.Dispose();
-            }
-            catch (BadInputException)
-            {
-                // A corrupt cache entry is trained again and overwritten.
-            }
-        }
-        using var hook = new SpectralPenaltyHook(weight, seed);
-        var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, null, progress, null, data.Name, hook);
-        trained = trained with { Path = path, Report = trained.Report with { Recipe = recipe } };
-        ModelStore.Save(trained);
-        return trained;
+            using var hook = new SpectralPenaltyHook(weight, seed);
+            var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, null, progress, null, data.Name, hook);
+            trained = trained with { Path = path, Report = trained.Report with { Recipe = recipe } };
+            ModelStore.Save(trained);
+            return trained;
+        }, progress);
     }
 }

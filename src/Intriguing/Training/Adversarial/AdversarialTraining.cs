@@ -231,24 +231,28 @@ public static class AdversarialTraining
     {
         refreshes = [];
         run = null;
-        if (stopAfterEpochs is null && File.Exists(path))
+        if (stopAfterEpochs is null)
         {
-            try
-            {
-                var cached = ModelStore.Load(path);
-                if (cached.Report.Recipe == recipeText && cached.Report.Dataset == data.Name)
-                {
-                    return cached;
-                }
-                cached.Dispose();
-            }
-            catch (BadInputException error)
-            {
-                progress?.Report(ProgressUpdate.Warning($"load {path}", $"{path}: cannot be loaded ({error.Message}); training again"));
-            }
+            TrainingRun? trainedRun = null;
+            IReadOnlyList<PoolRefresh> trainedRefreshes = [];
+            // Under the model's lock: a second run asking for the same arm waits and then loads what the first stored.
+            var stored = ModelStore.LoadOrTrain(path, recipeText, data.Name, () =>
+                Train(settings, data, spec, recipe, recipeText, path, progress, null, out trainedRun, out trainedRefreshes), progress);
+            run = trainedRun;
+            refreshes = trainedRefreshes;
+            return stored;
         }
+        return Train(settings, data, spec, recipe, recipeText, path, progress, stopAfterEpochs, out run, out refreshes);
+    }
+
+    /// <summary>Trains the arm (resuming its checkpoint) and stores it when every epoch ran.</summary>
+    private static TrainedModel Train(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
+        string path, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out TrainingRun run, out IReadOnlyList<PoolRefresh> refreshes)
+    {
+        refreshes = [];
         torch.random.manual_seed(settings.Seed);
         var model = ModelFiles.CreateDetached(spec);
+        string checkpointPath = path + ".checkpoint";
         try
         {
             var hook = settings.CreateHook();
@@ -257,7 +261,7 @@ public static class AdversarialTraining
                 string task = string.Create(CultureInfo.InvariantCulture, $"adv-train {spec.Name} {Name(settings)} (seed {settings.Seed}{(settings.Quick ? ", quick" : "")})");
                 using var probeSet = data.Test.Slice(0, Math.Min(500, data.Test.Count));
                 var probeAttack = new Attacks.Fgsm { Epsilon = 0.1 };
-                var checkpoint = new TrainingCheckpoint(path + ".checkpoint", $"{recipeText}|seed={settings.Seed}|{data.Name}");
+                var checkpoint = new TrainingCheckpoint(checkpointPath, $"{recipeText}|seed={settings.Seed}|{data.Name}");
                 run = TrainingLoop.Train(model, data.Train, recipe, settings.Seed, task, hook, checkpoint, progress, stopAfterEpochs,
                     probe: current => (Evaluation.ErrorRate(current, data.Test),
                         probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
@@ -289,6 +293,8 @@ public static class AdversarialTraining
                 WriteHistory(path, run.History);
                 AtomicFile.WriteAllBytes(path + ".curves.png",
                     TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", run.History));
+                // The finished model and its history hold everything the checkpoint did.
+                File.Delete(checkpointPath);
             }
             return trained;
         }
