@@ -82,7 +82,7 @@ public static class ModelStore
         catch (Exception error) when (error is BadInputException or IOException or UnauthorizedAccessException)
         {
             // A damaged or unreadable cache entry is never trusted: say which file and why, and let it be trained again.
-            progress?.Report(ProgressUpdate.Warning(task, $"{fullPath}: cannot be used ({error.Message}); it will be trained again"));
+            progress?.Report(ProgressUpdate.Warning(task, $"{fullPath}: cannot be loaded ({error.Message}); it will be trained again"));
             return null;
         }
         var cached = loaded.Model;

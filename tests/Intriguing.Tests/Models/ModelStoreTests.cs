@@ -63,7 +63,7 @@ public class ModelStoreTests
         // The user is told which file could not be used and why, not left to wonder why training ran again.
         var warning = Assert.Single(warnings.Messages);
         Assert.Contains(path, warning);
-        Assert.Contains("cannot be used", warning);
+        Assert.Contains("cannot be loaded", warning);
     }
 
     [Fact]
