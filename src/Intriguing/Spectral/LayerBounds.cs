@@ -150,7 +150,7 @@ public static class LayerBounds
     internal static string Established(FourierBound fourier)
     {
         long distinct = fourier.Decomposed + fourier.Certified + fourier.Pruned;
-        if (fourier.IsExact && fourier.Pruned == 0)
+        if (fourier.Certified == 0 && fourier.Pruned == 0)
         {
             return FormattableString.Invariant($"every frequency decomposed exactly ({distinct} distinct)");
         }

@@ -14,17 +14,19 @@ public sealed record FrequencyMaximum(double Value, long Decomposed, long Certif
 {
     public bool IsExact => Slack == 0;
 
-    /// <summary>The maximum over several sets (a grouped convolution's groups): the largest value, the counts summed.</summary>
+    /// <summary>The maximum over several sets (a grouped convolution's groups): the largest value, the counts summed, the slack of the part holding it.</summary>
     public static FrequencyMaximum Combine(IReadOnlyList<FrequencyMaximum> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
-        // Each part's value is at most (1 + its slack) times its own maximum, which is at most the overall maximum.
+        // The largest value v* belongs to a part whose own maximum t* it exceeds by at most that part's slack, and t* is at most
+        // the overall maximum: so the combination's slack is the slack of the part(s) holding v*, whatever the other parts'.
+        double value = parts.Select(part => part.Value).DefaultIfEmpty(0).Max();
         return new FrequencyMaximum(
-            parts.Select(part => part.Value).DefaultIfEmpty(0).Max(),
+            value,
             parts.Sum(part => part.Decomposed),
             parts.Sum(part => part.Certified),
             parts.Sum(part => part.Pruned),
-            parts.Select(part => part.Slack).DefaultIfEmpty(0).Max());
+            parts.Where(part => part.Value == value).Select(part => part.Slack).DefaultIfEmpty(0).Max());
     }
 }
 
