@@ -209,7 +209,7 @@ public sealed class SpectralVerdictTests
             progress: new Collect(update => { if (update.IsWarning) { warnings.Add(update.Detail ?? update.Task); } }));
         var warning = Assert.Single(warnings);
         Assert.Contains(path, warning);
-        Assert.Contains("cannot be used", warning);
+        Assert.Contains("cannot be loaded", warning);
         using var reloaded = ModelStore.Load(path);
         Assert.Equal(again.Report.Recipe, reloaded.Report.Recipe);
     }
