@@ -137,6 +137,11 @@ public static class ModelFiles
     public static void CheckReadable(string path, string option)
     {
         PathChecks.ReadableFile(path, option);
+        if (ModelExport.IsExport(path))
+        {
+            // A state dict under PyTorch's names: its model.json names the architecture (ModelExport).
+            return;
+        }
         PathChecks.ReadableFile(System.IO.Path.GetFullPath(path) + SidecarSuffix, $"{option} (the model's sidecar)");
     }
 
@@ -161,7 +166,7 @@ public static class ModelFiles
         }
     }
 
-    private static void CopyWeights(string path, SafeTensorsContent content, Classifier model)
+    internal static void CopyWeights(string path, SafeTensorsContent content, Classifier model)
     {
         var expected = model.state_dict();
         foreach (var name in content.Tensors.Keys.Where(name => !expected.ContainsKey(name)))

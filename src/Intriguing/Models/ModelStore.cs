@@ -204,8 +204,12 @@ public static class ModelStore
     /// <summary>Writes the model and its sidecar atomically (<see cref="ModelFiles.Save"/>).</summary>
     public static void Save(TrainedModel model) => ModelFiles.Save(model);
 
-    /// <summary>Loads a model file and its sidecar, checking everything (<see cref="ModelFiles.Load"/>).</summary>
-    public static TrainedModel Load(string path, IProgress<ProgressUpdate>? progress = null) => ModelFiles.Load(path, progress);
+    /// <summary>
+    /// Loads a model file and its sidecar, checking everything (<see cref="ModelFiles.Load"/>), or a state dict under
+    /// PyTorch's names with a <c>model.json</c> beside it naming its zoo architecture (<see cref="ModelExport.Import"/>).
+    /// </summary>
+    public static TrainedModel Load(string path, IProgress<ProgressUpdate>? progress = null) =>
+        ModelExport.IsExport(path) ? ModelExport.Import(path) : ModelFiles.Load(path, progress);
 
     /// <summary>
     /// Where the cache keeps a model: <c>&lt;model&gt;-&lt;split&gt;-s&lt;seed&gt;[-e&lt;epochs&gt;][-quick][-&lt;dataset&gt;][-&lt;variant&gt;].safetensors</c>:
