@@ -68,7 +68,7 @@ public static class ModelExport
                 ["seed"] = model.Seed,
                 ["recipe"] = model.Report.Recipe,
                 ["quick"] = model.Report.Quick,
-                ["testError"] = model.Report.TestError,
+                ["testError"] = double.IsFinite(model.Report.TestError) ? model.Report.TestError : null,
             },
         };
         AtomicFile.WriteAllText(declarationPath, declaration.ToJsonString(Indented));

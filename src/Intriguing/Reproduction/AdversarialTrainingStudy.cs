@@ -361,7 +361,9 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         ])).ToList());
 
     private static ReportTable ClaimTable(IReadOnlyList<Claim> claims, bool quick) => new(
-        "One line per claim: the claim, the number it was made with, ours, and whether our run agrees (a difference counts only when the 95% intervals are apart)." +
+        "One line per claim: the claim, the number it was made with, ours, and whether our run agrees. Two models' error rates on the same images " +
+        "differ when McNemar's exact test on the images only one of them gets wrong gives p < 0.05; a rate meets a fixed target when its 95% Wilson " +
+        "interval lies wholly on the target's side; mean distortions differ when Welch's 95% interval excludes 0." +
         (quick ? " Quick run: one epoch per arm against the quick zoo, so these verdicts are a smoke test, not the reproduction's." : ""),
         ["", "claim", ReportCell.Paper("paper / target"), ReportCell.Ours("ours"), "verdict"],
         claims.Select(claim => (IReadOnlyList<ReportCell>)[claim.Id, claim.Statement, ReportCell.Paper(claim.Paper), ReportCell.Ours(claim.Ours), claim.VerdictText]).ToList());
@@ -420,10 +422,9 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
               $"models; FGSM and PGD run on the first {QuickEvaluation.RobustCount} test images and L-BFGS on {QuickEvaluation.LbfgsCount}; arms left out: " +
               $"{string.Join(", ", leftOut.DefaultIfEmpty("none"))}. The numbers show that the harness runs, " +
               "not what the methods reach, and the verdicts below are the smoke run's."
-            : "**Schedules.** " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
+            : "**Schedules** (an arm marked cached was trained by an earlier run; its time is that run's, under that run's load). " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
                 $"{outcome.Arm.Name}: {outcome.Result.Epochs} epochs{(outcome.Arm.Settings.Epochs is null ? " (the zoo recipe's)" : " (shorter than the recipe's)")}, " +
                 $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training{(outcome.Result.Reused ? " (cached)" : "")}"))) +
-              (outcomes.Any(outcome => outcome.Result.Reused) ? " (cached: the model was trained by an earlier run, whose time this is, under that run's load)" : "") +
               ". **Settings:** " + string.Join("; ", outcomes.Select(outcome => $"{outcome.Arm.Name} ({outcome.Result.Model}): {outcome.Result.MethodSettings}")) +
               ". `./intriguing adv-train` runs any of them with other settings.";
         return

@@ -190,7 +190,10 @@ public static class AdversarialVerdicts
             : FormattableString.Invariant($"difference {difference:+0.0000;-0.0000} [{lower:0.0000}, {upper:0.0000}], Welch 95%");
         return new Claim("h", "Pool training: clean test error at most 1.40% and a mean L-BFGS minimal distortion above the baseline's",
             $"our target; the paper: below {Percent(PaperPools, 1)}",
-            $"{label}: clean {RateText(pool.TestError)} (95% Wilson interval against 1.40%); mean L-BFGS distortion {Distortion(pool)} ({pool.LbfgsSuccesses} successes) vs weight decay {Distortion(baseline)} ({baseline.LbfgsSuccesses}): {interval}",
+            $"{label}: clean {RateText(pool.TestError)} (95% Wilson interval against 1.40%); mean L-BFGS distortion {Distortion(pool)} ({pool.LbfgsSuccesses} successes) vs weight decay {Distortion(baseline)} ({baseline.LbfgsSuccesses}): {interval}" +
+            (verdict == Verdict.NoDifferenceDetected && error == Comparison.Undecided
+                ? $"; the clean error's point estimate {(pool.TestError.Value <= TargetPoolError ? "meets" : "misses")} the target, its interval reaches across it"
+                : ""),
             verdict);
     }
 
