@@ -9,7 +9,7 @@ namespace Intriguing.Training;
 /// <summary>
 /// Training a zoo model: a fresh model of the spec, seeded, trained by <see cref="TrainingLoop"/> with its recipe
 /// (checkpointed after every epoch when given a checkpoint path, and resumed from it), then evaluated
-/// (<see cref="Evaluation"/>) on its own split, the test set and both halves. Nothing is saved here
+/// (<see cref="ClassificationErrors"/>) on its own split, the test set and both halves. Nothing is saved here
 /// (<see cref="ModelFiles"/> stores, <see cref="ModelStore"/> decides when).
 /// </summary>
 public static class ZooTraining
@@ -54,10 +54,10 @@ public static class ZooTraining
                     $"zoo {spec.Name}|{split.Name()}|seed {seed}|{recipe.Describe()}|{dataset}|{hookDescription}"));
             var run = TrainingLoop.Train(model, splits(split), recipe, seed, task, hook, checkpoint, progress);
             var report = new TrainingReport(
-                TrainError: Evaluation.ErrorRate(model, splits(split)),
-                TestError: Evaluation.ErrorRate(model, splits(Split.Test)),
-                P1Error: Evaluation.ErrorRate(model, splits(Split.P1)),
-                P2Error: Evaluation.ErrorRate(model, splits(Split.P2)),
+                TrainError: ClassificationErrors.ErrorRate(model, splits(split)),
+                TestError: ClassificationErrors.ErrorRate(model, splits(Split.Test)),
+                P1Error: ClassificationErrors.ErrorRate(model, splits(Split.P1)),
+                P2Error: ClassificationErrors.ErrorRate(model, splits(Split.P2)),
                 Epochs: run.Epochs,
                 Seconds: run.Seconds,
                 Recipe: recipe.Describe(),

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Intriguing.Models;
 
 /// <summary>Error rates of a classifier on a labelled set, in batches, without building a graph.</summary>
-public static class Evaluation
+public static class ClassificationErrors
 {
     /// <summary>The fraction of <paramref name="set"/> that <paramref name="model"/> misclassifies (0 for an empty set).</summary>
     public static double ErrorRate(Classifier model, Data.LabeledImages set, int batchSize = 2000) =>
