@@ -48,6 +48,7 @@ public static class IntriguingCli
         yield return SpectralCommand.Create(io);
         yield return TransferCommand.Create(io);
         yield return AdvTrainCommand.Create(io);
+        yield return EvaluateCommand.Create(io);
         yield return ExportCommand.Create(io);
         yield return ReproduceCommand.Create(io);
     }

@@ -14,3 +14,19 @@ public readonly record struct ProgressUpdate(string Task, double Done, double To
     /// <summary>A warning about <paramref name="task"/>: <paramref name="message"/> names the file or setting and what was wrong.</summary>
     public static ProgressUpdate Warning(string task, string message) => new(task, 0, 0, message) { IsWarning = true };
 }
+
+/// <summary>Helpers for passing a caller's progress sink into a part of the work.</summary>
+public static class ProgressSinks
+{
+    /// <summary>
+    /// A sink that reports to <paramref name="progress"/> at once (on the caller's thread, in order) with every update's
+    /// task renamed to <paramref name="task"/>; null when <paramref name="progress"/> is null.
+    /// </summary>
+    public static IProgress<ProgressUpdate>? Renamed(this IProgress<ProgressUpdate>? progress, string task) =>
+        progress is null ? null : new Synchronous(update => progress.Report(update with { Task = task }));
+
+    private sealed class Synchronous(Action<ProgressUpdate> report) : IProgress<ProgressUpdate>
+    {
+        public void Report(ProgressUpdate value) => report(value);
+    }
+}

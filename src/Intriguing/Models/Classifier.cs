@@ -32,6 +32,12 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     /// <summary>The number of classes (the logits' width).</summary>
     public int ClassCount => Input.ClassCount;
 
+    /// <summary>
+    /// False for a score-only model (an ONNX model run by ONNX Runtime): its logits come without input gradients, so
+    /// only attacks that need no gradients (noise, Square) and transfer from a white-box surrogate apply to it.
+    /// </summary>
+    public virtual bool ProvidesInputGradients => true;
+
     /// <summary>Where the model's parameters live (the CPU for a model without parameters).</summary>
     public virtual Device Device => parameters().FirstOrDefault()?.device ?? CPU;
 
