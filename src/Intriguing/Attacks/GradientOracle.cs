@@ -24,7 +24,12 @@ internal static class GradientOracle
         var images = toImages is null ? input : toImages(input);
         var logits = model.forward(images);
         var value = objective(images, logits);
-        var gradient = torch.autograd.grad([value.sum()], [input])[0];
+        // A model whose output does not depend on its input through autograd (a detached or stepped output) has no
+        // gradient to give: libtorch would abort the process, so such a point gets a zero gradient instead.
+        var sum = value.sum();
+        var gradient = sum.requires_grad
+            ? torch.autograd.grad([sum], [input], allow_unused: true)[0] is { } computed && !computed.IsInvalid ? computed : torch.zeros_like(input)
+            : torch.zeros_like(input);
         return new Evaluation(value.detach(), logits.detach(), gradient);
     }
 
