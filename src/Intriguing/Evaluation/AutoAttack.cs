@@ -92,7 +92,7 @@ public static class AutoAttack
     /// <summary>FAB-T and Square, the standard version's last two stages.</summary>
     private static IEnumerable<CascadeStage> StandardTail(ThreatNorm norm, double epsilon, int seed)
     {
-        yield break;
+        yield return new CascadeStage(norm == ThreatNorm.Linf ? "fab-t" : "fab-t-l2", new FabTargeted { Epsilon = epsilon, Norm = norm, Seed = seed });
     }
 
     /// <summary>
