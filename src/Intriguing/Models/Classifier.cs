@@ -18,6 +18,9 @@ namespace Intriguing.Models;
 /// </remarks>
 public abstract class Classifier : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Every model is made after libtorch's oneDNN kernels are off: their float32 conv input gradients are wrong (<see cref="OneDnnWorkaround"/>).</summary>
+    static Classifier() => OneDnnWorkaround.Ensure();
+
     protected Classifier(string name, InputSpace? input = null) : base(name)
     {
         Input = input ?? InputSpace.Mnist;

@@ -158,11 +158,11 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             : NotRun("d", "FGSM training cuts the FGSM error while keeping the clean error (not shown higher)", "Goodfellow", FgsmArm));
 
         claims.Add(byName.TryGetValue(ConvArm, out var conv)
-            ? ConvMeetsTarget(conv.Result.Trained)
+            ? ConvMeetsTarget(conv.Result.Trained, conv.Result.Masking)
             : NotRun("e", "conv trained adversarially: PGD-40 accuracy at eps 0.1 of at least 92% with clean accuracy of at least 98.5%", "our target", ConvArm));
         // Madry's claim is about PGD training: the PGD-trained conv when it ran, else the FGSM-trained one.
         claims.Add(byName.TryGetValue(ConvPgdArm, out var convPgd) || byName.TryGetValue(ConvArm, out convPgd)
-            ? ConvAgainstMadry(convPgd.Result.Trained, convPgd.Arm.Label)
+            ? ConvAgainstMadry(convPgd.Result.Trained, convPgd.Arm.Label, convPgd.Result.Masking)
             : NotRun("f", "An adversarially trained MNIST convnet stays as accurate as Madry's under PGD-40 at eps 0.3", "Madry", $"{ConvPgdArm} or {ConvArm}"));
 
         claims.Add(byName.TryGetValue(PgdArm, out var pgd) && baseline is not null
@@ -373,9 +373,12 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         "(an image counts if any restart fools it), under PGD-40 examples made on the naturally trained zoo model of the same architecture (a transfer " +
         "attack never sees the trained model's gradients), and under one FGSM step. Each is compared with plain PGD-40 on the same images (difference in " +
         "points with its paired 95% interval, exact McNemar p). Signs of masking: the restarts' excess wholly above " +
-        $"{Percent(RobustnessEvaluation.MaskingMargin, 0)}; transfer or FGSM shown to fool more than white-box PGD-40 (p < {PairedComparison.Level}).",
+        $"{Percent(RobustnessEvaluation.MaskingMargin, 0)}; transfer or FGSM shown to fool more than white-box PGD-40 (p < {PairedComparison.Level}). " +
+        "AutoAttack is the cascade of Croce and Hein (2020) on the same images (the fast version: APGD-CE, then APGD-T over the 9 most likely wrong " +
+        "classes, each on the images still robust): its error, and its excess over PGD-40 (what PGD-40 misses; a sign when wholly above " +
+        $"{Percent(RobustnessEvaluation.MaskingMargin, 0)}).",
         ["model", "training", "eps", "n", ReportCell.Ours("PGD-40"), ReportCell.Ours("restarts - PGD-40"), ReportCell.Ours("transfer - PGD-40"),
-            ReportCell.Ours("FGSM - PGD-40"), "sign of masking"],
+            ReportCell.Ours("FGSM - PGD-40"), ReportCell.Ours("AutoAttack error"), ReportCell.Ours("AutoAttack - PGD-40"), "sign of masking"],
         checkedArms.SelectMany(outcome => outcome.Result.Masking!.PgdError.Keys.Select(key => (IReadOnlyList<ReportCell>)
         [
             outcome.Result.Model,
@@ -386,6 +389,10 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             ReportCell.Ours(Excess(outcome.Result.Masking.RestartsExcess, key) + $" (x {outcome.Result.Masking.Restarts})"),
             ReportCell.Ours(Excess(outcome.Result.Masking.TransferExcess, key)),
             ReportCell.Ours(Excess(outcome.Result.Masking.FgsmExcess, key)),
+            ReportCell.Ours(outcome.Result.Masking.AutoAttackError.TryGetValue(key, out var cascade)
+                ? $"{Percent(cascade.Value, 1)} ({outcome.Result.Masking.CascadeVersion})"
+                : ReportFormat.NotAvailable),
+            ReportCell.Ours(Excess(outcome.Result.Masking.AutoAttackExcess, key)),
             outcome.Result.Masking.Signs.Any(sign => sign.StartsWith($"eps {key}:", StringComparison.Ordinal)) ? "yes"
                 : outcome.Result.Masking.Undecided.Any(sign => sign.StartsWith($"eps {key}:", StringComparison.Ordinal)) ? "undecided" : "no",
         ])).ToList());
@@ -405,14 +412,22 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         var lines = checkedArms.Select(outcome =>
         {
             var masking = outcome.Result.Masking!;
+            string checks = masking.CascadeVersion is null ? "these three checks" : "these four checks";
             string verdict = masking.Signs.Count > 0
                 ? "**signs of masking**, so its PGD numbers may overstate its robustness: " + string.Join("; ", masking.Signs)
                 : masking.Undecided.Count > 0
-                    ? $"no sign of masking shown in these three checks, but {masking.Count} images cannot rule one out: " + string.Join("; ", masking.Undecided)
-                    : $"no sign of masking in these three checks on {masking.Count} images (which does not prove there is none)";
-            return $"- {outcome.Arm.Name}: {verdict}.";
+                    ? $"no sign of masking shown in {checks}, but {masking.Count} images cannot rule one out: " + string.Join("; ", masking.Undecided)
+                    : $"no sign of masking in {checks} on {masking.Count} images (which does not prove there is none)";
+            string cascade = masking.AutoAttackError.Count == 0
+                ? ""
+                : "; AutoAttack (" + masking.CascadeVersion + ") error " + string.Join(", ", masking.AutoAttackError.Select(entry =>
+                    $"{Percent(entry.Value.Value, 1)} at eps {entry.Key} against PGD-40's {Percent(masking.PgdError[entry.Key].Value, 1)}"));
+            string warnings = masking.AutoAttackWarnings.Count == 0 ? "" : "; the cascade warns: " + string.Join("; ", masking.AutoAttackWarnings);
+            return $"- {outcome.Arm.Name}: {verdict}{cascade}{warnings}.";
         });
-        return "**Gradient masking** (restarts, transfer from the natural model, FGSM against PGD-40; table below):\n" + string.Join("\n", lines);
+        bool cascadeRan = checkedArms.Any(outcome => outcome.Result.Masking!.AutoAttackError.Count > 0);
+        return "**Gradient masking** (restarts, transfer from the natural model, FGSM against PGD-40" +
+            (cascadeRan ? ", and the AutoAttack cascade against PGD-40" : "") + "; table below):\n" + string.Join("\n", lines);
     }
 
     private static string Prose(IReadOnlyList<ArmOutcome> outcomes, IReadOnlyList<Claim> claims, bool quick, IReadOnlyList<string> leftOut)

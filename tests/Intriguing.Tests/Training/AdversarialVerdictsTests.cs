@@ -21,6 +21,15 @@ public sealed class AdversarialVerdictsTests
             LbfgsDistortionStdDev = spread,
         };
 
+    /// <summary>A masking check whose fast cascade fooled the given number of 1,000 images at each eps.</summary>
+    private static MaskingCheck Cascade(params (string Eps, int Fooled)[] errors) => new(1000, 10,
+        errors.ToDictionary(entry => entry.Eps, entry => Rate.Of(entry.Fooled, 1000)),
+        new Dictionary<string, Rate>(), new Dictionary<string, Rate>(), false, 1.0)
+    {
+        AutoAttackError = errors.ToDictionary(entry => entry.Eps, entry => Rate.Of(entry.Fooled, 1000)),
+        CascadeVersion = "fast",
+    };
+
     /// <summary>
     /// Two models' clean outcomes on 10,000 images: both wrong on <paramref name="both"/>, then <paramref name="onlyFirst"/>
     /// wrong under the first only and <paramref name="onlySecond"/> under the second only.
@@ -128,6 +137,15 @@ public sealed class AdversarialVerdictsTests
         Assert.Equal(Verdict.DoesNotAgree, ConvAgainstMadry(Robust(116, pgd03: 988), "FGSM-RS").Verdict);
         Assert.Equal(Verdict.NoDifferenceDetected, ConvAgainstMadry(Robust(116, pgd03: 70), "PGD").Verdict);
         Assert.Equal(Verdict.Agrees, ConvAgainstMadry(Robust(116, pgd03: 20), "PGD").Verdict);
+
+        // With the cascade run, it is the robust accuracy judged: PGD-40 alone would meet the target here, AutoAttack does not.
+        var cascadeMisses = ConvMeetsTarget(Robust(116, pgd01: 40), Cascade(("0.1", 150), ("0.3", 900)));
+        Assert.Equal(Verdict.DoesNotAgree, cascadeMisses.Verdict);
+        Assert.Contains("AutoAttack (fast) accuracy at 0.1 85.00%", cascadeMisses.Ours);
+        Assert.Equal(Verdict.Agrees, ConvMeetsTarget(Robust(116, pgd01: 40), Cascade(("0.1", 45), ("0.3", 900))).Verdict);
+        // Against Madry: PGD-40 above 93.2% but AutoAttack below their model's 88.5% does not agree.
+        Assert.Equal(Verdict.DoesNotAgree, ConvAgainstMadry(Robust(116, pgd03: 20), "PGD", Cascade(("0.1", 45), ("0.3", 200))).Verdict);
+        Assert.Equal(Verdict.Agrees, ConvAgainstMadry(Robust(116, pgd03: 20), "PGD", Cascade(("0.1", 45), ("0.3", 40))).Verdict);
 
         Assert.Equal(Verdict.Agrees, PgdTrainingHelps(Robust(200, pgd01: 100), baseline, 0.1).Verdict);
         Assert.Equal(Verdict.DoesNotAgree, PgdTrainingHelps(Robust(200, pgd01: 900), baseline, 0.1).Verdict);

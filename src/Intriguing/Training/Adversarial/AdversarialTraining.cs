@@ -133,16 +133,23 @@ public sealed record AdversarialTrainingSettings
         _ => throw new BadInputException($"unknown method {Method}"),
     };
 
-    /// <summary>The method and its settings in one line (what the weights depend on besides recipe and seed).</summary>
+    /// <summary>
+    /// The method and its settings in one line (what the weights depend on besides recipe and seed). For the convnet the
+    /// line also says its attacks' input gradients come from libtorch's own kernels: arms trained while oneDNN gave wrong
+    /// ones (<see cref="OneDnnWorkaround"/>) get another name, so they are trained again rather than reused.
+    /// </summary>
     public string DescribeMethod() => CreateHook() switch
     {
         null => "none (weight decay only)",
-        PoolTraining pool => DisposeAfter(pool, Pool.Describe()),
-        FgsmTraining fgsm => fgsm.Describe(),
-        PgdTraining pgd => pgd.Describe(),
+        PoolTraining pool => DisposeAfter(pool, Pool.Describe()) + ConvGradients,
+        FgsmTraining fgsm => fgsm.Describe() + ConvGradients,
+        PgdTraining pgd => pgd.Describe() + ConvGradients,
         DropoutTraining dropout => dropout.Describe(),
         var other => other.GetType().Name,
     };
+
+    private string ConvGradients =>
+        string.Equals(Model, "conv", StringComparison.OrdinalIgnoreCase) ? "; input gradients by libtorch's kernels, oneDNN off" : "";
 
     private static string DisposeAfter(IDisposable disposable, string text)
     {

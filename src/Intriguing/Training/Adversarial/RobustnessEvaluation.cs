@@ -1,6 +1,7 @@
 using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Data;
+using Intriguing.Evaluation;
 using Intriguing.Models;
 using Intriguing.Statistics;
 using static TorchSharp.torch;
@@ -59,7 +60,11 @@ public sealed record Robustness(
 /// with <see cref="MaskingRestarts"/> PGD restarts.
 /// </summary>
 public sealed record EvaluationSettings(int RobustCount = 10_000, int LbfgsCount = 1000, int Seed = 0, int BatchSize = 500,
-    int MaskingCount = 1000, int MaskingRestarts = 10);
+    int MaskingCount = 1000, int MaskingRestarts = 10)
+{
+    /// <summary>The AutoAttack cascade the masking checks run beside PGD-40 (the fast one by default: see docs/evaluation.md).</summary>
+    public AutoAttackVersion Cascade { get; init; } = AutoAttackVersion.Fast;
+}
 
 /// <summary>
 /// The gradient-masking checks of an adversarially trained model (Athalye et al. 2018's warning signs), on the first
@@ -94,6 +99,21 @@ public sealed record MaskingCheck(
 
     /// <summary>Per eps, FGSM minus plain PGD-40, paired.</summary>
     public IReadOnlyDictionary<string, PairedComparison> FgsmExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>Per eps, the error under the AutoAttack cascade (<see cref="CascadeVersion"/>) on the same images: clean errors plus every image some attack broke.</summary>
+    public IReadOnlyDictionary<string, Rate> AutoAttackError { get; init; } = new Dictionary<string, Rate>();
+
+    /// <summary>Per eps, the cascade minus plain PGD-40, paired: what PGD-40 misses.</summary>
+    public IReadOnlyDictionary<string, PairedComparison> AutoAttackExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>Per eps, how many images each stage of the cascade broke (the first to break an image gets it).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> AutoAttackBrokeBy { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, int>>();
+
+    /// <summary>"fast" or "standard"; null in results from before the cascade was run.</summary>
+    public string? CascadeVersion { get; init; }
+
+    /// <summary>The cascade's own checks (randomness, probabilities, zero gradients, Square beyond the gradient attacks).</summary>
+    public IReadOnlyList<string> AutoAttackWarnings { get; init; } = [];
 
     /// <summary>The signs found, one sentence each (empty: no sign in these checks).</summary>
     public IReadOnlyList<string> Signs { get; init; } = [];
@@ -152,6 +172,7 @@ public static class RobustnessEvaluation
     public static string DescribeMasking(EvaluationSettings settings) =>
         string.Join(";", PgdEpsilons.Select(eps => (Pgd40(eps, settings.Seed) with { Restarts = settings.MaskingRestarts }).Describe())
             .Append(new Fgsm().Describe())
+            .Concat(PgdEpsilons.SelectMany(eps => AutoAttack.Stages(settings.Cascade, ThreatNorm.Linf, eps, settings.Seed).Select(stage => stage.Attack.Describe())))
             .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin},paired")));
 
     /// <summary>
@@ -175,6 +196,10 @@ public static class RobustnessEvaluation
         var restartsExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
         var transferExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
         var fgsmExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
+        var cascadeError = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
+        var cascadeExcess = new SortedDictionary<string, PairedComparison>(StringComparer.Ordinal);
+        var cascadeBrokeBy = new SortedDictionary<string, IReadOnlyDictionary<string, int>>(StringComparer.Ordinal);
+        var cascadeWarnings = new List<string>();
         var signs = new List<string>();
         var undecided = new List<string>();
         foreach (double eps in PgdEpsilons)
@@ -186,6 +211,20 @@ public static class RobustnessEvaluation
                 $"{name} masking: pgd-40 x {settings.MaskingRestarts} restarts eps {key}");
             var transferFooled = TransferFooled(pgd, natural, model, set, settings, progress, $"{name} masking: pgd-40 eps {key} from the natural model");
             var fgsmFooled = FooledBy(new Fgsm { Epsilon = eps }, model, set, null, settings, progress, $"{name} masking: fgsm eps {key}");
+            using (var cascade = AutoAttack.Run(model, set.Images, set.Labels, eps, ThreatNorm.Linf, settings.Cascade, settings.Seed, settings.BatchSize,
+                progress.Renamed($"{name} masking: autoattack eps {key}")))
+            {
+                var cascadeFooled = cascade.Images.Select(image => !image.Robust).ToArray();
+                cascadeError[key] = RateOf(cascadeFooled);
+                cascadeExcess[key] = PairedComparison.Of(cascadeFooled, plainFooled);
+                cascadeBrokeBy[key] = cascade.Stages.ToDictionary(stage => stage.Name, stage => stage.BrokeImages);
+                cascadeWarnings.AddRange(cascade.Warnings.Select(warning => $"eps {key}: {warning}"));
+                if (cascadeExcess[key].Lower > MaskingMargin)
+                {
+                    signs.Add($"eps {key}: AutoAttack ({settings.Cascade.ToString().ToLowerInvariant()}) fools more than plain PGD-40 by over " +
+                        FormattableString.Invariant($"{MaskingMargin * 100:0.#}") + $" points ({cascadeExcess[key].Describe("by AutoAttack only", "by PGD-40 only")}): PGD-40 overstates this model's robustness");
+                }
+            }
             plain[key] = RateOf(plainFooled);
             restarts[key] = RateOf(restartsFooled);
             transfer[key] = RateOf(transferFooled);
@@ -205,6 +244,11 @@ public static class RobustnessEvaluation
             FgsmExcess = fgsmExcess,
             Signs = signs,
             Undecided = undecided,
+            AutoAttackError = cascadeError,
+            AutoAttackExcess = cascadeExcess,
+            AutoAttackBrokeBy = cascadeBrokeBy,
+            CascadeVersion = settings.Cascade.ToString().ToLowerInvariant(),
+            AutoAttackWarnings = cascadeWarnings,
         };
     }
 

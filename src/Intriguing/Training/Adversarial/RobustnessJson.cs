@@ -74,6 +74,21 @@ public sealed record MaskingJson(
     IReadOnlyList<string> Signs,
     IReadOnlyList<string> Undecided)
 {
+    /// <summary>Per eps, the error under the AutoAttack cascade on the same images.</summary>
+    public IReadOnlyDictionary<string, double> AutoAttackError { get; init; } = new Dictionary<string, double>();
+
+    public IReadOnlyDictionary<string, IReadOnlyList<double>> AutoAttackErrorInterval { get; init; } = new Dictionary<string, IReadOnlyList<double>>();
+
+    /// <summary>Per eps, the cascade minus plain PGD-40, paired.</summary>
+    public IReadOnlyDictionary<string, PairedComparison> AutoAttackExcess { get; init; } = new Dictionary<string, PairedComparison>();
+
+    /// <summary>Per eps, the images each stage broke.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> AutoAttackBrokeBy { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, int>>();
+
+    public string? CascadeVersion { get; init; }
+
+    public IReadOnlyList<string> AutoAttackWarnings { get; init; } = [];
+
     public static MaskingJson From(MaskingCheck check) => new(
         check.Count,
         check.Restarts,
@@ -90,5 +105,13 @@ public sealed record MaskingJson(
         check.TransferExcess,
         check.FgsmExcess,
         check.Signs,
-        check.Undecided);
+        check.Undecided)
+    {
+        AutoAttackError = RobustJson.Values(check.AutoAttackError),
+        AutoAttackErrorInterval = RobustJson.Intervals(check.AutoAttackError),
+        AutoAttackExcess = check.AutoAttackExcess,
+        AutoAttackBrokeBy = check.AutoAttackBrokeBy,
+        CascadeVersion = check.CascadeVersion,
+        AutoAttackWarnings = check.AutoAttackWarnings,
+    };
 }
