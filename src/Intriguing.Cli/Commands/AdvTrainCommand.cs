@@ -75,6 +75,7 @@ public static class AdvTrainCommand
         command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            CommonOptions.RequireReadableLayers(parseResult.GetValue(model), "adversarial training");
             var methodValue = AdversarialTrainingSettings.ParseMethod(parseResult.GetValue(method)!);
             string? layersText = parseResult.GetValue(layers);
             if (layersText is not null && methodValue != AdversarialMethod.Pool)

@@ -59,7 +59,8 @@ public static class AttackCommand
 
     public static Command Create(CliIo io)
     {
-        var model = CommonOptions.ModelOrFile("Model to attack");
+        var model = CommonOptions.ModelOrForeignFile("Model to attack");
+        var declaration = CommonOptions.Declaration();
         var method = new Option<string>("--method")
         {
             Description = $"Attack: {string.Join(", ", Methods)}.",
@@ -98,6 +99,7 @@ public static class AttackCommand
         {
             model, method, count, eps, stddev, targeted, seed, batch, dataDir, device, quick, threads, output,
         };
+        declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             string methodName = parseResult.GetValue(method)!;
@@ -117,7 +119,8 @@ public static class AttackCommand
             }
             string modelName = parseResult.GetValue(model)!;
             // An unknown name, an unreadable model file or an unwritable --out is bad input before any data is loaded.
-            CommonOptions.CheckModel(modelName);
+            var declared = declaration.Read(parseResult);
+            CommonOptions.CheckModel(modelName, declared);
             string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
@@ -127,7 +130,8 @@ public static class AttackCommand
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
                 // Loaded (or trained) where the attack runs, as train and reproduce do.
-                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target);
+                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
+                    declaration: declared);
                 using var test = data.Test.Slice(0, imageCount);
                 var images = test.Images.to(target);
                 var labels = test.Labels.to(target);

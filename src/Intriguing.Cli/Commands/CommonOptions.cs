@@ -57,6 +57,84 @@ public static class CommonOptions
         Required = true,
     };
 
+    /// <summary>
+    /// A <c>--model</c> for commands that also take models made elsewhere: a zoo name, a product file, or a TorchScript
+    /// file with its declared input (<see cref="Declaration"/>).
+    /// </summary>
+    public static Option<string> ModelOrForeignFile(string purpose) => new("--model")
+    {
+        Description = $"{purpose}: a zoo name ({string.Join(", ", ModelZoo.Names)}), a .safetensors file the product wrote, " +
+            $"or a TorchScript file (.pt/.pth, saved with torch.jit.save) whose input is declared by <name>.json or {ModelDeclaration.FolderFileName} " +
+            "in its folder, or by --input-shape and --classes.",
+        Required = true,
+    };
+
+    /// <summary>
+    /// <c>--input-shape</c>, <c>--classes</c>, <c>--mean</c>, <c>--std</c>: the declared input of a TorchScript model, one
+    /// group added to every command that takes one (<see cref="DeclarationGroup.Add"/>), read with <see cref="DeclarationGroup.Read"/>.
+    /// </summary>
+    public static DeclarationGroup Declaration() => new();
+
+    /// <summary>The options of <see cref="Declaration"/>.</summary>
+    public sealed class DeclarationGroup
+    {
+        public Option<string?> InputShape { get; } = new("--input-shape")
+        {
+            Description = "Input shape of a TorchScript model, C,H,W (e.g. 1,28,28); with --classes it declares the model " +
+                $"without a declaration file. Each of these options replaces the value in <name>.json or {ModelDeclaration.FolderFileName} beside the model.",
+        };
+
+        public Option<int?> Classes { get; } = new("--classes")
+        {
+            Description = "Number of classes (the width of the logits) of a TorchScript model.",
+        };
+
+        public Option<string?> Mean { get; } = new("--mean")
+        {
+            Description = "Per-channel mean a TorchScript model expects, comma-separated (one value or one per channel): " +
+                "the product feeds it (x - mean) / std, so attacks and distortions stay in [0,1] pixels.",
+        };
+
+        public Option<string?> Std { get; } = new("--std")
+        {
+            Description = "Per-channel standard deviation a TorchScript model expects (each > 0), comma-separated as --mean.",
+        };
+
+        /// <summary>Adds the four options to <paramref name="command"/>.</summary>
+        public void Add(Command command)
+        {
+            ArgumentNullException.ThrowIfNull(command);
+            command.Options.Add(InputShape);
+            command.Options.Add(Classes);
+            command.Options.Add(Mean);
+            command.Options.Add(Std);
+        }
+
+        /// <summary>What was given; <see cref="DeclarationOptions.None"/> when none of the four was.</summary>
+        /// <exception cref="BadInputException">A value that does not parse, named by its option.</exception>
+        public DeclarationOptions Read(ParseResult parseResult)
+        {
+            ArgumentNullException.ThrowIfNull(parseResult);
+            string? shape = parseResult.GetValue(InputShape), mean = parseResult.GetValue(Mean), std = parseResult.GetValue(Std);
+            int? classes = parseResult.GetValue(Classes);
+            if (classes is int count && count < 2)
+            {
+                throw new BadInputException($"--classes must be at least 2; got {count}");
+            }
+            var options = new DeclarationOptions(
+                shape is null ? null : ModelDeclaration.ParseShape(shape, "--input-shape"),
+                classes,
+                mean is null ? null : ModelDeclaration.ParseValues(mean, "--mean"),
+                std is null ? null : ModelDeclaration.ParseValues(std, "--std"));
+            if (options.InputShape is not null && options.Classes is not null)
+            {
+                // Checked on their own too, so a bad value is named by its option even when a declaration file is there.
+                _ = new ModelDeclaration(options.InputShape, options.Classes.Value, options.Mean, options.Std, "the command-line declaration (--input-shape, --classes, --mean, --std)");
+            }
+            return options;
+        }
+    }
+
     /// <summary><c>--quick</c> for commands that use zoo models: the quick-recipe ones of <c>reproduce --quick</c>.</summary>
     public static Option<bool> QuickModels() => new("--quick")
     {
@@ -73,15 +151,35 @@ public static class CommonOptions
     /// file (<see cref="ModelStore.IsPath"/>) must be readable, and so must its sidecar. True for a file.
     /// </summary>
     /// <exception cref="BadInputException">An unknown name, or a file that is missing or cannot be read, named.</exception>
-    public static bool CheckModel(string nameOrPath)
+    public static bool CheckModel(string nameOrPath, DeclarationOptions? declaration = null)
     {
         if (ModelStore.IsPath(nameOrPath))
         {
-            ModelFiles.CheckReadable(nameOrPath, "--model");
+            ModelStore.CheckFile(nameOrPath, "--model", declaration);
             return true;
+        }
+        if (declaration is { Any: true })
+        {
+            throw new BadInputException($"--input-shape, --classes, --mean and --std declare a TorchScript model file; the zoo model '{nameOrPath}' declares its own input");
         }
         ModelZoo.Get(nameOrPath);
         return false;
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a model file made outside the product (TorchScript, ONNX) for an analysis that reads the
+    /// model's layers (<paramref name="analysis"/>: "the unit analysis", ...).
+    /// </summary>
+    /// <exception cref="BadInputException">A foreign model file, named.</exception>
+    public static void RequireReadableLayers(string? nameOrPath, string analysis)
+    {
+        if (nameOrPath is not null && ModelStore.IsForeign(nameOrPath))
+        {
+            throw new BadInputException(
+                $"--model {Path.GetFullPath(nameOrPath)}: {analysis} needs a model whose layers the product can read (a zoo architecture, " +
+                $"or a .safetensors file the product wrote); a {ModelStore.FormatOf(nameOrPath)} model is run as a whole, its layers hidden. " +
+                "attack and transfer take it.");
+        }
     }
 
     /// <summary>

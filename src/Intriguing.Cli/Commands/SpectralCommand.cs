@@ -100,6 +100,7 @@ public static class SpectralCommand
             {
                 throw new BadInputException($"--arch: unknown architecture '{archName}'; expected alexnet");
             }
+            CommonOptions.RequireReadableLayers(modelName, "the spectral analysis");
             double? penaltyWeight = parseResult.GetValue(penalty);
             if (penaltyWeight is not null && (modelName is null || ModelStore.IsPath(modelName)))
             {

@@ -62,7 +62,9 @@ public static class TransferCommand
     {
         var sources = new Option<string?>("--sources")
         {
-            Description = $"Models to make examples for, comma-separated zoo names, each optionally name@p1 or name@p2 (default: Table 2's {string.Join(",", PaperTransfer.Table2Models)}).",
+            Description = $"Models to make examples for, comma-separated zoo names, each optionally name@p1 or name@p2, or model files " +
+                $"(.safetensors, or TorchScript .pt/.pth declared by <name>.json or {ModelDeclaration.FolderFileName} beside it, or by --input-shape and --classes) " +
+                $"(default: Table 2's {string.Join(",", PaperTransfer.Table2Models)}).",
         };
         var targets = new Option<string?>("--targets")
         {
@@ -86,6 +88,7 @@ public static class TransferCommand
         {
             Description = "Also run Table 4: fc100-100-10 and fc123-456-10 trained on P1, fc100-100-10 on P2.",
         };
+        var declaration = CommonOptions.Declaration();
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
@@ -96,10 +99,16 @@ public static class TransferCommand
         {
             sources, targets, count, method, magnify, crossSplit, seed, dataDir, device, quick, threads, output,
         };
+        declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
-            var sourceNames = Names(parseResult.GetValue(sources), "--sources");
-            var targetNames = Names(parseResult.GetValue(targets), "--targets");
+            var declared = declaration.Read(parseResult);
+            var sourceNames = Names(parseResult.GetValue(sources), "--sources", declared);
+            var targetNames = Names(parseResult.GetValue(targets), "--targets", declared);
+            if (declared.Any && !sourceNames.Concat(targetNames).Any(ModelStore.IsForeign))
+            {
+                throw new BadInputException("--input-shape, --classes, --mean and --std declare TorchScript model files; none is among --sources and --targets");
+            }
             int imageCount = parseResult.GetValue(count);
             if (imageCount < 1 || imageCount > 10_000)
             {
@@ -123,7 +132,7 @@ public static class TransferCommand
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var study = new StudyContext(data, seedValue, parseResult.GetValue(quick), progress, target);
+                using var study = new StudyContext(data, seedValue, parseResult.GetValue(quick), progress, target) { Declaration = declared };
                 var table2Options = TransferOptions.Table2(seedValue, rms);
                 if (magnifyRms is double extra && !table2Options.NoiseStddevs.Contains(extra))
                 {
@@ -167,8 +176,11 @@ public static class TransferCommand
         return command;
     }
 
-    /// <summary>A comma-separated model list; every name checked against the zoo before any data is loaded.</summary>
-    private static IReadOnlyList<string> Names(string? option, string optionName)
+    /// <summary>
+    /// A comma-separated model list; every name checked against the zoo, and every file (with its sidecar or declaration)
+    /// checked readable, before any data is loaded.
+    /// </summary>
+    private static IReadOnlyList<string> Names(string? option, string optionName, DeclarationOptions declared)
     {
         if (option is null)
         {
@@ -183,6 +195,11 @@ public static class TransferCommand
         {
             try
             {
+                if (ModelStore.IsPath(name))
+                {
+                    ModelStore.CheckFile(name, optionName, declared);
+                    continue;
+                }
                 var (model, _) = TransferStudy.Parse(name);
                 ModelZoo.Get(model);
             }

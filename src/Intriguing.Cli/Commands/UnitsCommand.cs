@@ -109,6 +109,7 @@ public static class UnitsCommand
                 throw new BadInputException($"--rows must be at least 1; got {rowCount}");
             }
             options.Validate(poolSize);
+            CommonOptions.RequireReadableLayers(modelName, "the unit analysis");
             if (!CommonOptions.CheckModel(modelName))
             {
                 // Unknown model or layer names are bad input before any data is loaded or model trained.

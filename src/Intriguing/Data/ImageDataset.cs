@@ -24,6 +24,9 @@ public sealed class ImageDataset : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The shape of one image, [channels, height, width]: [1, 28, 28] for MNIST and Fashion-MNIST.</summary>
+    public long[] ImageShape { get; init; } = [1, 28, 28];
+
     public LabeledImages Train { get; }
 
     public LabeledImages Test { get; }

@@ -32,11 +32,27 @@ public static class ModelStore
         bool quick = false,
         int? epochs = null,
         IProgress<ProgressUpdate>? progress = null,
-        Device? device = null)
+        Device? device = null,
+        DeclarationOptions? declaration = null)
     {
         if (IsPath(nameOrPath))
         {
-            return OnDevice(Load(nameOrPath, progress), device);
+            if (FormatOf(nameOrPath) == FileFormat.TorchScript)
+            {
+                // A declaration that does not fit the data is said before the model is run on it.
+                CheckFits(ModelDeclaration.Resolve(nameOrPath, declaration).InputShape, Path.GetFullPath(nameOrPath), data);
+            }
+            var loaded = LoadFile(nameOrPath, declaration, progress, device);
+            try
+            {
+                CheckFits(loaded.Model.Input.Shape, loaded.Path, data);
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+            return loaded;
         }
         var spec = ModelZoo.Get(nameOrPath);
         string path = CachePath(spec, split, seed, quick, epochs, data.Name);
@@ -201,6 +217,95 @@ public static class ModelStore
         return trained;
     }
 
+    /// <summary>
+    /// The formats of model files <c>--model</c> takes, told apart by the extension (<see cref="FormatOf"/>): the product's
+    /// own safetensors files, TorchScript archives, ONNX models.
+    /// </summary>
+    public enum FileFormat
+    {
+        SafeTensors,
+        TorchScript,
+        Onnx,
+    }
+
+    /// <summary><c>.pt</c> and <c>.pth</c>: TorchScript; <c>.onnx</c>: ONNX; anything else: the product's safetensors format.</summary>
+    public static FileFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".pt" or ".pth" => FileFormat.TorchScript,
+        ".onnx" => FileFormat.Onnx,
+        _ => FileFormat.SafeTensors,
+    };
+
+    /// <summary>
+    /// True for model files made outside the product (TorchScript, ONNX): their input is declared (<see cref="ModelDeclaration"/>)
+    /// and their layers cannot be read, so the layer-based analyses do not apply to them.
+    /// </summary>
+    public static bool IsForeign(string nameOrPath) => IsPath(nameOrPath) && FormatOf(nameOrPath) != FileFormat.SafeTensors;
+
+    /// <summary>
+    /// Loads the model file at <paramref name="path"/> by its format (<see cref="FormatOf"/>) onto <paramref name="device"/>:
+    /// a safetensors file with its sidecar (<see cref="ModelFiles.Load"/>), or a TorchScript archive with its declaration
+    /// (<see cref="ModelDeclaration.Resolve"/>: the file beside it, <paramref name="declaration"/>'s values first).
+    /// </summary>
+    /// <exception cref="BadInputException">The file, its sidecar or its declaration cannot be used; named.</exception>
+    public static TrainedModel LoadFile(string path, DeclarationOptions? declaration = null, IProgress<ProgressUpdate>? progress = null, Device? device = null)
+    {
+        string fullPath = Path.GetFullPath(path);
+        switch (FormatOf(fullPath))
+        {
+            case FileFormat.TorchScript:
+                var declared = ModelDeclaration.Resolve(fullPath, declaration);
+                var script = TorchScriptClassifier.Load(fullPath, declared, device);
+                var report = new TrainingReport(double.NaN, double.NaN, double.NaN, double.NaN, 0, 0,
+                    $"TorchScript model {fullPath} ({declared.Describe()})", Dataset: "");
+                return new TrainedModel(script.GetName(), Split.Train, 0, script, report, fullPath);
+            case FileFormat.Onnx:
+                throw new BadInputException($"{fullPath}: ONNX models are not supported yet; save the model as TorchScript (torch.jit.save) and give the .pt file");
+            default:
+                return OnDevice(Load(fullPath, progress), device);
+        }
+    }
+
+    /// <summary>
+    /// Checks, before any work, that the model file at <paramref name="path"/> can be read, with what its format needs beside
+    /// it (a sidecar, a declaration); <paramref name="option"/> names where the path came from.
+    /// </summary>
+    /// <exception cref="BadInputException">What is missing or cannot be read, named.</exception>
+    public static void CheckFile(string path, string option, DeclarationOptions? declaration = null)
+    {
+        switch (FormatOf(path))
+        {
+            case FileFormat.TorchScript:
+                PathChecks.ReadableFile(path, option);
+                ModelDeclaration.Resolve(path, declaration);
+                break;
+            case FileFormat.Onnx:
+                PathChecks.ReadableFile(path, option);
+                throw new BadInputException($"{option} {Path.GetFullPath(path)}: ONNX models are not supported yet; save the model as TorchScript (torch.jit.save) and give the .pt file");
+            default:
+                ModelFiles.CheckReadable(path, option);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Throws unless the images of <paramref name="data"/> have the shape <paramref name="modelShape"/> the model at
+    /// <paramref name="modelPath"/> declares (a model for [3, 32, 32]
+    /// colour images cannot read [1, 28, 28] digits).
+    /// </summary>
+    /// <exception cref="BadInputException">The two shapes differ; both named.</exception>
+    public static void CheckFits(long[] modelShape, string modelPath, ImageDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(modelShape);
+        ArgumentNullException.ThrowIfNull(data);
+        if (!modelShape.AsSpan().SequenceEqual(data.ImageShape))
+        {
+            throw new BadInputException(
+                $"{modelPath}: the model takes inputs of shape [{string.Join(", ", modelShape)}], but the {data.Name} images are " +
+                $"[{string.Join(", ", data.ImageShape)}]; declare the input the model was made for and give data of that shape");
+        }
+    }
+
     /// <summary>Writes the model and its sidecar atomically (<see cref="ModelFiles.Save"/>).</summary>
     public static void Save(TrainedModel model) => ModelFiles.Save(model);
 
@@ -230,10 +335,11 @@ public static class ModelStore
 
     /// <summary>
     /// True when <paramref name="nameOrPath"/> names a model file rather than a zoo model: it ends in
-    /// <c>.safetensors</c> or holds a folder separator (zoo names never do).
+    /// <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c> or <c>.onnx</c>, or holds a folder separator (zoo names never do).
     /// </summary>
     public static bool IsPath(string nameOrPath) =>
         nameOrPath.EndsWith(Extension, StringComparison.OrdinalIgnoreCase)
+        || FormatOf(nameOrPath) != FileFormat.SafeTensors
         || nameOrPath.Contains('/')
         || nameOrPath.Contains('\\')
         || nameOrPath.Contains(System.IO.Path.DirectorySeparatorChar);

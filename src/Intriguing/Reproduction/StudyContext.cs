@@ -37,12 +37,15 @@ public sealed class StudyContext : IDisposable
 
     public IProgress<ProgressUpdate>? Progress { get; }
 
+    /// <summary>The command line's declaration for TorchScript model files (<see cref="ModelDeclaration.Resolve"/>), if any.</summary>
+    public DeclarationOptions? Declaration { get; init; }
+
     /// <summary>The zoo model <paramref name="name"/> trained on <paramref name="split"/> with the run's seed.</summary>
     public TrainedModel Model(string name, Split split = Split.Train)
     {
         if (!models.TryGetValue((name, split), out var model))
         {
-            model = ModelStore.GetOrTrain(name, Data, split, Seed, Quick, progress: Progress, device: Device);
+            model = ModelStore.GetOrTrain(name, Data, split, Seed, Quick, progress: Progress, device: Device, declaration: Declaration);
             models[(name, split)] = model;
         }
         return model;

@@ -16,9 +16,14 @@ namespace Intriguing.Reproduction;
 /// </summary>
 public static class TransferStudy
 {
-    /// <summary>The models of a matrix as the study names them: "name" (full training split) or "name@p1".</summary>
+    /// <summary>The models of a matrix as the study names them: "name" (full training split), "name@p1", or a model file's path (taken whole).</summary>
     public static (string Model, Split Split) Parse(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        if (Models.ModelStore.IsPath(name))
+        {
+            return (name, Split.Train);
+        }
         int at = name.IndexOf('@', StringComparison.Ordinal);
         return at < 0 ? (name, Split.Train) : (name[..at], SplitNames.Parse(name[(at + 1)..]));
     }
