@@ -37,7 +37,8 @@ public static class EvaluateCommand
 
     public static Command Create(CliIo io)
     {
-        var model = CommonOptions.ModelOrFile("Model to evaluate");
+        var model = CommonOptions.ModelOrForeignFile("Model to evaluate");
+        var declaration = CommonOptions.Declaration();
         var eps = new Option<double?>("--eps")
         {
             Description = "Radius of the threat model: L-inf (default 0.3, MNIST's usual) or L2 (default 2.0) with --norm l2.",
@@ -76,6 +77,7 @@ public static class EvaluateCommand
         {
             model, eps, norm, version, count, seed, batch, dataDir, device, quick, threads,
         };
+        declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             var threatNorm = parseResult.GetValue(norm)!.Trim().ToLowerInvariant() switch
@@ -105,14 +107,16 @@ public static class EvaluateCommand
             // Settings are checked before any data is loaded or model trained.
             AutoAttack.Stages(cascade, threatNorm, epsilon, seedValue);
             string modelName = parseResult.GetValue(model)!;
-            CommonOptions.CheckModel(modelName);
+            var declared = declaration.Read(parseResult);
+            CommonOptions.CheckModel(modelName, declared);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
-                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target);
+                using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
+                    declaration: declared);
                 using var test = data.Test.Slice(0, imageCount);
                 using var result = AutoAttack.Run(trained.Model, test.Images.to(target), test.Labels.to(target), epsilon, threatNorm, cascade,
                     seedValue, batchSize, progress);
