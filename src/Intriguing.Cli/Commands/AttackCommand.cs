@@ -73,7 +73,7 @@ public static class AttackCommand
         };
         var eps = new Option<double?>("--eps")
         {
-            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25) and pgd (0.3), L2 for pgd-l2 (2.0). " +
+            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25), pgd, apgd-ce, apgd-t and fab-t (0.3), L2 for pgd-l2 (2.0). " +
                 "lbfgs, cw and deepfool have no eps (they search for the smallest perturbation); giving one is an error.",
         };
         var stddev = new Option<double?>("--stddev")
@@ -148,7 +148,7 @@ public static class AttackCommand
                     ? spec.PaperFor(trained.Split)?.MinDistortion
                     : null;
                 // The settings the attack used, read from the attack itself: never an option it ignored.
-                double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, _ => null };
+                double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, Intriguing.Evaluation.Apgd apgd => apgd.Epsilon, Intriguing.Evaluation.FabTargeted fab => fab.Epsilon, _ => null };
                 double? usedStddev = attack is GaussianNoise noise ? noise.StandardDeviation : null;
                 return ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString());
             });

@@ -4,13 +4,14 @@ namespace Intriguing.Attacks;
 /// The attacks by their command-line names, as values with the defaults of the papers that introduced them
 /// (FGSM eps 0.25 and PGD eps 0.3 on MNIST; PGD-L2 eps 2.0; Gaussian noise stddev 0.1). Options apply only to the
 /// attacks that have them: an eps for a minimal-perturbation attack is an error, not a silently ignored number.
+/// AutoAttack's attacks (apgd-ce, apgd-t, fab-t) default to L-inf eps 0.3 like PGD.
 /// </summary>
 public static class AttackCatalog
 {
-    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise"];
+    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise", "apgd-ce", "apgd-t", "fab-t"];
 
     /// <summary>The methods whose size is set by an eps (the others find the smallest perturbation themselves).</summary>
-    public static readonly IReadOnlyList<string> EpsilonMethods = ["fgsm", "pgd", "pgd-l2"];
+    public static readonly IReadOnlyList<string> EpsilonMethods = ["fgsm", "pgd", "pgd-l2", "apgd-ce", "apgd-t", "fab-t"];
 
     /// <summary>
     /// The attack named <paramref name="method"/> with its defaults, <paramref name="epsilon"/> (fgsm, pgd, pgd-l2 only)
@@ -54,6 +55,9 @@ public static class AttackCatalog
             "pgd-l2" => new PgdL2 { Epsilon = epsilon ?? 2.0, StepSize = (epsilon ?? 2.0) / 20 },
             "cw" => new CarliniWagnerL2(),
             "deepfool" => new DeepFool(),
+            "apgd-ce" => new Evaluation.ApgdLinf { Epsilon = epsilon ?? 0.3 },
+            "apgd-t" => new Evaluation.ApgdLinf { Epsilon = epsilon ?? 0.3, Loss = Evaluation.ApgdLoss.TargetedDlr },
+            "fab-t" => new Evaluation.FabTargeted { Epsilon = epsilon ?? 0.3 },
             _ => new GaussianNoise { StandardDeviation = stddev ?? 0.1 },
         };
         return attack.WithSeed(seed);

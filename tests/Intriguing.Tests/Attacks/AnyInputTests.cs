@@ -15,6 +15,9 @@ public class AnyInputTests
 
     public static TheoryData<string> Methods() => [.. AttackCatalog.Methods];
 
+    /// <summary>FAB's box-constrained projection is written for [0, 1] images; elsewhere it refuses, by name.</summary>
+    private static bool NeedsUnitBox(string method) => method == "fab-t";
+
     /// <summary>The catalog's attack, made cheaper where its defaults are long (the box handling is the same).</summary>
     private static Attack Cheap(string method) => AttackCatalog.Create(method, seed: 3) switch
     {
@@ -42,6 +45,11 @@ public class AnyInputTests
         var inputs = rand(12, 20, generator: generator) * 3 - 1;
         var labels = model.Predict(inputs);
 
+        if (NeedsUnitBox(method))
+        {
+            Assert.Contains("needs inputs in [0, 1]", Assert.Throws<BadInputException>(() => Cheap(method).Run(model, inputs, labels)).Message);
+            return;
+        }
         var result = Cheap(method).Run(model, inputs, labels);
 
         AssertInsideBox(space.Box, result.Adversarials);
@@ -71,6 +79,11 @@ public class AnyInputTests
         var labels = above.Predict(activations);
         noGrad.Dispose();
 
+        if (NeedsUnitBox(method))
+        {
+            Assert.Contains("needs inputs in [0, 1]", Assert.Throws<BadInputException>(() => Cheap(method).Run(above, activations, labels)).Message);
+            return;
+        }
         var result = Cheap(method).Run(above, activations, labels);
 
         AssertInsideBox(above.Input.Box, result.Adversarials);
