@@ -42,6 +42,12 @@ public abstract record Attack
     /// </summary>
     protected virtual bool CandidatesInBox => false;
 
+    /// <summary>
+    /// False for attacks that use only the model's outputs (noise, Square): they also run on score-only models
+    /// (<see cref="Classifier.ProvidesInputGradients"/>), which refuse every other attack.
+    /// </summary>
+    public virtual bool NeedsGradients => true;
+
     /// <summary>The same attack drawing its random numbers from <paramref name="seed"/>; itself for attacks without randomness.</summary>
     public virtual Attack WithSeed(int seed) => this;
 
@@ -60,6 +66,7 @@ public abstract record Attack
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate();
+        CheckGradients(model);
         using var scope = NewDisposeScope();
         var shaped = AttackInputs.CheckShapes(model.Input, inputs, labels, targets);
         var perturbed = PerturbFlat(model, shaped.Inputs, CriterionFor(shaped), firstIndex, cleanLogits: null);
@@ -91,6 +98,7 @@ public abstract record Attack
             throw new BadInputException($"batch size must be at least 1; got {batchSize}");
         }
         Validate();
+        CheckGradients(model);
         using var scope = NewDisposeScope();
         var checkedInputs = AttackInputs.Check(model.Input, inputs, labels, targets);
         var stopwatch = Stopwatch.StartNew();
@@ -189,6 +197,16 @@ public abstract record Attack
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+
+    private void CheckGradients(Classifier model)
+    {
+        if (NeedsGradients && !model.ProvidesInputGradients)
+        {
+            throw new BadInputException(
+                $"{Name} needs input gradients, but model '{model.GetName()}' gives scores only; what applies to it: the noise baseline, " +
+                "the score-based Square attack, and transfer of examples made on a white-box surrogate");
+        }
+    }
 
     private static Criterion CriterionFor(AttackInputs.Checked inputs) => inputs.Targets is null
         ? new Misclassification(inputs.Labels)

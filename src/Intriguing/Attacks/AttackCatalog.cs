@@ -8,10 +8,10 @@ namespace Intriguing.Attacks;
 /// </summary>
 public static class AttackCatalog
 {
-    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise", "apgd-ce", "apgd-t", "fab-t"];
+    public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise", "apgd-ce", "apgd-t", "fab-t", "square"];
 
     /// <summary>The methods whose size is set by an eps (the others find the smallest perturbation themselves).</summary>
-    public static readonly IReadOnlyList<string> EpsilonMethods = ["fgsm", "pgd", "pgd-l2", "apgd-ce", "apgd-t", "fab-t"];
+    public static readonly IReadOnlyList<string> EpsilonMethods = ["fgsm", "pgd", "pgd-l2", "apgd-ce", "apgd-t", "fab-t", "square"];
 
     /// <summary>
     /// The attack named <paramref name="method"/> with its defaults, <paramref name="epsilon"/> (fgsm, pgd, pgd-l2 only)
@@ -58,6 +58,7 @@ public static class AttackCatalog
             "apgd-ce" => new Evaluation.ApgdLinf { Epsilon = epsilon ?? 0.3 },
             "apgd-t" => new Evaluation.ApgdLinf { Epsilon = epsilon ?? 0.3, Loss = Evaluation.ApgdLoss.TargetedDlr },
             "fab-t" => new Evaluation.FabTargeted { Epsilon = epsilon ?? 0.3 },
+            "square" => new Evaluation.Square { Epsilon = epsilon ?? 0.3, RescaleSchedule = true },
             _ => new GaussianNoise { StandardDeviation = stddev ?? 0.1 },
         };
         return attack.WithSeed(seed);

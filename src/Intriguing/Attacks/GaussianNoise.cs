@@ -13,6 +13,9 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record GaussianNoise : Attack
 {
+    /// <summary>Noise needs no gradient: it applies to score-only models too.</summary>
+    public override bool NeedsGradients => false;
+
     public override string Name => "noise";
 
     public double StandardDeviation { get; init; } = 0.1;
