@@ -11,6 +11,9 @@ namespace Intriguing.Models;
 /// to 2.4e-7 (docs/engine.md). Attacks and adversarial training of convolutional models rest on those gradients.
 /// TorchSharp has no switch for it, so this calls libtorch's <c>at::globalContext().setUserEnabledMkldnn(false)</c>
 /// directly; where that symbol is missing (another libtorch build), nothing changes and <see cref="Applied"/> says so.
+/// With oneDNN off, libtorch next tries NNPACK for every convolution, which cannot start on CPUs it does not support (this
+/// machine's), printing "Could not initialize NNPACK" on each call (70,000 lines in one reproduction) before falling back:
+/// NNPACK is switched off too, so the convolution goes straight to libtorch's own kernel.
 /// </summary>
 public static class OneDnnWorkaround
 {
@@ -35,6 +38,19 @@ public static class OneDnnWorkaround
         }
     }
 
+    /// <summary>Whether libtorch will try NNPACK for convolutions now (null where the symbol is missing).</summary>
+    public static bool? NnpackEnabled()
+    {
+        try
+        {
+            return UserEnabledNnpack(GlobalContext());
+        }
+        catch (Exception error) when (error is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private static bool Apply()
     {
         // Loads libtorch through TorchSharp first, so the library below is the one TorchSharp uses.
@@ -42,6 +58,7 @@ public static class OneDnnWorkaround
         try
         {
             SetUserEnabledMkldnn(GlobalContext(), false);
+            SetUserEnabledNnpack(GlobalContext(), false);
             return UserEnabledMkldnn(GlobalContext()) == false;
         }
         catch (Exception error) when (error is EntryPointNotFoundException or DllNotFoundException)
@@ -55,6 +72,13 @@ public static class OneDnnWorkaround
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static extern bool UserEnabledNnpack(IntPtr context);
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]

@@ -45,6 +45,7 @@ public class ConvGradientTests
 
         Assert.True(OneDnnWorkaround.Applied);
         Assert.False(OneDnnWorkaround.Enabled());
+        Assert.False(OneDnnWorkaround.NnpackEnabled());
         float largest = exact.abs().max().item<float>();
         float error = (ours - exact).abs().max().item<float>();
         Assert.True(error <= 1e-4 * largest, $"float32 gradient off by {error} of a largest {largest}");
