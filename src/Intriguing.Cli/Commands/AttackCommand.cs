@@ -90,16 +90,19 @@ public static class AttackCommand
             DefaultValueFactory = _ => 500,
         };
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
-            model, method, count, eps, stddev, targeted, seed, batch, dataDir, device, quick, threads, output,
+            model, method, count, eps, stddev, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             string methodName = parseResult.GetValue(method)!;
             double? epsilon = parseResult.GetValue(eps);
             double? deviation = parseResult.GetValue(stddev);
@@ -125,7 +128,7 @@ public static class AttackCommand
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 // Loaded (or trained) where the attack runs, as train and reproduce do.
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target);
                 using var test = data.Test.Slice(0, imageCount);

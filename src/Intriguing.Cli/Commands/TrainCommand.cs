@@ -61,6 +61,8 @@ public static class TrainCommand
             Description = "The quick recipe of `reproduce --quick` (fewer epochs; cached as <model>-<split>-s<seed>-quick).",
         };
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var command = new Command("train", "Train a model of the paper's zoo, store it (safetensors + JSON sidecar) and report its error rates beside the paper's.")
         {
@@ -70,10 +72,13 @@ public static class TrainCommand
             epochs,
             quick,
             dataDir,
+            dataset,
+            resize,
             device,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             var startedAt = DateTimeOffset.UtcNow;
             // Validate names before loading 60,000 images.
             var spec = ModelZoo.Get(parseResult.GetValue(model)!);
@@ -93,7 +98,7 @@ public static class TrainCommand
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var outcome = ModelStore.TrainOnce(spec.Name, data, startedAt, trainSplit, seedValue, quickRecipe, requestedEpochs, progress, target);
                 return ToResult(spec, outcome.Model, outcome.Reused);
             });

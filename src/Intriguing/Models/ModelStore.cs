@@ -36,9 +36,21 @@ public static class ModelStore
     {
         if (IsPath(nameOrPath))
         {
-            return OnDevice(Load(nameOrPath, progress), device);
+            var loaded = Load(nameOrPath, progress);
+            try
+            {
+                data.CheckFits(loaded.Model.Input, nameOrPath);
+            }
+            catch
+            {
+                loaded.Dispose();
+                throw;
+            }
+            return OnDevice(loaded, device);
         }
         var spec = ModelZoo.Get(nameOrPath);
+        // The zoo takes 28x28 grey digits of 10 classes: other data is refused before anything is trained.
+        data.CheckFits(InputSpace.Mnist, spec.Name);
         string path = CachePath(spec, split, seed, quick, epochs, data.Name);
         var trained = LoadOrTrain(path, spec.RecipeFor(split, quick, epochs).Describe(), data.Name,
             () => TrainAndSave(spec, data, split, seed, quick, epochs, progress, device), progress);
@@ -189,6 +201,8 @@ public static class ModelStore
     private static TrainedModel TrainAndSave(ModelSpec spec, ImageDataset data, Split split, int seed, bool quick, int? epochs,
         IProgress<ProgressUpdate>? progress, Device? device)
     {
+        data.CheckFits(InputSpace.Mnist, spec.Name);
+        data.RequireTraining($"training zoo model {spec.Name}");
         string path = CachePath(spec, split, seed, quick, epochs, data.Name);
         // Checkpointed per epoch beside the model: a run killed during training continues from its last epoch.
         string checkpoint = path + ".checkpoint";
