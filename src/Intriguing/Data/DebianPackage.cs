@@ -26,9 +26,9 @@ public static class DebianPackage
         var data = members.FirstOrDefault(member => member.Name.StartsWith("data.tar", StringComparison.Ordinal))
             ?? throw new InvalidDataException($"{debPath}: no data.tar member (found {string.Join(", ", members.Select(member => member.Name))})");
         var contents = new Dictionary<string, byte[]>();
+        using var tarStream = Decompress(new MemoryStream(ArArchive.Read(archive, data)), data.Name, debPath);
         try
         {
-            using var tarStream = Decompress(new MemoryStream(ArArchive.Read(archive, data)), data.Name, debPath);
             using var reader = new TarReader(tarStream);
             while (reader.GetNextEntry() is { } entry)
             {
@@ -46,7 +46,8 @@ public static class DebianPackage
                 contents[bare] = buffer.ToArray();
             }
         }
-        catch (Exception error) when (error is not InvalidDataException and (IOException or FormatException or ArgumentException or IndexOutOfRangeException or SharpCompress.Common.ArchiveException))
+        // The decompressors and the tar reader throw their own kinds of error on bad data: each is named here as the package's fault.
+        catch (Exception error) when (error is not OutOfMemoryException)
         {
             throw new InvalidDataException($"{debPath}: {data.Name} is truncated or corrupt ({error.Message})", error);
         }
