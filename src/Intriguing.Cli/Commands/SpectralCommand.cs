@@ -165,7 +165,7 @@ public static class SpectralCommand
         using var trained = penalty is double weight
             ? SpectralPenaltyTraining.GetOrTrain(modelName, data, split, seed, quick, weight, progress)
             : ModelStore.GetOrTrain(modelName, data, split, seed, quick, progress: progress);
-        using var test = data.Test.Slice(0, count);
+        using var test = data.Test.Slice(0, Math.Min(count, data.Test.Count));
         var attacks = new Dictionary<string, AttackResult>();
         double attackSeconds = 0;
         foreach (string method in AttackMethods)

@@ -127,7 +127,7 @@ public static class UnitsCommand
                 using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, options.Seed, parseResult.GetValue(quick), progress: progress, device: target);
                 var layers = UnitLayers.Resolve(trained.Model, trained.Name, layerName);
-                using var images = data.Test.Slice(0, poolSize);
+                using var images = data.Test.Slice(0, Math.Min(poolSize, data.Test.Count));
                 var result = UnitAnalysis.Analyze(trained.Model, trained.Name, images, layers, options, progress);
                 // The figures are written only where --out asks: a command never fills the current folder unasked.
                 var figures = outFolder is null ? [] : result.Layers.Select(layerResult =>
