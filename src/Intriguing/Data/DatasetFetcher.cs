@@ -473,7 +473,12 @@ public static class DatasetFetcher
                 }
                 if (process.ExitCode != 0)
                 {
-                    throw new IOException($"apt-get download {package} exited with {process.ExitCode}: {Reason(standardError.Result)}");
+                    string reason = Reason(standardError.Result);
+                    // apt knows only the packages of its last `apt-get update`: on a fresh machine its lists may be empty.
+                    string hint = reason.Contains("Unable to locate package", StringComparison.Ordinal)
+                        ? " (apt's package lists may be empty or old; `apt-get update`, as root, refreshes them)"
+                        : "";
+                    throw new IOException($"apt-get download {package} exited with {process.ExitCode}: {reason}{hint}");
                 }
                 string deb = Directory.GetFiles(temporary, "*.deb").SingleOrDefault()
                     ?? throw new IOException($"apt-get download {package} produced no .deb file");
