@@ -48,8 +48,8 @@ public sealed class ImageDataset : IDisposable
     /// <summary>Where the images came from: the dataset's name, or "folder:/full/path" (plus any resize).</summary>
     public string Origin { get; }
 
-    /// <summary>One image's [C, H, W]; rows of <see cref="LabeledImages.Images"/> hold C*H*W values.</summary>
-    public IReadOnlyList<long> ImageShape => Test.ImageShape;
+    /// <summary>One image's [C, H, W] (a copy); rows of <see cref="LabeledImages.Images"/> hold C*H*W values.</summary>
+    public long[] ImageShape => [.. Test.ImageShape];
 
     /// <summary>The class names by label (MNIST: "0".."9"; Fashion-MNIST: "T-shirt/top" … "Ankle boot").</summary>
     public IReadOnlyList<string> ClassNames { get; }
