@@ -65,17 +65,20 @@ public static class AdvTrainCommand
         var quick = new Option<bool>("--quick") { Description = "The quick recipe (fewer epochs), baseline included." };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var threads = CommonOptions.Threads();
         threads.Description = "libtorch intra-op threads for training and evaluation (default for training: 2 for conv, 1 for the fully connected nets, as `intriguing bench --training` measured on a quiet 2-core machine; on a loaded machine 1 is safer).";
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
-            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, threads,
+            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, dataset, resize, threads,
         };
         command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             CommonOptions.RequireReadableLayers(parseResult.GetValue(model), "adversarial training");
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             var methodValue = AdversarialTrainingSettings.ParseMethod(parseResult.GetValue(method)!);
             string? layersText = parseResult.GetValue(layers);
             if (layersText is not null && methodValue != AdversarialMethod.Pool)
@@ -131,7 +134,7 @@ public static class AdvTrainCommand
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 var run = AdversarialTraining.Run(settings, data, evaluation, progress);
                 return ToResult(run, seedValue);
             });

@@ -55,7 +55,9 @@ public static class AttackCommand
         AdversarialFiles? Files,
         string Settings,
         int Threads,
-        string Device);
+        string Device,
+        string Dataset,
+        IReadOnlyList<string> ClassNames);
 
     public static Command Create(CliIo io)
     {
@@ -91,17 +93,20 @@ public static class AttackCommand
             DefaultValueFactory = _ => 500,
         };
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
-            model, method, count, eps, stddev, targeted, seed, batch, dataDir, device, quick, threads, output,
+            model, method, count, eps, stddev, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             string methodName = parseResult.GetValue(method)!;
             double? epsilon = parseResult.GetValue(eps);
             double? deviation = parseResult.GetValue(stddev);
@@ -128,11 +133,12 @@ public static class AttackCommand
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 // Loaded (or trained) where the attack runs, as train and reproduce do.
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
                     declaration: declared);
-                using var test = data.Test.Slice(0, imageCount);
+                // A folder dataset may hold fewer test images than --count asks for: all of them are attacked then.
+                using var test = data.Test.Slice(0, Math.Min(imageCount, data.Test.Count));
                 var images = test.Images.to(target);
                 var labels = test.Labels.to(target);
                 var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue, trained.Model.ClassCount) : null;
@@ -144,13 +150,14 @@ public static class AttackCommand
                     var originals = ImageRows(test.Images, trained.Model.Features);
                     files = AdversarialExport.Write(outFolder, result, originals, trained.Name, trained.Model.Input);
                 }
-                double? paper = methodName == "lbfgs" && ModelZoo.TryGet(trained.Name, out var spec)
+                // The paper's distortions were measured on MNIST: none is shown beside a run on other data.
+                double? paper = methodName == "lbfgs" && data.Name == DatasetSpec.Mnist.Name && ModelZoo.TryGet(trained.Name, out var spec)
                     ? spec.PaperFor(trained.Split)?.MinDistortion
                     : null;
                 // The settings the attack used, read from the attack itself: never an option it ignored.
                 double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, Intriguing.Evaluation.Apgd apgd => apgd.Epsilon, Intriguing.Evaluation.FabTargeted fab => fab.Epsilon, _ => null };
                 double? usedStddev = attack is GaussianNoise noise ? noise.StandardDeviation : null;
-                return ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString());
+                return ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString(), data);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -162,7 +169,7 @@ public static class AttackCommand
         [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), features)];
 
     private static AttackReport ToReport(string model, AttackResult result, EightBitSurvival survival, double? epsilon,
-        double? stddev, int seed, double? paper, AdversarialFiles? files, string settings, string device)
+        double? stddev, int seed, double? paper, AdversarialFiles? files, string settings, string device, ImageDataset data)
     {
         var summary = result.Summary;
         double cleanError = result.Examples.Count(example => !example.OriginallyCorrect) / (double)summary.Count;
@@ -173,7 +180,7 @@ public static class AttackCommand
             summary.Targeted, "correctly classified images", summary.Attempted, summary.Successes,
             summary.ErrorRate, cleanError, Finite(summary.MeanL2), summary.GradientEvaluations,
             Math.Round(summary.GradientEvaluationsPerImage, 1), Finite(survival.Rate), survival.Checked,
-            summary.RejectedClaims, epsilon, stddev, seed, paper, files, settings, torch.get_num_threads(), device);
+            summary.RejectedClaims, epsilon, stddev, seed, paper, files, settings, torch.get_num_threads(), device, data.Origin, data.ClassNames);
     }
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
@@ -181,7 +188,7 @@ public static class AttackCommand
     private static void Render(IAnsiConsole console, AttackReport report)
     {
         var table = new Table()
-            .Title($"{Markup.Escape(report.Method)} on {Markup.Escape(report.Model)}: {report.Count} test images{(report.Targeted ? ", targeted" : "")}")
+            .Title($"{Markup.Escape(report.Method)} on {Markup.Escape(report.Model)}: {report.Count} test images of {Markup.Escape(report.Dataset)}{(report.Targeted ? ", targeted" : "")}")
             .AddColumn("measure")
             .AddColumn(new TableColumn("value").RightAligned());
         table.AddRow("success rate (of correctly classified)", $"{Percent(report.SuccessRate)} ({report.Successes}/{report.Attempted})");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Intriguing.Data;
 using Intriguing.IO;
 using Intriguing.Models;
 
@@ -7,11 +8,31 @@ namespace Intriguing.Cli.Commands;
 /// <summary>Options several commands share, so they read the same everywhere.</summary>
 public static class CommonOptions
 {
-    public static Option<string> Dataset() => new("--dataset")
+    /// <summary><c>--dataset</c>; <paramref name="folders"/> says whether <c>folder:PATH</c> is offered (data fetch has only the IDX sets).</summary>
+    public static Option<string> Dataset(bool folders = true) => new("--dataset")
     {
-        Description = "Dataset: mnist (default) or fashion-mnist.",
+        Description = folders
+            ? "Data: mnist (default), fashion-mnist, or folder:PATH, a folder of labelled images PATH/<class>/*.png|jpg|jpeg " +
+              "(with train/ and test/ subfolders for the two splits; otherwise all of it is the test set). The zoo models take 28x28 grey images of 10 classes."
+            : "Dataset: mnist (default) or fashion-mnist.",
         DefaultValueFactory = _ => "mnist",
     };
+
+    public static Option<string?> Resize() => new("--resize")
+    {
+        Description = "Resize every image of the dataset to H,W pixels (bilinear), e.g. --resize 28,28 for a folder of larger images.",
+    };
+
+    /// <summary>
+    /// The data <c>--dataset</c> and <c>--resize</c> ask for, checked before any work: an unknown name, a folder that
+    /// does not exist or a malformed size is bad input here.
+    /// </summary>
+    public static DatasetChoice ParseDataset(ParseResult parseResult, Option<string> dataset, Option<string?> resize)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        string? size = parseResult.GetValue(resize);
+        return DatasetChoice.Parse(parseResult.GetValue(dataset)!, size is null ? null : ImageSize.Parse(size));
+    }
 
     public static Option<string?> DataDir() => new("--data-dir")
     {

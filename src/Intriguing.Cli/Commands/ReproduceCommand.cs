@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Intriguing.Cli.Output;
+using Intriguing.Data;
 using Intriguing.Reproduction;
 using Spectre.Console;
 
@@ -42,6 +43,8 @@ public static class ReproduceCommand
         };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var command = new Command(
             "reproduce",
@@ -52,15 +55,18 @@ public static class ReproduceCommand
             outDir,
             seed,
             dataDir,
+            dataset,
+            resize,
             device,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             bool isQuick = parseResult.GetValue(quick);
             string deviceName = parseResult.GetValue(device)!;
             string folder = CommonOptions.CheckOut(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"))!;
-            var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, "mnist", parseResult.GetValue(dataDir),
-                "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName);
+            var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, datasetChoice.Spec?.Name ?? DatasetChoice.FolderPrefix + datasetChoice.FolderPath, parseResult.GetValue(dataDir),
+                "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName, datasetChoice.Resize);
             var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));
             var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
                 result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,

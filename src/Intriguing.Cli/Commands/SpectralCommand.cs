@@ -79,15 +79,18 @@ public static class SpectralCommand
             Description = "Analyse the zoo model trained with the spectral-norm penalty of this weight added to its loss (trained and cached on first use; the study uses 0.01).",
         };
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the plots (certified radius vs attack distortion; bounds beside Table 5) and certified.json.");
         var command = new Command("spectral",
             "Section 4.4: per-layer upper Lipschitz bounds (Table 5), checked against measured amplification, and the L2 radius they certify beside what attacks need.")
         {
-            model, arch, weights, count, seed, split, quick, penalty, dataDir, threads, output,
+            model, arch, weights, count, seed, split, quick, penalty, dataDir, dataset, resize, threads, output,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             string? modelName = parseResult.GetValue(model);
             string? archName = parseResult.GetValue(arch);
             string? weightsFile = parseResult.GetValue(weights);
@@ -134,7 +137,7 @@ public static class SpectralCommand
 
             var report = ProgressDisplay.Run(context.Console, progress => archName is not null
                 ? RunAlexNet(weightsFile, imageCount, seedValue, outFolder, progress)
-                : RunZoo(modelName!, trainSplit, parseResult.GetValue(quick), penaltyWeight, parseResult.GetValue(dataDir), imageCount, seedValue, outFolder, progress));
+                : RunZoo(modelName!, trainSplit, parseResult.GetValue(quick), penaltyWeight, datasetChoice, parseResult.GetValue(dataDir), imageCount, seedValue, outFolder, progress));
             context.Emit(report, console => Render(console, report));
             return report.Sound ? ExitCodes.Success : ExitCodes.Failed;
         }));
@@ -156,14 +159,14 @@ public static class SpectralCommand
         return ToReport(result, null, seed, 0, $"{Table5Note} ({weights}).", figures);
     }
 
-    private static SpectralReport RunZoo(string modelName, Split split, bool quick, double? penalty, string? dataDir, int count, int seed,
+    private static SpectralReport RunZoo(string modelName, Split split, bool quick, double? penalty, DatasetChoice datasetChoice, string? dataDir, int count, int seed,
         string? outFolder, IProgress<ProgressUpdate> progress)
     {
-        using var data = ImageDataset.Load("mnist", dataDir, progress);
+        using var data = ImageDataset.Load(datasetChoice, dataDir, progress);
         using var trained = penalty is double weight
             ? SpectralPenaltyTraining.GetOrTrain(modelName, data, split, seed, quick, weight, progress)
             : ModelStore.GetOrTrain(modelName, data, split, seed, quick, progress: progress);
-        using var test = data.Test.Slice(0, count);
+        using var test = data.Test.Slice(0, Math.Min(count, data.Test.Count));
         var attacks = new Dictionary<string, AttackResult>();
         double attackSeconds = 0;
         foreach (string method in AttackMethods)

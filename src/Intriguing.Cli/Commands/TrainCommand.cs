@@ -37,7 +37,9 @@ public static class TrainCommand
         string Recipe,
         PaperErrors? Paper,
         int ResumedFromEpoch,
-        bool Reused);
+        bool Reused,
+        string Dataset,
+        IReadOnlyList<string> ClassNames);
 
     public static Command Create(CliIo io)
     {
@@ -61,6 +63,8 @@ public static class TrainCommand
             Description = "The quick recipe of `reproduce --quick` (fewer epochs; cached as <model>-<split>-s<seed>-quick).",
         };
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var command = new Command("train", "Train a model of the paper's zoo, store it (safetensors + JSON sidecar) and report its error rates beside the paper's.")
         {
@@ -70,10 +74,13 @@ public static class TrainCommand
             epochs,
             quick,
             dataDir,
+            dataset,
+            resize,
             device,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             var startedAt = DateTimeOffset.UtcNow;
             // Validate names before loading 60,000 images.
             var spec = ModelZoo.Get(parseResult.GetValue(model)!);
@@ -93,9 +100,9 @@ public static class TrainCommand
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var outcome = ModelStore.TrainOnce(spec.Name, data, startedAt, trainSplit, seedValue, quickRecipe, requestedEpochs, progress, target);
-                return ToResult(spec, outcome.Model, outcome.Reused);
+                return ToResult(spec, outcome.Model, outcome.Reused, data);
             });
             context.Emit(result, console => Render(console, result));
             return ExitCodes.Success;
@@ -103,16 +110,17 @@ public static class TrainCommand
         return command;
     }
 
-    private static TrainResult ToResult(ModelSpec spec, TrainedModel trained, bool reused)
+    private static TrainResult ToResult(ModelSpec spec, TrainedModel trained, bool reused, ImageDataset data)
     {
         var report = trained.Report;
-        var paper = spec.PaperFor(trained.Split);
+        // The paper's errors are MNIST's: beside a model trained on other data they would mislead.
+        var paper = data.Name == DatasetSpec.Mnist.Name ? spec.PaperFor(trained.Split) : null;
         return new TrainResult(
             trained.Name, trained.Split.Name(), trained.Seed, report.Epochs,
             report.TrainError, report.TestError, report.P1Error, report.P2Error,
             Math.Round(report.Seconds, 2), trained.Path, report.Quick, report.Recipe,
             paper is null ? null : new PaperErrors(paper.TrainError, paper.TestError, paper.P1Error, paper.P2Error),
-            report.ResumedFromEpoch, reused);
+            report.ResumedFromEpoch, reused, data.Origin, data.ClassNames);
     }
 
     private static void Render(IAnsiConsole console, TrainResult result)

@@ -91,18 +91,21 @@ public static class TransferCommand
         var declaration = CommonOptions.Declaration();
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the heat maps and curves (PNG); none written without it.");
         var command = new Command("transfer", "Do adversarial examples made for one model fool others (the paper's Tables 2 and 4)? Rates with 95% intervals, beside noise of the same size and the paper's numbers.")
         {
-            sources, targets, count, method, magnify, crossSplit, seed, dataDir, device, quick, threads, output,
+            sources, targets, count, method, magnify, crossSplit, seed, dataDir, dataset, resize, device, quick, threads, output,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             var declared = declaration.Read(parseResult);
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             var sourceNames = Names(parseResult.GetValue(sources), "--sources", declared);
             var targetNames = Names(parseResult.GetValue(targets), "--targets", declared);
             if (declared.Any && !sourceNames.Concat(targetNames).Any(ModelStore.IsForeign))
@@ -131,7 +134,7 @@ public static class TransferCommand
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var study = new StudyContext(data, seedValue, parseResult.GetValue(quick), progress, target) { Declaration = declared };
                 var table2Options = TransferOptions.Table2(seedValue, rms);
                 if (magnifyRms is double extra && !table2Options.NoiseStddevs.Contains(extra))

@@ -85,16 +85,19 @@ public static class UnitsCommand
         };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
         var output = CommonOptions.Out("Folder for the figures, one PNG per layer (none are written without it).");
         var command = new Command("units", "Are single units more interpretable than random directions? Top-K test images per unit and per random direction, their coherence against chance, a Mann-Whitney test and Cliff's delta, and Figures 1-4 style pictures.")
         {
-            model, layer, directions, top, pool, rows, seed, dataDir, device, quick, threads, output,
+            model, layer, directions, top, pool, rows, seed, dataDir, dataset, resize, device, quick, threads, output,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             string modelName = parseResult.GetValue(model)!;
             string? layerName = parseResult.GetValue(layer);
             int poolSize = parseResult.GetValue(pool);
@@ -122,10 +125,10 @@ public static class UnitsCommand
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, options.Seed, parseResult.GetValue(quick), progress: progress, device: target);
                 var layers = UnitLayers.Resolve(trained.Model, trained.Name, layerName);
-                using var images = data.Test.Slice(0, poolSize);
+                using var images = data.Test.Slice(0, Math.Min(poolSize, data.Test.Count));
                 var result = UnitAnalysis.Analyze(trained.Model, trained.Name, images, layers, options, progress);
                 // The figures are written only where --out asks: a command never fills the current folder unasked.
                 var figures = outFolder is null ? [] : result.Layers.Select(layerResult =>

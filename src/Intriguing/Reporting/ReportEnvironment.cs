@@ -39,6 +39,15 @@ public sealed record ReportEnvironment(
     string Dataset = "mnist",
     long PeakMemoryBytes = 0)
 {
+    /// <summary>
+    /// Null on MNIST; on any other dataset a warning that the paper's numbers printed beside ours were measured on
+    /// MNIST, so the two are not like for like (report.json's <c>environment.datasetNote</c>; the views show it at the top).
+    /// </summary>
+    public string? DatasetNote => string.Equals(Dataset, "mnist", StringComparison.Ordinal)
+        ? null
+        : $"This run used {Dataset}, not MNIST. The paper's numbers beside ours are for MNIST, so the two columns measure different data: " +
+          "compare our numbers across models and studies, not with the paper's.";
+
     /// <summary>Wall time in seconds (report.json keeps numbers, not "hh:mm:ss" strings).</summary>
     public double WallTimeSeconds => Math.Round(WallTime.TotalSeconds, 3);
 

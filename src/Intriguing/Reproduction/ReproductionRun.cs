@@ -6,8 +6,8 @@ using Intriguing.Reporting;
 
 namespace Intriguing.Reproduction;
 
-/// <summary>Settings of one <c>reproduce</c> run.</summary>
-public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce", string Device = "cpu");
+/// <summary>Settings of one <c>reproduce</c> run. <see cref="Dataset"/> is mnist, fashion-mnist or folder:PATH, resized to <see cref="Resize"/> when given.</summary>
+public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce", string Device = "cpu", ImageSize? Resize = null);
 
 /// <summary>What a run produced: the report, where it was written, and which studies were read back from a previous run.</summary>
 public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies);
@@ -32,7 +32,10 @@ public static class ReproductionRun
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         TorchSharp.torch.random.manual_seed(settings.Seed);
-        using var data = ImageDataset.Load(settings.Dataset, settings.DataDir, progress);
+        using var data = ImageDataset.Load(DatasetChoice.Parse(settings.Dataset, settings.Resize), settings.DataDir, progress);
+        // The zoo takes 28x28 grey images of 10 classes and trains on the training split: other data is refused before any study.
+        data.CheckFits(InputSpace.Mnist, "the paper's zoo");
+        data.RequireTraining("reproduce (it trains the paper's zoo)");
         using var context = new StudyContext(data, settings.Seed, settings.Quick, progress, device);
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
@@ -61,7 +64,7 @@ public static class ReproductionRun
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
         var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
-            device.ToString(), settings.Dataset);
+            device.ToString(), data.Origin);
         var report = new Report(Title, environment, sections);
         ReportFiles files;
         // Two runs writing one folder take turns, so the figures and the three report files all come from one of them.
@@ -83,7 +86,7 @@ public static class ReproductionRun
         string recipes = string.Join(";", ModelZoo.All.SelectMany(spec =>
             new[] { Split.Train, Split.P1, Split.P2 }.Select(split => spec.RecipeFor(split, settings.Quick, null).Describe())));
         string device = ComputeDevice.Parse(settings.Device).ToString();
-        return $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}|device={device}|recipes={recipes}|code={CodeVersion}";
+        return $"{study.Key}|{study.Fingerprint}|seed={settings.Seed}|quick={settings.Quick}|dataset={settings.Dataset}{(settings.Resize is { } size ? $"-r{size}" : "")}|device={device}|recipes={recipes}|code={CodeVersion}";
     }
 
     /// <summary>

@@ -44,11 +44,13 @@ public static class SpectralPenaltyTraining
             throw new BadInputException($"--penalty must be a finite number > 0; got {weight}");
         }
         var spec = ModelZoo.Get(name);
+        data.CheckFits(InputSpace.Mnist, spec.Name);
         string variant = "spectral" + weight.ToString("G6", CultureInfo.InvariantCulture);
         string path = ModelStore.CachePath(spec, split, seed, quick, null, data.Name, variant);
         string recipe = $"{spec.RecipeFor(split, quick, null).Describe()} + spectral-norm penalty {weight.ToString("G6", CultureInfo.InvariantCulture)} * sum of layer norms";
         return ModelStore.LoadOrTrain(path, recipe, data.Name, () =>
         {
+            data.RequireTraining($"training {spec.Name} with the spectral-norm penalty");
             using var hook = new SpectralPenaltyHook(weight, seed);
             var trained = ZooTraining.Train(spec, data.Get, split, seed, quick, null, progress, null, data.Name, hook);
             trained = trained with { Path = path, Report = trained.Report with { Recipe = recipe } };

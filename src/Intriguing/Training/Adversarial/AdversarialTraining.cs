@@ -204,6 +204,9 @@ public static class AdversarialTraining
         settings.Validate();
         using var scope = NewDisposeScope();
         var spec = ModelZoo.Get(settings.Model);
+        // The zoo takes 28x28 grey digits of 10 classes, and adversarial training needs training images.
+        data.CheckFits(InputSpace.Mnist, spec.Name);
+        data.RequireTraining($"adversarial training of {spec.Name}");
         var recipe = spec.RecipeFor(Split.Train, settings.Quick, settings.Epochs);
         string methodText = settings.DescribeMethod();
         string recipeText = recipe.Describe() + "; adversarial training: " + methodText;
