@@ -46,7 +46,7 @@ public static class BenchCommand
         bool MeetsTargets,
         IReadOnlyList<TrainingBenchmark.Result>? Training);
 
-    /// <summary>The floors above, and an adversarial-training epoch at most 15% above its bare passes (issue 12).</summary>
+    /// <summary>The floors above, and an adversarial-training epoch at most 15% above its bare passes.</summary>
     private static readonly BenchTargets IssueTargets = new(0.8, 0.5, 1000, 1000, 0.15);
 
     public static Command Create(CliIo io)
