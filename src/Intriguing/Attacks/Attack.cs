@@ -42,6 +42,13 @@ public abstract record Attack
     /// </summary>
     protected virtual bool CandidatesInBox => false;
 
+    /// <summary>
+    /// True for attacks that take gradients with respect to the input (FGSM, PGD, L-BFGS, C&amp;W, DeepFool); false for
+    /// those that only query the model's scores (Gaussian noise, Square), which also run on score-only models
+    /// (<see cref="Classifier.ProvidesInputGradients"/> false, e.g. an ONNX file).
+    /// </summary>
+    public virtual bool RequiresInputGradients => true;
+
     /// <summary>The same attack drawing its random numbers from <paramref name="seed"/>; itself for attacks without randomness.</summary>
     public virtual Attack WithSeed(int seed) => this;
 
@@ -60,6 +67,7 @@ public abstract record Attack
     {
         ArgumentNullException.ThrowIfNull(model);
         Validate();
+        CheckGradientsAvailable(model);
         using var scope = NewDisposeScope();
         var shaped = AttackInputs.CheckShapes(model.Input, inputs, labels, targets);
         var perturbed = PerturbFlat(model, shaped.Inputs, CriterionFor(shaped), firstIndex, cleanLogits: null);
@@ -91,6 +99,7 @@ public abstract record Attack
             throw new BadInputException($"batch size must be at least 1; got {batchSize}");
         }
         Validate();
+        CheckGradientsAvailable(model);
         using var scope = NewDisposeScope();
         var checkedInputs = AttackInputs.Check(model.Input, inputs, labels, targets);
         var stopwatch = Stopwatch.StartNew();
@@ -189,6 +198,18 @@ public abstract record Attack
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
+
+    /// <summary>A gradient attack on a score-only model is bad input: say which model, and what does apply to it.</summary>
+    private void CheckGradientsAvailable(Classifier model)
+    {
+        if (RequiresInputGradients && !model.ProvidesInputGradients)
+        {
+            throw new BadInputException(
+                $"model '{model.GetName()}' gives scores only (no input gradients), so the gradient attack '{Name}' cannot run on it; " +
+                $"methods that apply: {string.Join(", ", AttackCatalog.ScoreBasedMethods)} (they query scores only), or transfer " +
+                "adversarial examples from a white-box surrogate model (intriguing transfer --targets)");
+        }
+    }
 
     private static Criterion CriterionFor(AttackInputs.Checked inputs) => inputs.Targets is null
         ? new Misclassification(inputs.Labels)

@@ -15,6 +15,9 @@ public sealed record GaussianNoise : Attack
 {
     public override string Name => "noise";
 
+    /// <summary>Noise needs no gradient: it runs on score-only models too.</summary>
+    public override bool RequiresInputGradients => false;
+
     public double StandardDeviation { get; init; } = 0.1;
 
     public int Seed { get; init; }

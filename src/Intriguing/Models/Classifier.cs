@@ -32,6 +32,12 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     /// <summary>The number of classes (the logits' width).</summary>
     public int ClassCount => Input.ClassCount;
 
+    /// <summary>
+    /// True when input gradients can be taken through <c>forward</c> (a TorchSharp network). False for a score-only
+    /// model (an ONNX file run by ONNX Runtime): it gives logits, so only attacks that query scores apply to it.
+    /// </summary>
+    public virtual bool ProvidesInputGradients => true;
+
     /// <summary>Where the model's parameters live (the CPU for a model without parameters).</summary>
     public virtual Device Device => parameters().FirstOrDefault()?.device ?? CPU;
 

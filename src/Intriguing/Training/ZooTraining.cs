@@ -54,10 +54,10 @@ public static class ZooTraining
                     $"zoo {spec.Name}|{split.Name()}|seed {seed}|{recipe.Describe()}|{dataset}|{hookDescription}"));
             var run = TrainingLoop.Train(model, splits(split), recipe, seed, task, hook, checkpoint, progress);
             var report = new TrainingReport(
-                TrainError: Evaluation.ErrorRate(model, splits(split)),
-                TestError: Evaluation.ErrorRate(model, splits(Split.Test)),
-                P1Error: Evaluation.ErrorRate(model, splits(Split.P1)),
-                P2Error: Evaluation.ErrorRate(model, splits(Split.P2)),
+                TrainError: Models.Evaluation.ErrorRate(model, splits(split)),
+                TestError: Models.Evaluation.ErrorRate(model, splits(Split.Test)),
+                P1Error: Models.Evaluation.ErrorRate(model, splits(Split.P1)),
+                P2Error: Models.Evaluation.ErrorRate(model, splits(Split.P2)),
                 Epochs: run.Epochs,
                 Seconds: run.Seconds,
                 Recipe: recipe.Describe(),

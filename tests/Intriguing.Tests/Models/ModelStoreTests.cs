@@ -23,7 +23,7 @@ public class ModelStoreTests
         Assert.False(loaded.Model.training);
         Assert.All(loaded.Model.parameters(), parameter => Assert.False(parameter.requires_grad));
         Assert.Equal(2, loaded.Report.Epochs);
-        Assert.Equal(Evaluation.ErrorRate(loaded.Model, data.Get(Split.P2)), loaded.Report.P2Error);
+        Assert.Equal(Intriguing.Models.Evaluation.ErrorRate(loaded.Model, data.Get(Split.P2)), loaded.Report.P2Error);
     }
 
     [Fact]

@@ -172,7 +172,7 @@ public class AdversarialTrainingTests
         var targets = AttackTargets.RandomWrong(test.Set.Labels, 0);
         var plainSummary = attack.Run(plain, test.Set.Images, test.Set.Labels, targets, 60).Summary;
         var pooledSummary = attack.Run(pooled, test.Set.Images, test.Set.Labels, targets, 60).Summary;
-        Assert.True(Evaluation.ErrorRate(pooled, test.Set) <= 0.05, "the pooled model still classifies the clean test set");
+        Assert.True(Intriguing.Models.Evaluation.ErrorRate(pooled, test.Set) <= 0.05, "the pooled model still classifies the clean test set");
         Assert.True(pooledSummary.Attempted >= 50 && plainSummary.Attempted >= 50);
         Assert.True(pooledSummary.MeanDistortion > 1.15 * plainSummary.MeanDistortion,
             $"mean L-BFGS distortion {pooledSummary.MeanDistortion:F4} after pool training vs {plainSummary.MeanDistortion:F4} without");

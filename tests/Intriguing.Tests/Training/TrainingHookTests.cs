@@ -54,7 +54,7 @@ public class TrainingHookTests
         Assert.Equal(3.0, BiasSum(hooked), 2);
         Assert.Equal(8 * 5, hook.Batches);
         Assert.Equal(8, hook.Epochs);
-        Assert.Equal(0, Evaluation.ErrorRate(hooked, data));
+        Assert.Equal(0, Intriguing.Models.Evaluation.ErrorRate(hooked, data));
     }
 
     /// <summary>Replaces every batch's labels by class 0: the model must learn to say 0 whatever it sees.</summary>

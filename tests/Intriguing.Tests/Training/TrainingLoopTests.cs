@@ -31,10 +31,10 @@ public class TrainingLoopTests
         using var test = SyntheticDigits.Make(100, seed: 2);
         random.manual_seed(0);
         using var model = new SoftmaxRegression("fc10-test", 1e-4);
-        double before = Evaluation.ErrorRate(model, test);
+        double before = Intriguing.Models.Evaluation.ErrorRate(model, test);
         TrainingLoop.Train(model, train, TinyRecipe, seed: 0, "train");
         Assert.True(before > 0.5, $"untrained error {before}");
-        Assert.Equal(0, Evaluation.ErrorRate(model, test));
+        Assert.Equal(0, Intriguing.Models.Evaluation.ErrorRate(model, test));
         Assert.False(model.training);
     }
 
@@ -46,11 +46,11 @@ public class TrainingLoopTests
         using var model = new SigmoidMlp("fc8-8-10", 8, 8, 1e-5, 1e-5, 1e-6);
         // One run first, so lazily created state (gradients of the parameters) exists before we count.
         TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 1 }, seed: 0, "warm-up");
-        Evaluation.ErrorRate(model, data);
+        Intriguing.Models.Evaluation.ErrorRate(model, data);
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         TrainingLoop.Train(model, data, TinyRecipe with { Epochs = 2 }, seed: 0, "train");
-        Evaluation.ErrorRate(model, data, batchSize: 7);
+        Intriguing.Models.Evaluation.ErrorRate(model, data, batchSize: 7);
         long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
         Assert.Equal(before, after);
@@ -66,7 +66,7 @@ public class TrainingLoopTests
         TrainingLoop.Train(model, train, recipe, seed: 0, "train");
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToArray();
         Assert.Equal(new[] { "output.weight", "output.bias" }, trainable);
-        Assert.True(Evaluation.ErrorRate(model, train) < 0.2);
+        Assert.True(Intriguing.Models.Evaluation.ErrorRate(model, train) < 0.2);
     }
 
     [Fact]
@@ -199,6 +199,6 @@ public class TrainingLoopTests
         TrainingLoop.Train(model, data, TinyRecipe, seed, "train");
         using var scope = NewDisposeScope();
         var weights = cat(model.parameters().Select(p => p.detach().flatten()).ToArray()).data<float>().ToArray();
-        return (weights, Evaluation.ErrorRate(model, data));
+        return (weights, Intriguing.Models.Evaluation.ErrorRate(model, data));
     }
 }

@@ -263,7 +263,7 @@ public static class AdversarialTraining
                 var probeAttack = new Attacks.Fgsm { Epsilon = 0.1 };
                 var checkpoint = new TrainingCheckpoint(checkpointPath, $"{recipeText}|seed={settings.Seed}|{data.Name}");
                 run = TrainingLoop.Train(model, data.Train, recipe, settings.Seed, task, hook, checkpoint, progress, stopAfterEpochs,
-                    probe: current => (Evaluation.ErrorRate(current, data.Test),
+                    probe: current => (Models.Evaluation.ErrorRate(current, data.Test),
                         probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
                     threads: settings.EffectiveTrainingThreads(model));
                 if (hook is PoolTraining pool)
@@ -276,10 +276,10 @@ public static class AdversarialTraining
                 (hook as IDisposable)?.Dispose();
             }
             var report = new TrainingReport(
-                TrainError: Evaluation.ErrorRate(model, data.Train),
-                TestError: Evaluation.ErrorRate(model, data.Test),
-                P1Error: Evaluation.ErrorRate(model, data.Get(Split.P1)),
-                P2Error: Evaluation.ErrorRate(model, data.Get(Split.P2)),
+                TrainError: Models.Evaluation.ErrorRate(model, data.Train),
+                TestError: Models.Evaluation.ErrorRate(model, data.Test),
+                P1Error: Models.Evaluation.ErrorRate(model, data.Get(Split.P1)),
+                P2Error: Models.Evaluation.ErrorRate(model, data.Get(Split.P2)),
                 Epochs: run.Epochs,
                 Seconds: run.Seconds,
                 Recipe: recipeText,

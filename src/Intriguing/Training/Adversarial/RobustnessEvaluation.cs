@@ -217,7 +217,7 @@ public static class RobustnessEvaluation
         using var scope = NewDisposeScope();
         var adversarials = attack.Run(source, set.Images, set.Labels, null, settings.BatchSize, Forward(progress, task)).Adversarials;
         // The examples with the set's own labels; both tensors belong to this scope and the caller, so the set is not disposed.
-        return Evaluation.Wrong(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
+        return Models.Evaluation.Wrong(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
     }
 
     /// <summary>Every attack's settings, for fingerprints.</summary>
@@ -231,7 +231,7 @@ public static class RobustnessEvaluation
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        var cleanWrong = Evaluation.Wrong(model, testSet);
+        var cleanWrong = Models.Evaluation.Wrong(model, testSet);
         var testError = RateOf(cleanWrong);
         using var robust = testSet.Slice(0, Math.Min(settings.RobustCount, testSet.Count));
         var fgsm = new SortedDictionary<string, Rate>(StringComparer.Ordinal);
