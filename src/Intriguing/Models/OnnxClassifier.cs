@@ -81,6 +81,10 @@ public sealed class OnnxClassifier : Classifier
         using var scope = NewDisposeScope();
         var flat = Flatten(inputs).detach().cpu();
         long rows = flat.shape[0];
+        if (rows == 0)
+        {
+            return zeros(0, ClassCount, device: inputs.device).MoveToOuterDisposeScope();
+        }
         if (mean is not null && std is not null)
         {
             long channels = Input.Shape[0];
@@ -98,7 +102,7 @@ public sealed class OnnxClassifier : Classifier
                 RunOnce(values.AsMemory((int)(row * Features), Features), 1, logits.AsSpan((int)(row * ClassCount), ClassCount));
             }
         }
-        else if (rows > 0)
+        else
         {
             RunOnce(values, rows, logits);
         }
