@@ -20,6 +20,7 @@ public class AnyInputTests
     {
         CarliniWagnerL2 cw => cw with { BinarySearchSteps = 4, Steps = 40, LearningRate = 0.1 },
         BoxConstrainedLbfgs lbfgs => lbfgs with { SearchSteps = 5 },
+        Intriguing.Evaluation.Square square => square with { Queries = 200 },
         var attack => attack,
     };
 
