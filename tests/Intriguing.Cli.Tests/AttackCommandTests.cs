@@ -139,6 +139,33 @@ public sealed class AttackCommandTests : IDisposable
         Assert.True(run.Json().GetProperty("verified").GetBoolean());
     }
 
+    [Fact]
+    public void Square_reports_its_queries()
+    {
+        var run = CliRun.Of("attack", "--model", TinyModelFile(), "--method", "square", "--count", "20", "--queries", "300",
+            "--data-dir", mnist.Folder, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        Assert.Equal("square", json.GetProperty("method").GetString());
+        Assert.True(json.GetProperty("verified").GetBoolean());
+        Assert.Equal(300, json.GetProperty("queries").GetInt32());
+        Assert.True(json.GetProperty("successes").GetInt32() > 0, "square at eps 0.3 should fool some of 20 digits");
+        Assert.InRange(json.GetProperty("medianQueries").GetDouble(), 1, 300);
+        Assert.InRange(json.GetProperty("meanLinf").GetDouble(), 0, 0.3 + 1e-6);
+        Assert.Equal(0.3, json.GetProperty("epsilon").GetDouble());
+        Assert.Equal("square(epsilon=0.3, pInit=0.8, queries=300, rescaleSchedule=True, seed=0)", json.GetProperty("settings").GetString());
+    }
+
+    [Fact]
+    public void Queries_apply_only_to_square()
+    {
+        var run = CliRun.Of("attack", "--model", "fc10-1e-4", "--method", "fgsm", "--queries", "100", "--json");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--queries", run.StandardError);
+    }
+
     [Theory]
     [InlineData("--count", "0")]
     [InlineData("--eps", "-0.1")]

@@ -4,6 +4,7 @@ using Intriguing.Attacks;
 using Intriguing.Attacks.Figures;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
+using Intriguing.Evaluation;
 using Intriguing.Models;
 using Spectre.Console;
 using TorchSharp;
@@ -12,7 +13,7 @@ using static TorchSharp.torch;
 namespace Intriguing.Cli.Commands;
 
 /// <summary>
-/// <c>intriguing attack --model NAME|PATH --method lbfgs|fgsm|pgd|pgd-l2|cw|deepfool|noise</c>: attacks the first
+/// <c>intriguing attack --model NAME|PATH --method lbfgs|fgsm|pgd|pgd-l2|cw|deepfool|noise|square|square-l2</c>: attacks the first
 /// <c>--count</c> test images, verifies every success with a fresh forward pass, and reports success rate and
 /// distortion (the paper's Table 1 column for L-BFGS), the model's error on the attacked set (FGSM/PGD numbers), and
 /// how many adversarial examples survive being saved as 8-bit PNGs. <c>--out DIR</c> writes the examples.
@@ -57,7 +58,10 @@ public static class AttackCommand
         int Threads,
         string Device,
         string Dataset,
-        IReadOnlyList<string> ClassNames);
+        IReadOnlyList<string> ClassNames,
+        int? Queries = null,
+        double? MedianQueries = null,
+        double? MeanQueries = null);
 
     public static Command Create(CliIo io)
     {
@@ -75,12 +79,16 @@ public static class AttackCommand
         };
         var eps = new Option<double?>("--eps")
         {
-            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25), pgd, apgd-ce, apgd-t and fab-t (0.3), L2 for pgd-l2 (2.0). " +
+            Description = "Size of the perturbation budget: L-inf for fgsm (default 0.25), pgd, apgd-ce, apgd-t, fab-t and square (0.3), L2 for pgd-l2 and square-l2 (2.0). " +
                 "lbfgs, cw and deepfool have no eps (they search for the smallest perturbation); giving one is an error.",
         };
         var stddev = new Option<double?>("--stddev")
         {
             Description = "Standard deviation of the noise baseline (default 0.1); only for --method noise.",
+        };
+        var queries = new Option<int?>("--queries")
+        {
+            Description = "Query budget per image of the score-based square and square-l2 attacks (default 5000 forward passes).",
         };
         var targeted = new Option<bool>("--targeted")
         {
@@ -101,7 +109,7 @@ public static class AttackCommand
         var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
-            model, method, count, eps, stddev, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
+            model, method, count, eps, stddev, queries, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -111,7 +119,7 @@ public static class AttackCommand
             double? epsilon = parseResult.GetValue(eps);
             double? deviation = parseResult.GetValue(stddev);
             int seedValue = parseResult.GetValue(seed);
-            var attack = AttackCatalog.Create(methodName, epsilon, deviation, seedValue);
+            var attack = AttackCatalog.Create(methodName, epsilon, deviation, seedValue, parseResult.GetValue(queries));
             int imageCount = parseResult.GetValue(count);
             int batchSize = parseResult.GetValue(batch);
             if (imageCount < 1 || imageCount > 10_000)
@@ -155,9 +163,10 @@ public static class AttackCommand
                     ? spec.PaperFor(trained.Split)?.MinDistortion
                     : null;
                 // The settings the attack used, read from the attack itself: never an option it ignored.
-                double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, Intriguing.Evaluation.Apgd apgd => apgd.Epsilon, Intriguing.Evaluation.FabTargeted fab => fab.Epsilon, _ => null };
+                double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, Intriguing.Evaluation.Apgd apgd => apgd.Epsilon, Intriguing.Evaluation.FabTargeted fab => fab.Epsilon, Square square => square.Epsilon, _ => null };
                 double? usedStddev = attack is GaussianNoise noise ? noise.StandardDeviation : null;
-                return ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString(), data);
+                var report = ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString(), data);
+                return attack is Square squareAttack ? WithQueries(report, result, squareAttack.Queries) : report;
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -183,6 +192,19 @@ public static class AttackCommand
             summary.RejectedClaims, epsilon, stddev, seed, paper, files, settings, torch.get_num_threads(), device, data.Origin, data.ClassNames);
     }
 
+    /// <summary>
+    /// Square's per-image count is forward queries: the budget, and the median and mean queries over the images it fooled
+    /// (of those classified correctly), as the paper reports them.
+    /// </summary>
+    private static AttackReport WithQueries(AttackReport report, AttackResult result, int budget)
+    {
+        var spent = result.Examples.Where(example => example.OriginallyCorrect && example.Success)
+            .Select(example => (double)example.GradientEvaluations).Order().ToList();
+        double? median = spent.Count == 0 ? null : spent.Count % 2 == 1 ? spent[spent.Count / 2] : (spent[spent.Count / 2 - 1] + spent[spent.Count / 2]) / 2;
+        double? mean = spent.Count == 0 ? null : Math.Round(spent.Average(), 1);
+        return report with { Queries = budget, MedianQueries = median, MeanQueries = mean };
+    }
+
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static void Render(IAnsiConsole console, AttackReport report)
@@ -203,7 +225,14 @@ public static class AttackCommand
         table.AddRow("mean L2 / mean L-inf", $"{Number(report.MeanL2)} / {Number(report.MeanLinf)}");
         table.AddRow("verified (fresh forward pass)", report.Verified ? "yes" : "no");
         table.AddRow("still adversarial as 8-bit PNG", report.EightBitSurvival is double rate ? $"{Percent(rate)} of {report.EightBitChecked}" : "-");
-        table.AddRow("gradient evaluations per image", report.GradientEvaluationsPerImage.ToString("F1", CultureInfo.InvariantCulture));
+        if (report.Queries is int budget)
+        {
+            table.AddRow("queries per fooled image (median / mean)", $"{Number(report.MedianQueries, "F0")} / {Number(report.MeanQueries, "F1")} of {budget}");
+        }
+        else
+        {
+            table.AddRow("gradient evaluations per image", report.GradientEvaluationsPerImage.ToString("F1", CultureInfo.InvariantCulture));
+        }
         table.AddRow("time", $"{report.Seconds:F1} s ({report.ImagesPerSecond:F1} images/s)");
         console.Write(table);
         if (report.Files is { } files)
@@ -214,5 +243,5 @@ public static class AttackCommand
 
     private static string Percent(double fraction) => (fraction * 100).ToString("F2", CultureInfo.InvariantCulture) + "%";
 
-    private static string Number(double? value) => value is double number ? number.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    private static string Number(double? value, string format = "F4") => value is double number ? number.ToString(format, CultureInfo.InvariantCulture) : "-";
 }

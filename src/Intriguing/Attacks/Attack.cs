@@ -43,8 +43,9 @@ public abstract record Attack
     protected virtual bool CandidatesInBox => false;
 
     /// <summary>
-    /// False for attacks that use only the model's outputs (noise, Square): they also run on score-only models
-    /// (<see cref="Classifier.ProvidesInputGradients"/>), which refuse every other attack.
+    /// True for attacks that take gradients with respect to the input (FGSM, PGD, L-BFGS, C&amp;W, DeepFool); false for
+    /// those that only query the model's scores (Gaussian noise, Square), which also run on score-only models
+    /// (<see cref="Classifier.ProvidesInputGradients"/> false, e.g. an ONNX file).
     /// </summary>
     public virtual bool NeedsGradients => true;
 
@@ -198,13 +199,15 @@ public abstract record Attack
         _ => value.ToString() ?? "",
     };
 
+    /// <summary>A gradient attack on a score-only model is bad input: say which model, and what does apply to it.</summary>
     private void CheckGradients(Classifier model)
     {
         if (NeedsGradients && !model.ProvidesInputGradients)
         {
             throw new BadInputException(
-                $"{Name} needs input gradients, but model '{model.GetName()}' gives scores only; what applies to it: the noise baseline, " +
-                "the score-based Square attack, and transfer of examples made on a white-box surrogate");
+                $"model '{model.GetName()}' gives scores only (no input gradients), so the gradient attack '{Name}' cannot run on it; " +
+                $"methods that apply: {string.Join(", ", AttackCatalog.ScoreBasedMethods)} (they query scores only), or transfer " +
+                "adversarial examples from a white-box surrogate model (intriguing transfer --targets)");
         }
     }
 

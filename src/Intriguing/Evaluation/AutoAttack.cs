@@ -93,11 +93,10 @@ public static class AutoAttack
     private static IEnumerable<CascadeStage> StandardTail(ThreatNorm norm, double epsilon, int seed)
     {
         yield return new CascadeStage(norm == ThreatNorm.Linf ? "fab-t" : "fab-t-l2", new FabTargeted { Epsilon = epsilon, Norm = norm, Seed = seed });
-        if (norm == ThreatNorm.Linf)
-        {
-            // The L2 Square attack is not built: the L2 standard version ends with FAB-T.
-            yield return new CascadeStage("square", new Square { Epsilon = epsilon, Queries = 5000, Seed = seed });
-        }
+        // The reference's Square in the cascade: 5,000 queries with the 10,000-query schedule (not rescaled).
+        yield return norm == ThreatNorm.Linf
+            ? new CascadeStage("square", new SquareLinf { Epsilon = epsilon, Queries = 5000, Seed = seed, RescaleSchedule = false })
+            : new CascadeStage("square-l2", new SquareL2 { Epsilon = epsilon, Queries = 5000, Seed = seed, RescaleSchedule = false });
     }
 
     /// <summary>

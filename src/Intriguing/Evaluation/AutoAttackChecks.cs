@@ -65,7 +65,7 @@ public static class AutoAttackChecks
     /// <summary>The check after the cascade: did Square break images the gradient attacks could not?</summary>
     public static IReadOnlyList<string> After(IReadOnlyList<StageResult> stages, int count)
     {
-        var square = stages.FirstOrDefault(stage => stage.Name == "square");
+        var square = stages.FirstOrDefault(stage => stage.Name.StartsWith("square", StringComparison.Ordinal));
         if (square is null || stages.Count < 2 || count == 0)
         {
             return [];

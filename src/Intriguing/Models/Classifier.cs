@@ -36,8 +36,8 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     public int ClassCount => Input.ClassCount;
 
     /// <summary>
-    /// False for a score-only model (an ONNX model run by ONNX Runtime): its logits come without input gradients, so
-    /// only attacks that need no gradients (noise, Square) and transfer from a white-box surrogate apply to it.
+    /// True when input gradients can be taken through <c>forward</c> (a TorchSharp network). False for a score-only
+    /// model (an ONNX file run by ONNX Runtime): it gives logits, so only attacks that query scores apply to it.
     /// </summary>
     public virtual bool ProvidesInputGradients => true;
 

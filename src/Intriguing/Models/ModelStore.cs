@@ -248,8 +248,9 @@ public static class ModelStore
 
     /// <summary>
     /// Loads the model file at <paramref name="path"/> by its format (<see cref="FormatOf"/>) onto <paramref name="device"/>:
-    /// a safetensors file with its sidecar (<see cref="ModelFiles.Load"/>), or a TorchScript archive with its declaration
-    /// (<see cref="ModelDeclaration.Resolve"/>: the file beside it, <paramref name="declaration"/>'s values first).
+    /// a safetensors file with its sidecar (<see cref="ModelFiles.Load"/>), or a TorchScript archive or an ONNX model with
+    /// its declaration (<see cref="ModelDeclaration.Resolve"/>: the file beside it, <paramref name="declaration"/>'s values
+    /// first). An ONNX model is score-only (<see cref="OnnxClassifier"/>) and always runs on the CPU.
     /// </summary>
     /// <exception cref="BadInputException">The file, its sidecar or its declaration cannot be used; named.</exception>
     public static TrainedModel LoadFile(string path, DeclarationOptions? declaration = null, IProgress<ProgressUpdate>? progress = null, Device? device = null)
@@ -264,7 +265,12 @@ public static class ModelStore
                     $"TorchScript model {fullPath} ({declared.Describe()})", Dataset: "");
                 return new TrainedModel(script.GetName(), Split.Train, 0, script, report, fullPath);
             case FileFormat.Onnx:
-                throw new BadInputException($"{fullPath}: ONNX models are not supported yet; save the model as TorchScript (torch.jit.save) and give the .pt file");
+                // ONNX Runtime runs it on the CPU, whatever the device: the model is score-only, so nothing else moves.
+                var declaredOnnx = ModelDeclaration.Resolve(fullPath, declaration);
+                var onnx = new OnnxClassifier(fullPath, declaredOnnx.Input(), declaredOnnx.Mean, declaredOnnx.Std);
+                var onnxReport = new TrainingReport(double.NaN, double.NaN, double.NaN, double.NaN, 0, 0,
+                    $"ONNX model {fullPath} ({declaredOnnx.Describe()}; scores only, run by ONNX Runtime on the CPU)", Dataset: "");
+                return new TrainedModel(onnx.GetName(), Split.Train, 0, onnx, onnxReport, fullPath);
             default:
                 return OnDevice(Load(fullPath, progress), device);
         }
@@ -285,7 +291,8 @@ public static class ModelStore
                 break;
             case FileFormat.Onnx:
                 PathChecks.ReadableFile(path, option);
-                throw new BadInputException($"{option} {Path.GetFullPath(path)}: ONNX models are not supported yet; save the model as TorchScript (torch.jit.save) and give the .pt file");
+                ModelDeclaration.Resolve(path, declaration);
+                break;
             default:
                 ModelFiles.CheckReadable(path, option);
                 break;

@@ -251,15 +251,36 @@ public sealed class TorchScriptClassifierTests : IDisposable
     }
 
     [Fact]
-    public void Onnx_is_not_supported_yet()
+    public void An_onnx_file_loads_through_the_store_as_a_score_only_model_with_its_declaration()
+    {
+        string path = Path.Combine(folder, "net.onnx");
+        File.Copy(OnnxClassifierTests.Fixture("mnist-mlp.onnx"), path);
+        File.WriteAllText(Path.Combine(folder, "model.json"), """{"inputShape":[1,28,28],"classes":10}""");
+
+        ModelStore.CheckFile(path, "--model");
+        using var loaded = Load(path);
+
+        var onnx = Assert.IsType<OnnxClassifier>(loaded.Model);
+        Assert.False(onnx.ProvidesInputGradients);
+        Assert.Equal(new long[] { 1, 28, 28 }, onnx.Input.Shape);
+        Assert.Contains("ONNX", loaded.Report.Recipe);
+        using var scope = NewDisposeScope();
+        Assert.Equal(new long[] { 3, 10 }, onnx.forward(rand(3, 784)).shape);
+    }
+
+    [Fact]
+    public void A_file_that_is_not_onnx_is_named_in_the_error()
     {
         string path = Path.Combine(folder, "net.onnx");
         File.WriteAllText(path, "onnx");
+        File.WriteAllText(Path.Combine(folder, "model.json"), """{"inputShape":[1,28,28],"classes":10}""");
 
         var error = Assert.Throws<BadInputException>(() => Load(path));
+        File.Delete(Path.Combine(folder, "model.json"));
         var check = Assert.Throws<BadInputException>(() => ModelStore.CheckFile(path, "--model"));
 
-        Assert.Contains("ONNX models are not supported yet", error.Message);
+        Assert.Contains("not a readable ONNX model", error.Message);
+        Assert.Contains(path, error.Message);
         Assert.Contains(path, check.Message);
     }
 }
