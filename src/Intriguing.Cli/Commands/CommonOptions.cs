@@ -85,8 +85,8 @@ public static class CommonOptions
     public static Option<string> ModelOrForeignFile(string purpose) => new("--model")
     {
         Description = $"{purpose}: a zoo name ({string.Join(", ", ModelZoo.Names)}), a .safetensors file the product wrote, " +
-            $"or a TorchScript file (.pt/.pth, saved with torch.jit.save) whose input is declared by <name>.json or {ModelDeclaration.FolderFileName} " +
-            "in its folder, or by --input-shape and --classes.",
+            $"a TorchScript file (.pt/.pth, saved with torch.jit.save) or an ONNX file (.onnx, scores only: noise, square, square-l2 and transfer apply), " +
+            $"whose input is declared by <name>.json or {ModelDeclaration.FolderFileName} in its folder, or by --input-shape and --classes.",
         Required = true,
     };
 
@@ -101,24 +101,24 @@ public static class CommonOptions
     {
         public Option<string?> InputShape { get; } = new("--input-shape")
         {
-            Description = "Input shape of a TorchScript model, C,H,W (e.g. 1,28,28); with --classes it declares the model " +
+            Description = "Input shape of a TorchScript or ONNX model, C,H,W (e.g. 1,28,28); with --classes it declares the model " +
                 $"without a declaration file. Each of these options replaces the value in <name>.json or {ModelDeclaration.FolderFileName} beside the model.",
         };
 
         public Option<int?> Classes { get; } = new("--classes")
         {
-            Description = "Number of classes (the width of the logits) of a TorchScript model.",
+            Description = "Number of classes (the width of the logits) of a TorchScript or ONNX model.",
         };
 
         public Option<string?> Mean { get; } = new("--mean")
         {
-            Description = "Per-channel mean a TorchScript model expects, comma-separated (one value or one per channel): " +
+            Description = "Per-channel mean a TorchScript or ONNX model expects, comma-separated (one value or one per channel): " +
                 "the product feeds it (x - mean) / std, so attacks and distortions stay in [0,1] pixels.",
         };
 
         public Option<string?> Std { get; } = new("--std")
         {
-            Description = "Per-channel standard deviation a TorchScript model expects (each > 0), comma-separated as --mean.",
+            Description = "Per-channel standard deviation a TorchScript or ONNX model expects (each > 0), comma-separated as --mean.",
         };
 
         /// <summary>Adds the four options to <paramref name="command"/>.</summary>
@@ -181,7 +181,7 @@ public static class CommonOptions
         }
         if (declaration is { Any: true })
         {
-            throw new BadInputException($"--input-shape, --classes, --mean and --std declare a TorchScript model file; the zoo model '{nameOrPath}' declares its own input");
+            throw new BadInputException($"--input-shape, --classes, --mean and --std declare a TorchScript or ONNX model file; the zoo model '{nameOrPath}' declares its own input");
         }
         ModelZoo.Get(nameOrPath);
         return false;

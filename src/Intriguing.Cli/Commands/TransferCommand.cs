@@ -63,7 +63,7 @@ public static class TransferCommand
         var sources = new Option<string?>("--sources")
         {
             Description = $"Models to make examples for, comma-separated zoo names, each optionally name@p1 or name@p2, or model files " +
-                $"(.safetensors, or TorchScript .pt/.pth declared by <name>.json or {ModelDeclaration.FolderFileName} beside it, or by --input-shape and --classes) " +
+                $"(.safetensors, TorchScript .pt/.pth, or ONNX .onnx as a target only (it gives no gradients), declared by <name>.json or {ModelDeclaration.FolderFileName} beside it, or by --input-shape and --classes) " +
                 $"(default: Table 2's {string.Join(",", PaperTransfer.Table2Models)}).",
         };
         var targets = new Option<string?>("--targets")
@@ -110,7 +110,7 @@ public static class TransferCommand
             var targetNames = Names(parseResult.GetValue(targets), "--targets", declared);
             if (declared.Any && !sourceNames.Concat(targetNames).Any(ModelStore.IsForeign))
             {
-                throw new BadInputException("--input-shape, --classes, --mean and --std declare TorchScript model files; none is among --sources and --targets");
+                throw new BadInputException("--input-shape, --classes, --mean and --std declare TorchScript or ONNX model files; none is among --sources and --targets");
             }
             int imageCount = parseResult.GetValue(count);
             if (imageCount < 1 || imageCount > 10_000)

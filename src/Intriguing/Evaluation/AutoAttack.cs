@@ -100,8 +100,17 @@ public static class AutoAttack
     }
 
     /// <summary>
+    /// The stages that need no gradient, for a score-only model (an ONNX file): Square with the cascade's settings, in
+    /// either version (the fast version has no score-based stage of its own).
+    /// </summary>
+    public static IReadOnlyList<CascadeStage> ScoreOnlyStages(ThreatNorm norm, double epsilon, int seed = 0) =>
+        [.. Stages(AutoAttackVersion.Standard, norm, epsilon, seed).Where(stage => !stage.Attack.NeedsGradients)];
+
+    /// <summary>
     /// Runs the cascade on <paramref name="images"/> (float32 [N, D] or [N, ...shape], in the model's box) with
     /// <paramref name="labels"/>, <paramref name="batchSize"/> images at a time per stage, with progress per stage.
+    /// A score-only model (<see cref="Classifier.ProvidesInputGradients"/> false) gets only the score-based stage
+    /// (<see cref="ScoreOnlyStages"/>), and a warning says so.
     /// </summary>
     public static AutoAttackResult Run(
         Classifier model,
@@ -115,7 +124,8 @@ public static class AutoAttack
         IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return RunStages(model, images, labels, epsilon, norm, version, Stages(version, norm, epsilon, seed), batchSize, progress);
+        var stages = model.ProvidesInputGradients ? Stages(version, norm, epsilon, seed) : ScoreOnlyStages(norm, epsilon, seed);
+        return RunStages(model, images, labels, epsilon, norm, version, stages, batchSize, progress);
     }
 
     /// <summary><see cref="Run"/> with stages of the caller's choosing (a custom cascade, or tests).</summary>

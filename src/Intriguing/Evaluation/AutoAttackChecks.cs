@@ -49,7 +49,11 @@ public static class AutoAttackChecks
             warnings.Add($"the model's outputs on {n} images are in [0, 1] and sum to 1: it seems to return probabilities, not logits; the attacks' losses expect logits (gradients through a softmax can vanish), so remove the final softmax");
         }
 
-        if (model.ProvidesInputGradients)
+        if (!model.ProvidesInputGradients)
+        {
+            warnings.Add($"model '{model.GetName()}' gives scores only (no input gradients): only the score-based Square attack ran, so the robust accuracy is what a black-box attack leaves, an upper bound on what the gradient attacks of the full cascade would leave; a white-box copy of the model (TorchScript) gives the full evaluation");
+        }
+        else
         {
             var gradient = GradientOracle.Evaluate(model, sample,
                 (_, logits) => nn.functional.cross_entropy(logits, sampleLabels, reduction: nn.Reduction.None)).Gradient;

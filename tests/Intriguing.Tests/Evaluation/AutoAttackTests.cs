@@ -96,6 +96,36 @@ public class AutoAttackTests
         Assert.Contains("--eps", Assert.Throws<BadInputException>(() => AutoAttack.Stages(AutoAttackVersion.Fast, ThreatNorm.L2, double.NaN)).Message);
     }
 
+    [Fact]
+    public void A_score_only_model_gets_square_alone_with_a_warning_and_a_gradient_stage_is_refused_by_name()
+    {
+        using var scope = NewDisposeScope();
+        var scoreOnly = new ScoreOnly(SyntheticData.Mlp);
+        var (images, labels) = SyntheticData.Images(12, seed: 22);
+
+        using var result = AutoAttack.Run(scoreOnly, images, labels, 0.3, ThreatNorm.Linf, AutoAttackVersion.Fast, seed: 1);
+        using var l2 = AutoAttack.Run(scoreOnly, images, labels, 4.0, ThreatNorm.L2, AutoAttackVersion.Standard, seed: 1);
+        var refused = Assert.Throws<BadInputException>(() => AutoAttack.RunStages(scoreOnly, images, labels, 0.1, ThreatNorm.Linf,
+            AutoAttackVersion.Fast, AutoAttack.Stages(AutoAttackVersion.Fast, ThreatNorm.Linf, 0.1)));
+
+        Assert.Equal(["square"], result.Stages.Select(stage => stage.Name));
+        Assert.Equal(["square-l2"], l2.Stages.Select(stage => stage.Name));
+        Assert.Contains(result.Warnings, warning => warning.Contains("scores only"));
+        Assert.True(result.Stages[0].BrokeImages > 0, "Square breaks some images of the small MLP at eps 0.3");
+        Assert.Contains("apgd-ce", refused.Message);
+        Assert.Contains("square", refused.Message);
+    }
+
+    /// <summary>The MLP declared score-only, as an ONNX model is.</summary>
+    private sealed class ScoreOnly(Classifier inner) : Classifier("score-only")
+    {
+        public override bool ProvidesInputGradients => false;
+
+        public override Tensor forward(Tensor input) => inner.forward(input);
+
+        public override Tensor WeightPenalty() => zeros(1);
+    }
+
     /// <summary>A model whose logits pass through <paramref name="change"/>: a softmax, noise, or a cut gradient.</summary>
     private sealed class Wrapped(Classifier inner, Func<Tensor, Tensor> change) : Classifier("wrapped")
     {
