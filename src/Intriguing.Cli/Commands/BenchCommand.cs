@@ -3,6 +3,7 @@ using System.Globalization;
 using Intriguing.Attacks;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
+using Intriguing.Evaluation;
 using Intriguing.Models;
 using Intriguing.Training.Adversarial;
 using Spectre.Console;
@@ -15,6 +16,8 @@ namespace Intriguing.Cli.Commands;
 /// forward+backward loop over the same model and batch, in the same run, plus L-BFGS (with its c search) images per
 /// second and gradient evaluations per image (<see cref="AttackBenchmark"/>); with <c>--training</c>, what a PGD-k
 /// and an FGSM training epoch cost beyond their bare passes, at one and two threads (<see cref="TrainingBenchmark"/>).
+/// Given an ONNX model (scores only), Square's query throughput against ONNX Runtime's raw forward calls instead
+/// (<see cref="SquareBenchmark"/>).
 /// </summary>
 public static class BenchCommand
 {
@@ -46,6 +49,28 @@ public static class BenchCommand
         bool MeetsTargets,
         IReadOnlyList<TrainingBenchmark.Result>? Training);
 
+    /// <summary>Square on an ONNX model: the fields of docs/json-output.md; the floor is 0.8 of ONNX Runtime's raw rate.</summary>
+    public sealed record SquareBenchReport(
+        string Model,
+        int Images,
+        double Epsilon,
+        int QueryBudget,
+        long Queries,
+        double QueriesPerSecond,
+        double RawRowsPerSecond,
+        double Ratio,
+        int ForwardCalls,
+        double SquareSeconds,
+        double SuccessRate,
+        double? MedianQueries,
+        int Threads,
+        int Repetitions,
+        double TargetRatio,
+        bool MeetsTargets);
+
+    /// <summary>Square's rows per second at least this share of ONNX Runtime's on the same calls.</summary>
+    private const double SquareTargetRatio = 0.8;
+
     /// <summary>The floors above, and an adversarial-training epoch at most 15% above its bare passes.</summary>
     private static readonly BenchTargets IssueTargets = new(0.8, 0.5, 1000, 1000, 0.15);
 
@@ -53,7 +78,8 @@ public static class BenchCommand
     {
         var model = new Option<string>("--model")
         {
-            Description = "Model to measure on (zoo name or model file).",
+            Description = "Model to measure on (zoo name or model file). An ONNX file (.onnx, declared by <name>.json or model.json " +
+                "beside it, or --input-shape and --classes) measures Square's queries per second against ONNX Runtime's raw forward calls.",
             DefaultValueFactory = _ => "fc100-100-10",
         };
         var batch = new Option<int>("--batch")
@@ -85,15 +111,31 @@ public static class BenchCommand
             Description = "Training batches per measured epoch part with --training (the epoch time is scaled to a whole epoch).",
             DefaultValueFactory = _ => 50,
         };
+        var eps = new Option<double>("--eps")
+        {
+            Description = "L-inf budget of Square on an ONNX model.",
+            DefaultValueFactory = _ => 0.1,
+        };
+        var queries = new Option<int>("--queries")
+        {
+            Description = "Square's query budget per image on an ONNX model.",
+            DefaultValueFactory = _ => 5000,
+        };
         var dataDir = CommonOptions.DataDir();
         var device = CommonOptions.Device();
-        var command = new Command("bench", "Measure the attacks' gradient throughput against a raw TorchSharp loop, and L-BFGS images per second; with --training, adversarial training's overhead.")
+        var declaration = CommonOptions.Declaration();
+        var command = new Command("bench", "Measure the attacks' gradient throughput against a raw TorchSharp loop, and L-BFGS images per second; with --training, adversarial training's overhead; on an ONNX model, Square's queries per second against ONNX Runtime.")
         {
-            model, batch, quick, threads, repetitions, training, trainingSteps, trainingBatches, dataDir, device,
+            model, batch, quick, threads, repetitions, training, trainingSteps, trainingBatches, eps, queries, dataDir, device,
         };
+        declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
             string modelName = parseResult.GetValue(model)!;
+            if (ModelStore.IsPath(modelName) && ModelStore.FormatOf(modelName) == ModelStore.FileFormat.Onnx)
+            {
+                return RunSquare(context, parseResult, modelName, declaration, batch, repetitions, eps, queries, threads, dataDir);
+            }
             int batchSize = parseResult.GetValue(batch);
             if (batchSize < 1 || batchSize > 10_000)
             {
@@ -154,6 +196,50 @@ public static class BenchCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>Square on an ONNX model against ONNX Runtime's raw forward calls (<see cref="SquareBenchmark"/>).</summary>
+    private static int RunSquare(CommandContext context, ParseResult parseResult, string modelName, CommonOptions.DeclarationGroup declaration,
+        Option<int> batch, Option<int> repetitions, Option<double> eps, Option<int> queries, Option<int?> threads, Option<string?> dataDir)
+    {
+        int images = parseResult.GetValue(batch), rounds = parseResult.GetValue(repetitions);
+        if (images < 1 || images > 10_000 || rounds < 1 || rounds > 100)
+        {
+            throw new BadInputException($"--batch must be 1..10000 and --repetitions 1..100; got {images} and {rounds}");
+        }
+        var square = new SquareLinf { Epsilon = parseResult.GetValue(eps), Queries = parseResult.GetValue(queries) };
+        square.Validate();
+        var declared = declaration.Read(parseResult);
+        CommonOptions.CheckModel(modelName, declared);
+        CommonOptions.ApplyThreads(parseResult.GetValue(threads));
+        var report = ProgressDisplay.Run(context.Console, progress =>
+        {
+            using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+            using var loaded = ModelStore.LoadFile(modelName, declared, progress);
+            var onnx = (OnnxClassifier)loaded.Model;
+            ModelStore.CheckFits(onnx.Input.Shape, modelName, data);
+            using var test = data.Test.Slice(0, images);
+            var result = SquareBenchmark.Run(onnx, square, test.Images, test.Labels, rounds, progress);
+            return new SquareBenchReport(loaded.Name, result.Images, square.Epsilon, result.QueryBudget, result.Queries,
+                Math.Round(result.QueriesPerSecond), Math.Round(result.RawRowsPerSecond), Math.Round(result.Ratio, 3), result.ForwardCalls,
+                Math.Round(result.SquareSeconds, 2), result.SuccessRate, result.MedianQueries, TorchSharp.torch.get_num_threads(), rounds,
+                SquareTargetRatio, result.Ratio >= SquareTargetRatio);
+        });
+        context.Emit(report, console =>
+        {
+            var table = new Table()
+                .Title($"Square (L-inf eps {report.Epsilon.ToString(CultureInfo.InvariantCulture)}, {report.QueryBudget} queries) on {Markup.Escape(report.Model)}, {report.Images} images, median of {report.Repetitions} rounds")
+                .AddColumn("measure")
+                .AddColumn(new TableColumn("ours").RightAligned())
+                .AddColumn(new TableColumn("target").RightAligned());
+            table.AddRow("ONNX Runtime, the same calls replayed (rows/s)", Number(report.RawRowsPerSecond), "");
+            table.AddRow("Square (queries/s)", Number(report.QueriesPerSecond), "");
+            table.AddRow("Square / raw", Ratio(report.Ratio), $">= {Ratio(report.TargetRatio)}");
+            table.AddRow("forward calls / queries in all", $"{Number(report.ForwardCalls)} / {Number(report.Queries)}", "");
+            table.AddRow("success (of correctly classified) / median queries", $"{report.SuccessRate:P1} / {(report.MedianQueries is double median ? Number(median) : "-")}", "");
+            console.Write(table);
+        });
+        return ExitCodes.Success;
     }
 
     private static void Render(IAnsiConsole console, BenchReport report)
