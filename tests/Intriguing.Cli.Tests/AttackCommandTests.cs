@@ -57,6 +57,16 @@ public sealed class AttackCommandTests : IDisposable
         var figure = File.ReadAllBytes(Path.Combine(output, "figure5.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, figure[..4]);
         Assert.Equal(784, DigitPng.Decode(File.ReadAllBytes(Directory.GetFiles(Path.Combine(output, "png"))[0])).Length);
+        // Grey digits stay grey in the figure: no pixel has channels further apart than the grid's near-black text.
+        using (var grid = SkiaSharp.SKBitmap.Decode(figure))
+        {
+            Assert.DoesNotContain(grid.Pixels, pixel => Math.Max(pixel.Red, Math.Max(pixel.Green, pixel.Blue)) - Math.Min(pixel.Red, Math.Min(pixel.Green, pixel.Blue)) > 32);
+        }
+        // The examples for NumPy beside them, [N, 1, 28, 28], its path in the JSON next to the PNGs'.
+        string npy = json.GetProperty("files").GetProperty("npyFile").GetString()!;
+        Assert.Equal(Path.Combine(output, "adversarials.npy"), npy);
+        Assert.Contains("'shape': (12, 1, 28, 28)", System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(npy)[..128]));
+        Assert.Equal(128 + 12 * 784 * sizeof(float), new FileInfo(npy).Length);
     }
 
     [Fact]

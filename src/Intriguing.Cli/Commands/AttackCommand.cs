@@ -106,7 +106,7 @@ public static class AttackCommand
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, png/, figure5.png.");
+        var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, adversarials.npy, png/, figure5.png.");
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
             model, method, count, eps, stddev, queries, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
@@ -237,7 +237,7 @@ public static class AttackCommand
         console.Write(table);
         if (report.Files is { } files)
         {
-            console.MarkupLine($"[grey]wrote[/] {Markup.Escape(files.TensorFile)}, {files.PngCount} PNGs in {Markup.Escape(files.PngFolder)}, {Markup.Escape(files.Figure)}");
+            console.MarkupLine($"[grey]wrote[/] {Markup.Escape(files.TensorFile)}, {Markup.Escape(files.NpyFile)}, {files.PngCount} PNGs in {Markup.Escape(files.PngFolder)}, {Markup.Escape(files.Figure)}");
         }
     }
 

@@ -4,7 +4,8 @@ namespace Intriguing.Reporting;
 
 /// <summary>One row of an <see cref="ImageGrid"/>: a label on the left, then images left to right.</summary>
 /// <param name="Label">Row label drawn left of the images (e.g. "original", "difference x10", "adversarial"); null for none.</param>
-/// <param name="Images">Each image's pixels row-major, values in [0,1] (0 black, 1 white, as MNIST).</param>
+/// <param name="Images">Each image's pixels row-major, values in [0,1] (0 black, 1 white, as MNIST); a colour image
+/// holds its R, G and B planes one after the other ([3, H, W] flattened).</param>
 /// <param name="Captions">One caption per image drawn under it (e.g. the predicted label), or null.</param>
 public sealed record ImageGridRow(string? Label, IReadOnlyList<float[]> Images, IReadOnlyList<string>? Captions = null);
 
@@ -14,10 +15,11 @@ public sealed record ImageGridRow(string? Label, IReadOnlyList<float[]> Images, 
 /// <param name="Scale">Each pixel becomes a Scale x Scale block (nearest neighbour, so pixels stay crisp).</param>
 /// <param name="Gap">Space between images and rows, in output pixels.</param>
 /// <param name="Margin">White border around the whole grid, in output pixels.</param>
-public sealed record ImageGridOptions(int ImageWidth = 28, int ImageHeight = 28, int Scale = 3, int Gap = 4, int Margin = 6);
+/// <param name="Channels">1: grey images; 3: colour images drawn in RGB.</param>
+public sealed record ImageGridOptions(int ImageWidth = 28, int ImageHeight = 28, int Scale = 3, int Gap = 4, int Margin = 6, int Channels = 1);
 
 /// <summary>
-/// Draws grayscale images (e.g. MNIST digits as [N,784] rows) into one PNG: rows of enlarged images with
+/// Draws grey images (e.g. MNIST digits as [N,784] rows) or colour ones (<see cref="ImageGridOptions.Channels"/> 3) into one PNG: rows of enlarged images with
 /// optional row labels and per-image captions. Used for the paper's Figure 5 (original / magnified
 /// difference / adversarial) and the top-8 image grids of Figures 1-4. Takes plain float arrays, so callers
 /// convert tensors with <c>tensor.data&lt;float&gt;().ToArray()</c> and <see cref="SplitRows"/>.
@@ -119,12 +121,15 @@ public static class ImageGrid
     private static void DrawImage(SKBitmap bitmap, float[] pixels, int left, int top, ImageGridOptions options)
     {
         // Written pixel by pixel rather than scaled by Skia: nearest neighbour with no filtering, exact by construction.
+        int plane = options.ImageWidth * options.ImageHeight;
+        int green = options.Channels == 3 ? plane : 0;
+        int blue = options.Channels == 3 ? 2 * plane : 0;
         for (int y = 0; y < options.ImageHeight; y++)
         {
             for (int x = 0; x < options.ImageWidth; x++)
             {
-                byte level = (byte)Math.Round(pixels[y * options.ImageWidth + x] * 255f);
-                var color = new SKColor(level, level, level);
+                int pixel = y * options.ImageWidth + x;
+                var color = new SKColor(Level(pixels[pixel]), Level(pixels[green + pixel]), Level(pixels[blue + pixel]));
                 for (int dy = 0; dy < options.Scale; dy++)
                 {
                     for (int dx = 0; dx < options.Scale; dx++)
@@ -136,17 +141,23 @@ public static class ImageGrid
         }
     }
 
+    private static byte Level(float value) => (byte)Math.Round(value * 255f);
+
     private static void Check(IReadOnlyList<ImageGridRow> rows, ImageGridOptions options)
     {
         if (options.ImageWidth <= 0 || options.ImageHeight <= 0 || options.Scale <= 0 || options.Gap < 0 || options.Margin < 0)
         {
             throw new BadInputException($"image grid options {options}: sizes and scale must be positive, gap and margin not negative");
         }
+        if (options.Channels is not (1 or 3))
+        {
+            throw new BadInputException($"image grid options {options}: channels must be 1 (grey) or 3 (RGB)");
+        }
         if (rows.Count == 0 || rows.All(row => row.Images.Count == 0))
         {
             throw new BadInputException("image grid: no images to draw (expected at least one row with one image)");
         }
-        int expectedLength = options.ImageWidth * options.ImageHeight;
+        int expectedLength = options.Channels * options.ImageWidth * options.ImageHeight;
         for (int rowIndex = 0; rowIndex < rows.Count; rowIndex++)
         {
             ImageGridRow row = rows[rowIndex];
@@ -161,7 +172,7 @@ public static class ImageGrid
                 if (pixels.Length != expectedLength)
                 {
                     throw new BadInputException(
-                        $"image grid {rowName}, image {column}: {pixels.Length} pixels, expected {options.ImageWidth}x{options.ImageHeight} = {expectedLength}");
+                        $"image grid {rowName}, image {column}: {pixels.Length} values, expected {options.Channels}x{options.ImageWidth}x{options.ImageHeight} = {expectedLength}");
                 }
                 int bad = Array.FindIndex(pixels, value => !(value >= 0f && value <= 1f));
                 if (bad >= 0)

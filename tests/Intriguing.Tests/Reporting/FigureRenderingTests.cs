@@ -38,6 +38,26 @@ public class FigureRenderingTests
     }
 
     [Fact]
+    public void ImageGrid_draws_colour_images_in_rgb_and_grey_images_in_grey()
+    {
+        // One 2x2 image as its R, G and B planes: red, green / blue, white.
+        float[] colour = [1f, 0f, 0f, 1f, 0f, 1f, 0f, 1f, 0f, 0f, 1f, 1f];
+        var options = new ImageGridOptions(ImageWidth: 2, ImageHeight: 2, Scale: 1, Gap: 0, Margin: 0, Channels: 3);
+
+        using SKBitmap coloured = SKBitmap.Decode(ImageGrid.Render([new ImageGridRow(null, [colour])], options));
+        using SKBitmap grey = SKBitmap.Decode(ImageGrid.Render([new ImageGridRow(null, [[0.2f, 0.4f, 0.6f, 0.8f]])], options with { Channels = 1 }));
+
+        Assert.Equal(new SKColor(255, 0, 0), coloured.GetPixel(0, 0));
+        Assert.Equal(new SKColor(0, 255, 0), coloured.GetPixel(1, 0));
+        Assert.Equal(new SKColor(0, 0, 255), coloured.GetPixel(0, 1));
+        Assert.Equal(SKColors.White, coloured.GetPixel(1, 1));
+        Assert.Equal(new SKColor(51, 51, 51), grey.GetPixel(0, 0));
+        Assert.Equal(new SKColor(204, 204, 204), grey.GetPixel(1, 1));
+        Assert.Throws<BadInputException>(() => ImageGrid.Render([new ImageGridRow(null, [[0.2f, 0.4f, 0.6f, 0.8f]])], options));
+        Assert.Throws<BadInputException>(() => ImageGrid.Render([new ImageGridRow(null, [colour])], options with { Channels = 2 }));
+    }
+
+    [Fact]
     public void ImageGrid_draws_row_labels_and_captions_as_visible_text()
     {
         var options = new ImageGridOptions(Margin: 6);

@@ -5,14 +5,17 @@ using Intriguing.Models;
 namespace Intriguing.Attacks.Figures;
 
 /// <summary>The files <c>attack --out DIR</c> writes, each atomically.</summary>
-public sealed record AdversarialFiles(string TensorFile, string PngFolder, int PngCount, string Figure);
+/// <param name="NpyFile">The adversarial examples as a NumPy array, float32 [N, ...input shape].</param>
+public sealed record AdversarialFiles(string TensorFile, string PngFolder, int PngCount, string Figure, string NpyFile);
 
 /// <summary>
 /// Writes an attack's adversarial examples: <c>adversarials.safetensors</c> (float32 "adversarials" [N, D] and
-/// "originals" [N, D], labels and predictions as float vectors, metadata with the method and input shape) and, for
-/// grey images ([1, H, W] in [0,1], MNIST's [1, 28, 28]), one PNG per image under <c>png/</c> named by index, true
-/// label and new prediction, and <c>figure5.png</c> (<see cref="AdversarialFigure"/>). Other inputs get the tensors
-/// only (<see cref="AdversarialFiles.PngCount"/> 0, no figure).
+/// "originals" [N, D], labels and predictions as float vectors, metadata with the method and input shape),
+/// <c>adversarials.npy</c> (the adversarial examples for NumPy, float32 [N, C, H, W], or [N, D] for a flat input:
+/// <c>numpy.load</c> reads it) and, for images in [0,1] (grey [1, H, W] as MNIST's [1, 28, 28], or colour
+/// [3, H, W]), one PNG per image under <c>png/</c> named by index, true label and new prediction, grey or RGB as the
+/// image is, and <c>figure5.png</c> (<see cref="AdversarialFigure"/>). Other inputs get the tensors only
+/// (<see cref="AdversarialFiles.PngCount"/> 0, no figure).
 /// </summary>
 public static class AdversarialExport
 {
@@ -41,24 +44,26 @@ public static class AdversarialExport
         };
         string tensorFile = Path.Combine(folder, "adversarials.safetensors");
         SafeTensors.Write(tensorFile, tensors, metadata);
+        string npyFile = Path.Combine(folder, "adversarials.npy");
+        NpyFile.Write(npyFile, adversarialPixels, [count, .. input.Shape]);
 
         string pngFolder = Path.Combine(folder, "png");
-        bool greyImages = input.IsImage && input.Shape[0] == 1;
-        if (!greyImages)
+        if (!input.IsImage)
         {
-            return new AdversarialFiles(tensorFile, pngFolder, 0, "");
+            return new AdversarialFiles(tensorFile, pngFolder, 0, "", npyFile);
         }
-        int height = (int)input.Shape[1], width = (int)input.Shape[2];
+        int channels = (int)input.Shape[0], height = (int)input.Shape[1], width = (int)input.Shape[2];
         Directory.CreateDirectory(pngFolder);
         foreach (var example in result.Examples)
         {
             string name = string.Create(CultureInfo.InvariantCulture,
                 $"{example.Index:00000}-true{example.Label}-pred{example.FinalPrediction}.png");
             var pixels = new ReadOnlySpan<float>(adversarialPixels, example.Index * features, features);
-            AtomicFile.WriteAllBytes(Path.Combine(pngFolder, name), DigitPng.Encode(pixels, width, height));
+            byte[] png = channels == 3 ? ColourPng.Encode(pixels, width, height) : DigitPng.Encode(pixels, width, height);
+            AtomicFile.WriteAllBytes(Path.Combine(pngFolder, name), png);
         }
         string figure = Path.Combine(folder, "figure5.png");
-        AtomicFile.WriteAllBytes(figure, AdversarialFigure.Render(result, originals, width: width, height: height));
-        return new AdversarialFiles(tensorFile, pngFolder, count, figure);
+        AtomicFile.WriteAllBytes(figure, AdversarialFigure.Render(result, originals, width: width, height: height, channels: channels));
+        return new AdversarialFiles(tensorFile, pngFolder, count, figure, npyFile);
     }
 }

@@ -6,12 +6,13 @@ namespace Intriguing.Attacks.Figures;
 /// <summary>
 /// The paper's Figure 5 layout for our own examples: a row of originals, a row of perturbations magnified by a
 /// factor written in the row label (mid-grey is zero change), and a row of adversarial images, with the true label
-/// under each original and the model's new prediction under each adversarial image. Draws through
-/// <see cref="ImageGrid"/>; returns PNG bytes.
+/// under each original and the model's new prediction under each adversarial image. Grey images ([1, H, W]) are drawn
+/// grey and colour ones ([3, H, W], <paramref name="channels"/> 3) in colour; the perturbation row is magnified per
+/// channel around mid-grey. Draws through <see cref="ImageGrid"/>; returns PNG bytes.
 /// </summary>
 public static class AdversarialFigure
 {
-    public static byte[] Render(AttackResult result, float[][] originals, int columns = 8, int width = DigitPng.Side, int height = DigitPng.Side)
+    public static byte[] Render(AttackResult result, float[][] originals, int columns = 8, int width = DigitPng.Side, int height = DigitPng.Side, int channels = 1)
     {
         var shown = result.Examples.Where(example => example.Success && example.OriginallyCorrect).Take(columns).ToList();
         if (shown.Count == 0)
@@ -33,6 +34,6 @@ public static class AdversarialFigure
                 shown.Select(example => string.Create(CultureInfo.InvariantCulture, $"d={example.Distortion:0.000}")).ToList()),
             new("adversarial", adversarialImages, shown.Select(example => $"pred {example.FinalPrediction}").ToList()),
         };
-        return ImageGrid.Render(rows, new ImageGridOptions(ImageWidth: width, ImageHeight: height, Scale: 3));
+        return ImageGrid.Render(rows, new ImageGridOptions(ImageWidth: width, ImageHeight: height, Scale: 3, Channels: channels));
     }
 }
