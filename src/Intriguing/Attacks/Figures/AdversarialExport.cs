@@ -16,6 +16,12 @@ public sealed record AdversarialFiles(string TensorFile, string PngFolder, int P
 /// </summary>
 public static class AdversarialExport
 {
+    /// <summary>
+    /// Writes <paramref name="result"/>'s examples into <paramref name="folder"/> (created if missing) beside
+    /// <paramref name="originals"/> (the clean inputs, one flat float array of D values per attacked image, in order),
+    /// with <paramref name="modelName"/> and <paramref name="input"/>'s shape in the metadata.
+    /// </summary>
+    /// <returns>The paths written and how many PNGs.</returns>
     public static AdversarialFiles Write(string folder, AttackResult result, float[][] originals, string modelName, InputSpace input)
     {
         ArgumentNullException.ThrowIfNull(input);

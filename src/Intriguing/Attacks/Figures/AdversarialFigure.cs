@@ -11,6 +11,12 @@ namespace Intriguing.Attacks.Figures;
 /// </summary>
 public static class AdversarialFigure
 {
+    /// <summary>
+    /// The figure for up to <paramref name="columns"/> (default 8) successful examples of <paramref name="result"/>
+    /// (the first examples when none succeeded), beside <paramref name="originals"/> (one flat float array per attacked
+    /// image); each image is <paramref name="width"/> x <paramref name="height"/> grey pixels (default 28 x 28).
+    /// </summary>
+    /// <returns>PNG bytes.</returns>
     public static byte[] Render(AttackResult result, float[][] originals, int columns = 8, int width = DigitPng.Side, int height = DigitPng.Side)
     {
         var shown = result.Examples.Where(example => example.Success && example.OriginallyCorrect).Take(columns).ToList();
