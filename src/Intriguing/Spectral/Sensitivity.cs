@@ -44,6 +44,7 @@ public static class Sensitivity
         int batchSize = 250,
         double relativeStep = DefaultRelativeStep,
         int seed = 0,
+        /// <param name="progress">Progress per batch, or null.</param>
         IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
