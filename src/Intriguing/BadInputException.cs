@@ -7,7 +7,9 @@ namespace Intriguing;
 /// </summary>
 public sealed class BadInputException : Exception
 {
+    /// <summary>Bad input, described by <paramref name="message"/>: which file or field, and what was expected.</summary>
     public BadInputException(string message) : base(message) { }
 
+    /// <summary>Bad input described by <paramref name="message"/>, caused by <paramref name="inner"/> (a parser's error, say).</summary>
     public BadInputException(string message, Exception inner) : base(message, inner) { }
 }

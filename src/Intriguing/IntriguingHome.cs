@@ -6,8 +6,10 @@ namespace Intriguing;
 /// </summary>
 public static class IntriguingHome
 {
+    /// <summary>The environment variable that moves the cache: <c>INTRIGUING_HOME</c>.</summary>
     public const string EnvironmentVariable = "INTRIGUING_HOME";
 
+    /// <summary>The cache's full path: <c>$INTRIGUING_HOME</c> if set and not blank, else <c>~/.cache/intriguing</c>.</summary>
     public static string Root
     {
         get
@@ -22,9 +24,12 @@ public static class IntriguingHome
         }
     }
 
+    /// <summary>Where <paramref name="dataset"/>'s verified files are kept: <c>&lt;root&gt;/data/&lt;dataset&gt;</c>.</summary>
     public static string DataFolder(string dataset) => Path.Combine(Root, "data", dataset);
 
+    /// <summary>Where trained models are kept: <c>&lt;root&gt;/models</c>.</summary>
     public static string ModelsFolder => Path.Combine(Root, "models");
 
+    /// <summary>Where kept results are stored: <c>&lt;root&gt;/results</c>.</summary>
     public static string ResultsFolder => Path.Combine(Root, "results");
 }

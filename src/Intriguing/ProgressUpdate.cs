@@ -9,6 +9,7 @@ namespace Intriguing;
 /// </summary>
 public readonly record struct ProgressUpdate(string Task, double Done, double Total, string? Detail = null)
 {
+    /// <summary>True for a warning the user should read; <see cref="Detail"/> holds the message.</summary>
     public bool IsWarning { get; init; }
 
     /// <summary>A warning about <paramref name="task"/>: <paramref name="message"/> names the file or setting and what was wrong.</summary>

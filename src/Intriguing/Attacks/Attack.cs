@@ -142,6 +142,9 @@ public abstract record Attack
     /// The attack's core step on one batch of flat inputs float [N, D]: candidate adversarial points [N, D] (the
     /// caller projects them onto the box) and the gradient evaluations each row used, int64 [N].
     /// </summary>
+    /// <param name="model">The model under attack, its input as it declares.</param>
+    /// <param name="inputs">The clean inputs, float [N, D], inside the model's box.</param>
+    /// <param name="criterion">What counts as success for these rows.</param>
     /// <param name="firstIndex">The run index of the batch's first row, for per-row random streams (<see cref="DrawPerRow"/>).</param>
     protected abstract PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, long firstIndex);
 
@@ -188,6 +191,7 @@ public abstract record Attack
         return $"{Name}({string.Join(", ", settings)})";
     }
 
+    /// <summary>The same as <see cref="Describe"/>.</summary>
     public sealed override string ToString() => Describe();
 
     private static string Format(object? value) => value switch

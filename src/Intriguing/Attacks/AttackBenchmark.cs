@@ -21,6 +21,21 @@ namespace Intriguing.Attacks;
 /// </summary>
 public static class AttackBenchmark
 {
+    /// <summary>One repetition's measurements; rates are per-image gradient evaluations per second.</summary>
+    /// <param name="Batch">Images in the batch, N.</param>
+    /// <param name="RawGradientsPerSecond">The plain TorchSharp loop, mean of the raw runs around the attacks.</param>
+    /// <param name="PgdGradientsPerSecond">PGD (L-inf, no random start), everything it does included.</param>
+    /// <param name="LbfgsGradientsPerSecond">Targeted box-constrained L-BFGS with its c search.</param>
+    /// <param name="AttackGradientsPerSecond">PGD and L-BFGS together: their gradient evaluations over their seconds.</param>
+    /// <param name="Ratio"><paramref name="AttackGradientsPerSecond"/> over <paramref name="RawGradientsPerSecond"/>.</param>
+    /// <param name="PgdRatio">PGD's rate over the raw rates measured just before and after it.</param>
+    /// <param name="LbfgsRatio">L-BFGS's rate over the raw rates measured just before and after it.</param>
+    /// <param name="LbfgsImagesPerSecond">Images L-BFGS attacked per second.</param>
+    /// <param name="LbfgsGradientsPerImage">Gradient evaluations L-BFGS spent per image, c search included.</param>
+    /// <param name="LbfgsSuccessRate">L-BFGS's success rate, a fraction in [0,1].</param>
+    /// <param name="LbfgsMeanDistortion">L-BFGS's mean distortion over successes (the paper's RMS measure).</param>
+    /// <param name="Threads">TorchSharp's intra-op threads during the run.</param>
+    /// <param name="Repetitions">How many interleaved repetitions were measured (the median one is reported).</param>
     public sealed record Result(
         int Batch,
         double RawGradientsPerSecond,
@@ -37,6 +52,13 @@ public static class AttackBenchmark
         int Threads,
         int Repetitions);
 
+    /// <summary>
+    /// Measures <paramref name="model"/> on <paramref name="images"/> (float [N, D] in its box) with true
+    /// <paramref name="labels"/> (int64 [N]), the whole batch at once: <paramref name="rawIterations"/> passes per raw loop
+    /// (default 100), PGD with <paramref name="pgdSteps"/> steps (default 100), <paramref name="repetitions"/> interleaved
+    /// repetitions (default 3, at least 1), L-BFGS targets drawn with seed 0. Reports progress once per part.
+    /// </summary>
+    /// <returns>The repetition with the median combined ratio, whole.</returns>
     public static Result Run(Classifier model, Tensor images, Tensor labels, int rawIterations = 100, int pgdSteps = 100,
         int repetitions = 3, IProgress<ProgressUpdate>? progress = null)
     {

@@ -11,6 +11,7 @@ namespace Intriguing.Attacks;
 /// </summary>
 public static class AttackCatalog
 {
+    /// <summary>Every attack's command-line name (<c>--method</c>), as <c>attack --help</c> lists them.</summary>
     public static readonly IReadOnlyList<string> Methods = ["lbfgs", "fgsm", "pgd", "pgd-l2", "cw", "deepfool", "noise", "apgd-ce", "apgd-t", "fab-t", "square", "square-l2"];
 
     /// <summary>The methods whose size is set by an eps (the others find the smallest perturbation themselves).</summary>

@@ -49,6 +49,11 @@ public sealed record AttackSummary(
     double Seconds,
     double ImagesPerSecond)
 {
+    /// <summary>
+    /// The summary of <paramref name="examples"/> (one per attacked image) for an attack named <paramref name="method"/>
+    /// that took <paramref name="seconds"/> of wall time; <paramref name="rejectedClaims"/> and <paramref name="verified"/>
+    /// are copied as given. Statistics with no image to average over are NaN; rates with none are 0.
+    /// </summary>
     public static AttackSummary From(string method, bool targeted, IReadOnlyList<AdversarialExample> examples, int rejectedClaims, bool verified, double seconds)
     {
         var attempted = examples.Where(example => example.OriginallyCorrect).ToList();

@@ -28,6 +28,7 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record BoxConstrainedLbfgs : Attack
 {
+    /// <inheritdoc/>
     public override string Name => "lbfgs";
 
     /// <summary>How many values of c each image tries (grow, then bisect).</summary>
@@ -48,8 +49,10 @@ public sealed record BoxConstrainedLbfgs : Attack
     /// <summary>Stop a run when the largest projected-gradient entry is below this.</summary>
     public double GradientTolerance { get; init; } = 1e-5;
 
+    /// <inheritdoc/>
     protected override bool SeeksMinimalPerturbation => true;
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (SearchSteps < 1 || MaxIterations < 1 || History < 1 || !(InitialConstant > 0) || !double.IsFinite(InitialConstant)
@@ -61,6 +64,7 @@ public sealed record BoxConstrainedLbfgs : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         int rowCount = (int)images.shape[0];

@@ -21,19 +21,25 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record CarliniWagnerL2 : Attack
 {
+    /// <inheritdoc/>
     public override string Name => "cw";
 
+    /// <summary>Values of c each image tries in its binary search (default 9).</summary>
     public int BinarySearchSteps { get; init; } = 9;
 
+    /// <summary>Adam steps per value of c (default 100).</summary>
     public int Steps { get; init; } = 100;
 
+    /// <summary>Adam's learning rate, in the optimised variable w (default 0.05).</summary>
     public double LearningRate { get; init; } = 0.05;
 
+    /// <summary>The first c, the constant on the margin loss (default 0.01).</summary>
     public double InitialConstant { get; init; } = 0.01;
 
     /// <summary>kappa: how far past the boundary the margin must go (0 = just across).</summary>
     public double Confidence { get; init; }
 
+    /// <inheritdoc/>
     protected override bool SeeksMinimalPerturbation => true;
 
     private const double Beta1 = 0.9;
@@ -43,6 +49,7 @@ public sealed record CarliniWagnerL2 : Attack
     /// <summary>Forces the tensor-operation path on the CPU too (tests compare it with the fused path).</summary>
     internal bool UseTensorOperations { get; init; }
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (BinarySearchSteps < 1 || Steps < 1 || !(LearningRate > 0) || !double.IsFinite(LearningRate)
@@ -54,6 +61,7 @@ public sealed record CarliniWagnerL2 : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         var box = model.Input.Box;

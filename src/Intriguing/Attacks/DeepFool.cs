@@ -16,14 +16,19 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record DeepFool : Attack
 {
+    /// <inheritdoc/>
     public override string Name => "deepfool";
 
+    /// <summary>Linearise-and-step iterations at most (default 50).</summary>
     public int MaxIterations { get; init; } = 50;
 
+    /// <summary>How far past the linearised boundary to go: the total perturbation is scaled by 1 + overshoot (default 0.02).</summary>
     public double Overshoot { get; init; } = 0.02;
 
+    /// <inheritdoc/>
     protected override bool SeeksMinimalPerturbation => true;
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (MaxIterations < 1 || !(Overshoot >= 0) || !double.IsFinite(Overshoot))
@@ -32,6 +37,7 @@ public sealed record DeepFool : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         long rowCount = images.shape[0];

@@ -10,6 +10,7 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record EightBitSurvival(int Checked, int Survived)
 {
+    /// <summary>The fraction of checked examples that survived, in [0,1]; NaN when none was checked.</summary>
     public double Rate => Checked == 0 ? double.NaN : (double)Survived / Checked;
 
     /// <summary>

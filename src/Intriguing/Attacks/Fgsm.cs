@@ -12,10 +12,13 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record Fgsm : Attack
 {
+    /// <inheritdoc/>
     public override string Name => "fgsm";
 
+    /// <summary>The step eps: every value moves by exactly eps before clipping (default 0.25, the paper's MNIST value).</summary>
     public double Epsilon { get; init; } = 0.25;
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (Epsilon < 0 || !double.IsFinite(Epsilon))
@@ -24,6 +27,7 @@ public sealed record Fgsm : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         var evaluation = GradientOracle.Evaluate(model, images, (_, logits) => criterion.CrossEntropyLoss(logits));

@@ -16,14 +16,19 @@ public sealed record GaussianNoise : Attack
     /// <summary>Noise needs no gradient: it applies to score-only models too.</summary>
     public override bool NeedsGradients => false;
 
+    /// <inheritdoc/>
     public override string Name => "noise";
 
+    /// <summary>The noise's standard deviation per value, in the input's units (default 0.1).</summary>
     public double StandardDeviation { get; init; } = 0.1;
 
+    /// <summary>The seed of every row's noise stream (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <inheritdoc/>
     public override Attack WithSeed(int seed) => this with { Seed = seed };
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (StandardDeviation < 0 || !double.IsFinite(StandardDeviation))
@@ -32,6 +37,7 @@ public sealed record GaussianNoise : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         // Drawn on the CPU whatever the device, so a seed gives the same noise everywhere.

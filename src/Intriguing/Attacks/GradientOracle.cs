@@ -16,6 +16,7 @@ internal static class GradientOracle
     /// <param name="variables">The point, float [N, ...]; the gradient is taken with respect to it.</param>
     /// <param name="objective">(images, their logits) to a per-sample value, float [N].</param>
     /// <param name="toImages">Maps the variables to images (C&amp;W's tanh change of variables); identity when null.</param>
+    /// <param name="model">The model; its weights get no gradient.</param>
     public static Evaluation Evaluate(Classifier model, Tensor variables, Func<Tensor, Tensor, Tensor> objective,
         Func<Tensor, Tensor>? toImages = null)
     {

@@ -16,18 +16,25 @@ namespace Intriguing.Attacks;
 /// </summary>
 public abstract record Pgd : Attack
 {
+    /// <summary>The radius eps of the ball around each input, in the norm's units.</summary>
     public double Epsilon { get; init; }
 
+    /// <summary>The length of one step, in the norm's units.</summary>
     public double StepSize { get; init; }
 
+    /// <summary>Steps per run (default 40).</summary>
     public int Steps { get; init; } = 40;
 
+    /// <summary>Start from a random point of the eps-ball instead of the clean input (default true).</summary>
     public bool RandomStart { get; init; } = true;
 
+    /// <summary>Runs per image, each from its own random start; the best is kept (default 1).</summary>
     public int Restarts { get; init; } = 1;
 
+    /// <summary>The seed of the random starts (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <inheritdoc/>
     public override Attack WithSeed(int seed) => this with { Seed = seed };
 
     /// <summary>The step taken to lower <paramref name="gradient"/>'s loss, float [N, D] (before projection).</summary>
@@ -50,6 +57,7 @@ public abstract record Pgd : Attack
         adversarial.copy_(box.Clamp(images + ProjectPerturbation(moved - images)));
     };
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (!(Epsilon >= 0) || !double.IsFinite(Epsilon) || !(StepSize > 0) || !double.IsFinite(StepSize) || Steps < 1 || Restarts < 1)
@@ -59,6 +67,7 @@ public abstract record Pgd : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         var box = model.Input.Box;

@@ -9,23 +9,28 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record PgdL2 : Pgd
 {
+    /// <summary>PGD-L2 with eps 2.0 and step size 0.1.</summary>
     public PgdL2()
     {
         Epsilon = 2.0;
         StepSize = 0.1;
     }
 
+    /// <inheritdoc/>
     public override string Name => "pgd-l2";
 
+    /// <inheritdoc/>
     protected override Tensor DescentStep(Tensor gradient) =>
         -StepSize * gradient / gradient.norm(1, keepdim: true).clamp_min(1e-12);
 
+    /// <inheritdoc/>
     protected override Tensor ProjectPerturbation(Tensor perturbation)
     {
         var length = perturbation.norm(1, keepdim: true);
         return perturbation * (Epsilon / length.clamp_min(1e-12)).clamp_max(1.0);
     }
 
+    /// <inheritdoc/>
     protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart)
     {
         // Uniform in the ball: a random direction, radius eps * u^(1/d), u uniform in [0, 1) from the row's own stream.

@@ -10,19 +10,23 @@ namespace Intriguing.Attacks;
 /// </summary>
 public sealed record PgdLinf : Pgd
 {
+    /// <summary>PGD-L-inf with Madry's MNIST setting: eps 0.3 and step size 0.01.</summary>
     public PgdLinf()
     {
         Epsilon = 0.3;
         StepSize = 0.01;
     }
 
+    /// <inheritdoc/>
     public override string Name => "pgd";
 
     /// <summary>Every iterate is clamped to the eps-ball within the box, and a NaN gradient entry leaves its value in place.</summary>
     protected override bool CandidatesInBox => true;
 
+    /// <inheritdoc/>
     protected override Tensor DescentStep(Tensor gradient) => -StepSize * gradient.sign();
 
+    /// <inheritdoc/>
     protected override Tensor ProjectPerturbation(Tensor perturbation) => perturbation.clamp(-Epsilon, Epsilon);
 
     /// <summary>
@@ -66,6 +70,7 @@ public sealed record PgdLinf : Pgd
 
     private static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
 
+    /// <inheritdoc/>
     protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart) =>
         DrawPerRow(rows, features, Seed, firstIndex, stream: restart, normal: false).mul_(Epsilon);
 }

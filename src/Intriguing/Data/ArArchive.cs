@@ -18,10 +18,13 @@ public static class ArArchive
     /// <summary>The 8 bytes every ar archive starts with.</summary>
     public static ReadOnlySpan<byte> GlobalHeader => "!<arch>\n"u8;
 
+    /// <summary>Bytes in each member's header.</summary>
     public const int MemberHeaderLength = 60;
 
     /// <summary>The members of the archive in <paramref name="archive"/> (a seekable stream), in order.</summary>
     /// <param name="name">How the archive is named in messages (its path).</param>
+    /// <param name="archive">The archive's bytes, a seekable stream; read from its start.</param>
+    /// <exception cref="InvalidDataException">Not an ar archive, or a header truncated or corrupt.</exception>
     public static IReadOnlyList<ArMember> List(Stream archive, string name)
     {
         ArgumentNullException.ThrowIfNull(archive);

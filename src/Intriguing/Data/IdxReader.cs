@@ -9,18 +9,32 @@ namespace Intriguing.Data;
 /// </summary>
 public static class IdxReader
 {
+    /// <summary>The magic number of an IDX image file (unsigned bytes, 3 dimensions).</summary>
     public const int ImagesMagic = 0x00000803;
+    /// <summary>The magic number of an IDX label file (unsigned bytes, 1 dimension).</summary>
     public const int LabelsMagic = 0x00000801;
 
     /// <summary>Images as bytes [count * rows * cols], row by row.</summary>
     public sealed record IdxImages(int Count, int Rows, int Columns, byte[] Pixels);
 
+    /// <summary>
+    /// Reads the image file at <paramref name="path"/>: <paramref name="expectedCount"/> images if given, each
+    /// <paramref name="expectedRows"/> x <paramref name="expectedColumns"/> (default 28 x 28).
+    /// </summary>
+    /// <exception cref="BadInputException">No such file, a wrong magic, size or count, or a truncated file, naming it.</exception>
     public static IdxImages ReadImages(string path, int? expectedCount = null, int expectedRows = 28, int expectedColumns = 28) =>
         ParseImages(ReadFile(path), path, expectedCount, expectedRows, expectedColumns);
 
+    /// <summary>
+    /// Reads the label file at <paramref name="path"/>: <paramref name="expectedCount"/> labels if given, each below
+    /// <paramref name="classCount"/> (default 10).
+    /// </summary>
+    /// <exception cref="BadInputException">No such file, a wrong magic or count, a truncated file or a label out of range, naming it.</exception>
     public static byte[] ReadLabels(string path, int? expectedCount = null, int classCount = 10) =>
         ParseLabels(ReadFile(path), path, expectedCount, classCount);
 
+    /// <summary>Parses an image file's bytes; <paramref name="name"/> names it in messages. See <see cref="ReadImages"/>.</summary>
+    /// <exception cref="BadInputException">A wrong magic, size or count, or a truncated file.</exception>
     public static IdxImages ParseImages(byte[] file, string name, int? expectedCount = null, int expectedRows = 28, int expectedColumns = 28)
     {
         RequireLength(file, 16, name, "an image header of 16 bytes");
@@ -43,6 +57,8 @@ public static class IdxReader
         return new IdxImages(count, rows, columns, file.AsSpan(16).ToArray());
     }
 
+    /// <summary>Parses a label file's bytes; <paramref name="name"/> names it in messages. See <see cref="ReadLabels"/>.</summary>
+    /// <exception cref="BadInputException">A wrong magic or count, a truncated file or a label out of range.</exception>
     public static byte[] ParseLabels(byte[] file, string name, int? expectedCount = null, int classCount = 10)
     {
         RequireLength(file, 8, name, "a label header of 8 bytes");

@@ -19,6 +19,9 @@ public sealed class ImageDataset : IDisposable
     /// <param name="name">A short name that can be part of a file name (cached models carry it).</param>
     /// <param name="classNames">The name of each class, by label; default the digits "0".."9".</param>
     /// <param name="origin">Where the images came from, for outputs; default <paramref name="name"/>.</param>
+    /// <param name="train">The training images (may be empty: a test set only).</param>
+    /// <param name="test">The test images; their shape is the dataset's.</param>
+    /// <exception cref="BadInputException">Train and test shapes differ, or fewer than 2 classes.</exception>
     public ImageDataset(string name, LabeledImages train, LabeledImages test, IReadOnlyList<string>? classNames = null, string? origin = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -54,6 +57,7 @@ public sealed class ImageDataset : IDisposable
     /// <summary>The class names by label (MNIST: "0".."9"; Fashion-MNIST: "T-shirt/top" … "Ankle boot").</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>The number of classes, K.</summary>
     public int ClassCount => ClassNames.Count;
 
     /// <summary>False for a folder of images with no train/ subfolder: it is a test set only.</summary>
@@ -95,13 +99,16 @@ public sealed class ImageDataset : IDisposable
 
     private static string ShapeText(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
 
+    /// <summary>The training images (60,000 for MNIST; empty for a test-only folder).</summary>
     public LabeledImages Train { get; }
 
+    /// <summary>The test images (10,000 for MNIST).</summary>
     public LabeledImages Test { get; }
 
-    /// <summary>Where the files came from and their checksums, when the set was loaded by <see cref="Load"/>.</summary>
+    /// <summary>Where the files came from and their checksums, when the set was loaded by <c>Load</c>.</summary>
     public FetchResult? Files { get; private init; }
 
+    /// <summary>The images of <paramref name="split"/>; P1 and P2 are views of <see cref="Train"/>'s halves.</summary>
     public LabeledImages Get(Split split) => split switch
     {
         Split.Train => Train,
@@ -208,6 +215,7 @@ public sealed class ImageDataset : IDisposable
         return new LabeledImages(imageTensor.DetachFromDisposeScope(), labelTensor.DetachFromDisposeScope());
     }
 
+    /// <summary>Frees the tensors of every split.</summary>
     public void Dispose()
     {
         firstHalf.Dispose();

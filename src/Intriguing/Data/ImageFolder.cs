@@ -25,6 +25,7 @@ namespace Intriguing.Data;
 /// </summary>
 public static class ImageFolder
 {
+    /// <summary>The file endings read as images (any case): .png, .jpg, .jpeg.</summary>
     public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg"];
 
     private sealed record DecodedImage(string Path, int Width, int Height, bool Grey, byte[] Rgb, int Label);

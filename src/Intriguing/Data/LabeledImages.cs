@@ -13,6 +13,9 @@ public sealed class LabeledImages : IDisposable
     private static readonly long[] MnistShape = [1, 28, 28];
 
     /// <param name="imageShape">One image's [C, H, W]; default [1, 28, 28] when rows hold 784 values, else [D].</param>
+    /// <param name="images">Float32 [N, D], pixels in [0,1]; this set owns it.</param>
+    /// <param name="labels">Int64 [N], classes 0..K-1; this set owns it.</param>
+    /// <exception cref="BadInputException">Tensors that are not [N, D] and [N], or a shape that does not hold D values.</exception>
     public LabeledImages(Tensor images, Tensor labels, IReadOnlyList<long>? imageShape = null)
     {
         if (images.dim() != 2 || labels.dim() != 1 || images.shape[0] != labels.shape[0])
@@ -31,13 +34,16 @@ public sealed class LabeledImages : IDisposable
         ImageShape = shape;
     }
 
+    /// <summary>Float32 [N, C*H*W], pixels in [0,1].</summary>
     public Tensor Images { get; }
 
+    /// <summary>Int64 [N], classes 0..K-1.</summary>
     public Tensor Labels { get; }
 
     /// <summary>One image's shape, [C, H, W] (its values are the rows of <see cref="Images"/>).</summary>
     public IReadOnlyList<long> ImageShape { get; }
 
+    /// <summary>The number of images, N.</summary>
     public int Count => (int)Images.shape[0];
 
     /// <summary>Images start..start+count as views that share memory with this set (no copy).</summary>
@@ -52,6 +58,7 @@ public sealed class LabeledImages : IDisposable
         return new LabeledImages(images, labels, ImageShape);
     }
 
+    /// <summary>Frees both tensors (a slice's handles only: the parent's memory stays).</summary>
     public void Dispose()
     {
         // A slice is a view: disposing its handles frees nothing the parent still uses.

@@ -6,16 +6,24 @@ namespace Intriguing.Data;
 /// </summary>
 public enum Split
 {
+    /// <summary>The whole training set (60,000 MNIST images).</summary>
     Train,
+    /// <summary>The test set (10,000 MNIST images).</summary>
     Test,
+    /// <summary>The first half of the training set (30,000).</summary>
     P1,
+    /// <summary>The second half of the training set (30,000).</summary>
     P2,
 }
 
+/// <summary>The splits' command-line names: "train", "test", "p1", "p2".</summary>
 public static class SplitNames
 {
+    /// <summary>The command-line name of <paramref name="split"/>, lower case.</summary>
     public static string Name(this Split split) => split.ToString().ToLowerInvariant();
 
+    /// <summary>The split named <paramref name="text"/> (any case, surrounding spaces ignored).</summary>
+    /// <exception cref="BadInputException">Any other name.</exception>
     public static Split Parse(string text) => text.Trim().ToLowerInvariant() switch
     {
         "train" => Split.Train,

@@ -36,6 +36,7 @@ public enum ApgdLoss
 /// </summary>
 public abstract record Apgd : Attack
 {
+    /// <summary>The radius eps of the ball, in the variant's norm (L-inf 0.3, L2 2.0 by default).</summary>
     public double Epsilon { get; init; }
 
     /// <summary>Iterations per run (AutoAttack: 100).</summary>
@@ -44,6 +45,7 @@ public abstract record Apgd : Attack
     /// <summary>Runs from fresh random starts; a row keeps the first that fools it (AutoAttack: 1).</summary>
     public int Restarts { get; init; } = 1;
 
+    /// <summary>The objective to climb (default <see cref="ApgdLoss.CrossEntropy"/>, APGD-CE).</summary>
     public ApgdLoss Loss { get; init; } = ApgdLoss.CrossEntropy;
 
     /// <summary>For <see cref="ApgdLoss.TargetedDlr"/>: how many of the most likely wrong classes to aim at in turn (AutoAttack: 9).</summary>
@@ -52,8 +54,10 @@ public abstract record Apgd : Attack
     /// <summary>Condition 1's fraction: halve the step when the loss rose in at most this share of the steps since the last checkpoint.</summary>
     public double Rho { get; init; } = 0.75;
 
+    /// <summary>The seed of the random starts (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <inheritdoc/>
     public override Attack WithSeed(int seed) => this with { Seed = seed };
 
     /// <summary>Every iterate is projected onto the eps-ball and clamped to the box; NaN gradient entries are read as 0.</summary>
@@ -89,6 +93,7 @@ public abstract record Apgd : Attack
         return checkpoints;
     }
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (!(Epsilon > 0) || !double.IsFinite(Epsilon) || Iterations < 1 || Restarts < 1 || TargetClasses < 1 || !(Rho > 0 && Rho <= 1))
@@ -99,6 +104,7 @@ public abstract record Apgd : Attack
         }
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         long rows = images.shape[0];

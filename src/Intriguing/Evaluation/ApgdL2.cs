@@ -10,16 +10,20 @@ namespace Intriguing.Evaluation;
 /// <example><c>new ApgdL2 { Epsilon = 2.0 }.Run(model, images, labels)</c></example>
 public sealed record ApgdL2 : Apgd
 {
+    /// <summary>APGD-L2 with eps 2.0.</summary>
     public ApgdL2()
     {
         Epsilon = 2.0;
     }
 
+    /// <summary>"apgd-ce-l2", "apgd-dlr-l2" or "apgd-t-l2", by <see cref="Apgd.Loss"/>.</summary>
     public override string Name => $"apgd-{LossSuffix}-l2";
 
+    /// <inheritdoc/>
     protected override Tensor Direction(Tensor gradient) =>
         gradient / gradient.square().sum(1, keepdim: true).sqrt().add(1e-12);
 
+    /// <inheritdoc/>
     protected override Tensor ProjectOntoBall(Tensor points, Tensor images)
     {
         var offset = points - images;
@@ -27,6 +31,7 @@ public sealed record ApgdL2 : Apgd
         return images + offset * (Epsilon / norm.add(1e-12)).clamp_max(1.0);
     }
 
+    /// <inheritdoc/>
     protected override Tensor RandomStart(long rows, long features, long firstIndex, int run)
     {
         var draw = DrawPerRow(rows, features, Seed, firstIndex, stream: run, normal: true);

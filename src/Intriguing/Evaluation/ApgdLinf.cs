@@ -11,18 +11,23 @@ namespace Intriguing.Evaluation;
 /// <example><c>new ApgdLinf { Epsilon = 0.3, Loss = ApgdLoss.TargetedDlr }.Run(model, images, labels)</c></example>
 public sealed record ApgdLinf : Apgd
 {
+    /// <summary>APGD-L-inf with eps 0.3.</summary>
     public ApgdLinf()
     {
         Epsilon = 0.3;
     }
 
+    /// <summary>"apgd-ce", "apgd-dlr" or "apgd-t", by <see cref="Apgd.Loss"/>.</summary>
     public override string Name => $"apgd-{LossSuffix}";
 
+    /// <inheritdoc/>
     protected override Tensor Direction(Tensor gradient) => gradient.sign();
 
+    /// <inheritdoc/>
     protected override Tensor ProjectOntoBall(Tensor points, Tensor images) =>
         points.clamp(images - Epsilon, images + Epsilon);
 
+    /// <inheritdoc/>
     protected override Tensor RandomStart(long rows, long features, long firstIndex, int run)
     {
         var draw = DrawPerRow(rows, features, Seed, firstIndex, stream: run, normal: false);

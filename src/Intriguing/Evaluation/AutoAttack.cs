@@ -9,7 +9,9 @@ namespace Intriguing.Evaluation;
 /// <summary>The norm of a robustness evaluation's threat model.</summary>
 public enum ThreatNorm
 {
+    /// <summary>The L-inf ball: every value within eps of the clean one.</summary>
     Linf,
+    /// <summary>The L2 ball: the perturbation's Euclidean norm at most eps.</summary>
     L2,
 }
 
@@ -55,6 +57,7 @@ public sealed record AutoAttackResult(
     double Seconds,
     Tensor Adversarials) : IDisposable
 {
+    /// <summary>Frees <see cref="Adversarials"/>.</summary>
     public void Dispose() => Adversarials.Dispose();
 }
 

@@ -18,31 +18,43 @@ namespace Intriguing.Evaluation;
 /// </summary>
 public sealed record FabTargeted : Attack
 {
+    /// <summary>The radius eps within which a point counts as adversarial, in <see cref="Norm"/> (default 0.3).</summary>
     public double Epsilon { get; init; } = 0.3;
 
+    /// <summary>The norm of the threat model (default L-inf).</summary>
     public ThreatNorm Norm { get; init; } = ThreatNorm.Linf;
 
+    /// <summary>Iterations per target and run (default 100).</summary>
     public int Iterations { get; init; } = 100;
 
+    /// <summary>How many of the most likely wrong classes to aim at in turn (default 9).</summary>
     public int TargetClasses { get; init; } = 9;
 
     /// <summary>Runs per target; runs after the first start at a random point within eps / 2 (the reference's).</summary>
     public int Restarts { get; init; } = 1;
 
+    /// <summary>The largest weight of the original's projection in each step's mix (default 0.1).</summary>
     public double AlphaMax { get; init; } = 0.1;
 
+    /// <summary>The overshoot factor of each step past the boundary (default 1.05).</summary>
     public double Eta { get; init; } = 1.05;
 
+    /// <summary>How far back towards the original a success steps: original + beta (point - original) (default 0.9).</summary>
     public double Beta { get; init; } = 0.9;
 
+    /// <summary>The seed of the restarts' random starts (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <summary>"fab-t" for L-inf, "fab-t-l2" for L2.</summary>
     public override string Name => Norm == ThreatNorm.Linf ? "fab-t" : "fab-t-l2";
 
+    /// <inheritdoc/>
     public override Attack WithSeed(int seed) => this with { Seed = seed };
 
+    /// <inheritdoc/>
     protected override bool CandidatesInBox => true;
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (!(Epsilon > 0) || !double.IsFinite(Epsilon) || Iterations < 1 || TargetClasses < 1 || Restarts < 1
@@ -54,6 +66,8 @@ public sealed record FabTargeted : Attack
         }
     }
 
+    /// <inheritdoc/>
+    /// <exception cref="BadInputException">A model whose box is not [0, 1], or a targeted criterion (FAB-T picks its own targets).</exception>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
     {
         if (!model.Input.Box.IsUnitInterval)

@@ -43,6 +43,7 @@ public abstract record Square : Attack
     /// </summary>
     public bool RescaleSchedule { get; init; } = true;
 
+    /// <summary>The seed of every row's random stream (default 0).</summary>
     public int Seed { get; init; }
 
     /// <summary>Square only queries scores: it runs on score-only models (ONNX files) too.</summary>
@@ -51,8 +52,10 @@ public abstract record Square : Attack
     /// <summary>Every candidate is clipped to the eps-ball and the box before it is queried.</summary>
     protected override bool CandidatesInBox => true;
 
+    /// <inheritdoc/>
     public override Attack WithSeed(int seed) => this with { Seed = seed };
 
+    /// <inheritdoc/>
     public override void Validate()
     {
         if (!(Epsilon >= 0) || !double.IsFinite(Epsilon) || Queries < 1 || !(PInit > 0) || PInit > 1)
@@ -65,8 +68,10 @@ public abstract record Square : Attack
     /// <summary>The image layout the windows move over: channels, height, width.</summary>
     protected readonly record struct Geometry(long Channels, long Height, long Width)
     {
+        /// <summary>Values per image, C * H * W.</summary>
         public long Features => Channels * Height * Width;
 
+        /// <summary>The shape of <paramref name="rows"/> images, [rows, C, H, W].</summary>
         public long[] BatchShape(long rows) => [rows, Channels, Height, Width];
     }
 
@@ -97,6 +102,7 @@ public abstract record Square : Attack
         return PInit / Math.Pow(2, halvings.Count(point => scaled > point));
     }
 
+    /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, long firstIndex)
     {
         var geometry = GeometryOf(model.Input.Shape);

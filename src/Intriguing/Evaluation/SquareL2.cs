@@ -14,13 +14,16 @@ namespace Intriguing.Evaluation;
 /// </summary>
 public sealed record SquareL2 : Square
 {
+    /// <summary>Square-L2 with eps 2.0.</summary>
     public SquareL2()
     {
         Epsilon = 2.0;
     }
 
+    /// <inheritdoc/>
     public override string Name => "square-l2";
 
+    /// <inheritdoc/>
     protected override Tensor Start(Tensor images, Geometry geometry, InputBox box, long[] rowIndices)
     {
         int rows = rowIndices.Length;
@@ -69,6 +72,7 @@ public sealed record SquareL2 : Square
         return Math.Min(side, Math.Min(geometry.Height, geometry.Width));
     }
 
+    /// <inheritdoc/>
     protected override Tensor Propose(Tensor images, Tensor best, float[] uniforms, long side, Geometry geometry, InputBox box)
     {
         int rows = (int)images.shape[0];

@@ -12,13 +12,16 @@ namespace Intriguing.Evaluation;
 /// </summary>
 public sealed record SquareLinf : Square
 {
+    /// <summary>Square-L-inf with eps 0.3.</summary>
     public SquareLinf()
     {
         Epsilon = 0.3;
     }
 
+    /// <inheritdoc/>
     public override string Name => "square";
 
+    /// <inheritdoc/>
     protected override Tensor Start(Tensor images, Geometry geometry, InputBox box, long[] rowIndices)
     {
         int perRow = (int)(geometry.Channels * geometry.Width);
@@ -28,12 +31,14 @@ public sealed record SquareLinf : Square
         return ClampToBox(images + Epsilon * signs, geometry, box);
     }
 
+    /// <summary>Two window positions and one sign per channel.</summary>
     protected override int RandomsPerIteration(Geometry geometry) => 2 + (int)geometry.Channels;
 
     /// <summary>sqrt(p * H * W) rounded, at least 1, at most the image's smaller side (the reference's rule).</summary>
     protected override long Side(double p, Geometry geometry) =>
         Math.Min(Math.Max((long)Math.Round(Math.Sqrt(p * geometry.Features / geometry.Channels)), 1), Math.Min(geometry.Height, geometry.Width));
 
+    /// <inheritdoc/>
     protected override Tensor Propose(Tensor images, Tensor best, float[] uniforms, long side, Geometry geometry, InputBox box)
     {
         int rows = (int)images.shape[0];

@@ -12,6 +12,11 @@ public static class AtomicFile
     /// <summary>The ending of every temporary this class writes (a leftover one is never read as the file).</summary>
     public const string TemporarySuffix = ".tmp";
 
+    /// <summary>
+    /// Writes <paramref name="path"/> (its folder created if missing) with what <paramref name="writeContent"/> writes
+    /// to the stream it is given, atomically: a temporary, flushed to disk, then renamed over the target.
+    /// </summary>
+    /// <exception cref="IOException">The write failed (a full disk is named as such); the old file, if any, is left as it was.</exception>
     public static void Write(string path, Action<Stream> writeContent)
     {
         string fullPath = Path.GetFullPath(path);
@@ -40,12 +45,14 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically (see <see cref="Write"/>).</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         byte[] copy = bytes.ToArray();
         Write(path, stream => stream.Write(copy));
     }
 
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> as UTF-8 without a byte-order mark, atomically (see <see cref="Write"/>).</summary>
     public static void WriteAllText(string path, string text) =>
         Write(path, stream =>
         {

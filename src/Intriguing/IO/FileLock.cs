@@ -80,6 +80,7 @@ public sealed class FileLock : IDisposable
         return stream is null ? null : new FileLock(stream, fullPath, waited: false);
     }
 
+    /// <summary>Releases the lock; the lock file stays.</summary>
     public void Dispose() => stream.Dispose();
 
     private static FileStream? TryOpen(string path)

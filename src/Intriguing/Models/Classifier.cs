@@ -21,6 +21,10 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     /// <summary>Every model is made after libtorch's oneDNN kernels are off: their float32 conv input gradients are wrong (<see cref="OneDnnWorkaround"/>).</summary>
     static Classifier() => OneDnnWorkaround.Ensure();
 
+    /// <summary>
+    /// A classifier named <paramref name="name"/> (the module's name) taking <paramref name="input"/>
+    /// (default <see cref="InputSpace.Mnist"/>).
+    /// </summary>
     protected Classifier(string name, InputSpace? input = null) : base(name)
     {
         Input = input ?? InputSpace.Mnist;

@@ -21,6 +21,12 @@ public sealed class ConvNet : Classifier
     private readonly int height;
     private readonly int width;
 
+    /// <summary>
+    /// A convnet named <paramref name="name"/> with <paramref name="conv1Channels"/> (default 8) and
+    /// <paramref name="conv2Channels"/> (default 16) feature maps and <paramref name="fcUnits"/> (default 100) hidden units,
+    /// on <paramref name="input"/> (default MNIST), freshly initialised.
+    /// </summary>
+    /// <exception cref="BadInputException">An input that is not an image [C, H, W] with H, W &gt;= 4.</exception>
     public ConvNet(string name, int conv1Channels = 8, int conv2Channels = 16, int fcUnits = 100, InputSpace? input = null) : base(name, input)
     {
         if (Input.Shape.Length != 3 || Input.Shape[1] < 4 || Input.Shape[2] < 4)
@@ -35,6 +41,7 @@ public sealed class ConvNet : Classifier
         RegisterComponents();
     }
 
+    /// <summary>Logits [N, classes] for <paramref name="images"/>, float32 [N, D] or [N, C, H, W].</summary>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
@@ -42,10 +49,13 @@ public sealed class ConvNet : Classifier
         return output.forward(phi[^1]).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Zero: the convnet trains without weight decay.</summary>
     public override Tensor WeightPenalty() => zeros(1).sum();
 
+    /// <summary>"conv1", "conv2" (each after ReLU and pooling) and "fc1".</summary>
     public override IReadOnlyList<string> HiddenLayerNames => ["conv1", "conv2", "fc1"];
 
+    /// <inheritdoc/>
     public override Tensor[] Activations(Tensor images)
     {
         using var scope = NewDisposeScope();
@@ -55,6 +65,7 @@ public sealed class ConvNet : Classifier
         return [phi1.flatten(1).MoveToOuterDisposeScope(), phi2.flatten(1).MoveToOuterDisposeScope(), phi3.MoveToOuterDisposeScope()];
     }
 
+    /// <inheritdoc/>
     public override Tensor ForwardFromHidden(int hiddenLayer, Tensor activation)
     {
         using var scope = NewDisposeScope();
@@ -71,6 +82,7 @@ public sealed class ConvNet : Classifier
     /// <summary>Every hidden layer ends in a ReLU (and max-pooling): [0, inf).</summary>
     public override InputBox HiddenLayerBox(int hiddenLayer, int units) => InputBox.Uniform(0f, float.PositiveInfinity, units);
 
+    /// <inheritdoc/>
     public override IReadOnlyList<LayerDescription> Layers =>
     [
         new("conv1", LayerKind.Convolution, [channels, height, width], conv1.weight, Stride: 1, Padding: 2, Kernel: 5),
@@ -90,6 +102,7 @@ public sealed class ConvNet : Classifier
 
     private Tensor Fc1Block(Tensor x) => nn.functional.relu(fc1.forward(x.flatten(1)));
 
+    /// <summary>Frees the layers' weights.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

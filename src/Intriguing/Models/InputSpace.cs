@@ -49,8 +49,10 @@ public sealed class InputBox : IEquatable<InputBox>
     /// <summary>True when no bound is infinite.</summary>
     public bool IsFinite { get; }
 
+    /// <summary>The lower bound of each value, [D]; may be negative infinity.</summary>
     public ReadOnlySpan<float> Lower => lower;
 
+    /// <summary>The upper bound of each value, [D]; may be positive infinity.</summary>
     public ReadOnlySpan<float> Upper => upper;
 
     /// <summary>True for [0,1] on every value: the pixel box of images.</summary>
@@ -94,11 +96,14 @@ public sealed class InputBox : IEquatable<InputBox>
     /// <summary>"[0, 1]" for a uniform box, "per-value bounds" otherwise (for messages and settings).</summary>
     public override string ToString() => IsUniform ? $"[{Format(lower[0])}, {Format(upper[0])}]" : "per-value bounds";
 
+    /// <summary>True when both boxes have exactly the same bounds.</summary>
     public bool Equals(InputBox? other) =>
         other is not null && lower.AsSpan().SequenceEqual(other.lower) && upper.AsSpan().SequenceEqual(other.upper);
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as InputBox);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Features, lower[0], upper[0], lower[^1], upper[^1]);
 
     private static string Format(float bound) =>
@@ -113,6 +118,11 @@ public sealed class InputBox : IEquatable<InputBox>
 /// </summary>
 public sealed record InputSpace
 {
+    /// <summary>
+    /// Inputs of <paramref name="shape"/> (one input, e.g. [1, 28, 28]) with <paramref name="classCount"/> classes,
+    /// each value inside <paramref name="box"/>.
+    /// </summary>
+    /// <exception cref="BadInputException">An empty shape or a size below 1, fewer than 2 classes, or a box of another size than the shape.</exception>
     public InputSpace(long[] shape, int classCount, InputBox box)
     {
         if (shape.Length == 0 || shape.Any(size => size < 1))
@@ -143,8 +153,10 @@ public sealed record InputSpace
     /// <summary>The shape of one input.</summary>
     public long[] Shape { get; }
 
+    /// <summary>K, the number of classes (the logits' width).</summary>
     public int ClassCount { get; }
 
+    /// <summary>The box of valid values, one interval per flattened value.</summary>
     public InputBox Box { get; }
 
     /// <summary>D: values per input once flattened.</summary>
@@ -159,8 +171,10 @@ public sealed record InputSpace
     /// <summary>"[1, 28, 28] in [0, 1], 10 classes".</summary>
     public string Describe() => $"[{string.Join(", ", Shape)}] in {Box}, {ClassCount} classes";
 
+    /// <summary>True for the same shape, class count and box.</summary>
     public bool Equals(InputSpace? other) =>
         other is not null && Shape.AsSpan().SequenceEqual(other.Shape) && ClassCount == other.ClassCount && Box.Equals(other.Box);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Shape.Length, Features, ClassCount, Box);
 }

@@ -198,10 +198,12 @@ public sealed record ModelDeclaration
         return values;
     }
 
+    /// <summary>True for the same shape, classes, mean and std (the source is not compared).</summary>
     public bool Equals(ModelDeclaration? other) =>
         other is not null && InputShape.AsSpan().SequenceEqual(other.InputShape) && Classes == other.Classes
         && SameValues(Mean, other.Mean) && SameValues(Std, other.Std);
 
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(InputShape.Length, InputShape[0], Classes, Mean?.Length, Std?.Length);
 
     private static bool SameValues(float[]? first, float[]? second) =>
@@ -255,8 +257,13 @@ public sealed record ModelDeclaration
 /// The declaration given on the command line (<c>--input-shape</c>, <c>--classes</c>, <c>--mean</c>, <c>--std</c>);
 /// each value given replaces the declaration file's (<see cref="ModelDeclaration.Resolve"/>).
 /// </summary>
+/// <param name="InputShape">The shape of one input (<c>--input-shape C,H,W</c>), or null.</param>
+/// <param name="Classes">The class count (<c>--classes K</c>), or null.</param>
+/// <param name="Mean">The per-channel mean (<c>--mean</c>), or null.</param>
+/// <param name="Std">The per-channel standard deviation (<c>--std</c>), or null.</param>
 public sealed record DeclarationOptions(long[]? InputShape = null, int? Classes = null, float[]? Mean = null, float[]? Std = null)
 {
+    /// <summary>Nothing given on the command line.</summary>
     public static DeclarationOptions None { get; } = new();
 
     /// <summary>True when any value was given.</summary>

@@ -21,8 +21,11 @@ public sealed record ExportedModel(string Folder, string WeightsPath, string Dec
 /// </summary>
 public static class ModelExport
 {
+    /// <summary>The weights file an export writes: <c>model.safetensors</c>.</summary>
     public const string WeightsFileName = "model.safetensors";
+    /// <summary>The declaration file an export writes beside the weights: <c>model.json</c>.</summary>
     public const string DeclarationFileName = "model.json";
+    /// <summary>The <c>"format"</c> field of an export's <c>model.json</c>.</summary>
     public const string FormatName = "intriguing-export/1";
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };

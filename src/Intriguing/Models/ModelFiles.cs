@@ -11,11 +11,13 @@ namespace Intriguing.Models;
 /// name, the settings (split, seed, dataset, recipe), the measured errors and the SHA-256 of the weights file. Loading
 /// trusts nothing: the file's bytes must hash to the sidecar's SHA-256 (so a flipped bit that still parses is caught),
 /// every tensor's name, dtype and shape is checked against the architecture, and NaN or infinite weights are refused.
-/// Training is <see cref="ZooTraining"/>'s job, the cache policy <see cref="ModelStore"/>'s.
+/// Training is <see cref="Training.ZooTraining"/>'s job, the cache policy <see cref="ModelStore"/>'s.
 /// </summary>
 public static class ModelFiles
 {
+    /// <summary>The weights file's extension, <c>.safetensors</c>.</summary>
     public const string Extension = ".safetensors";
+    /// <summary>Appended to the weights file's path to name its sidecar: <c>&lt;file&gt;.json</c>.</summary>
     public const string SidecarSuffix = ".json";
     private const string FormatName = "intriguing-model/1";
 

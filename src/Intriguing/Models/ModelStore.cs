@@ -17,7 +17,9 @@ namespace Intriguing.Models;
 /// </summary>
 public static class ModelStore
 {
+    /// <summary>The weights file's extension, <c>.safetensors</c>.</summary>
     public const string Extension = ModelFiles.Extension;
+    /// <summary>Appended to the weights file's path to name its sidecar: <c>&lt;file&gt;.json</c>.</summary>
     public const string SidecarSuffix = ModelFiles.SidecarSuffix;
 
     /// <summary>
@@ -227,8 +229,11 @@ public static class ModelStore
     /// </summary>
     public enum FileFormat
     {
+        /// <summary>The product's own weights and sidecar (<see cref="ModelFiles"/>), or a state dict exported for PyTorch.</summary>
         SafeTensors,
+        /// <summary>A TorchScript archive (<c>.pt</c>, <c>.pth</c>), run through libtorch (<see cref="TorchScriptClassifier"/>).</summary>
         TorchScript,
+        /// <summary>An ONNX model (<c>.onnx</c>), score-only through ONNX Runtime (<see cref="OnnxClassifier"/>).</summary>
         Onnx,
     }
 
@@ -359,5 +364,6 @@ public static class ModelStore
 /// <summary>What <see cref="ModelStore.TrainOnce"/> produced: the model, and whether another run had just trained it (reused, not trained again).</summary>
 public sealed record TrainOutcome(TrainedModel Model, bool Reused) : IDisposable
 {
+    /// <summary>Disposes the model.</summary>
     public void Dispose() => Model.Dispose();
 }

@@ -84,6 +84,7 @@ public static class ModelZoo
 
     private static readonly TrainingRecipe ConvQuick = ConvRecipe with { Epochs = 1 };
 
+    /// <summary>The paper's zoo, in the order of its tables: the three FC10(lambda), FC100-100-10, FC200-200-10, AE400-10, FC123-456-10 and the convnet.</summary>
     public static IReadOnlyList<ModelSpec> All { get; } =
     [
         Softmax("fc10-1e-4", 1e-4, trainError: 0.067, testError: 0.074, distortion: 0.062),
@@ -120,6 +121,7 @@ public static class ModelZoo
             []),
     ];
 
+    /// <summary>Every zoo model's command-line name, in the order of <see cref="All"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(spec => spec.Name).ToArray();
 
     /// <summary>The spec named <paramref name="name"/>; a <see cref="BadInputException"/> listing the known names otherwise.</summary>
@@ -128,6 +130,7 @@ public static class ModelZoo
             ? spec
             : throw new BadInputException($"unknown model '{name}': expected one of {string.Join(", ", Names)}, or a path to a .safetensors model file");
 
+    /// <summary>The spec named <paramref name="name"/> (any case, surrounding spaces ignored) in <paramref name="spec"/>; false (and null) when there is none.</summary>
     public static bool TryGet(string name, out ModelSpec spec)
     {
         spec = All.FirstOrDefault(candidate => string.Equals(candidate.Name, name.Trim(), StringComparison.OrdinalIgnoreCase))!;

@@ -70,8 +70,10 @@ public sealed class OnnxClassifier : Classifier
     /// <summary>ONNX Runtime gives scores only: attacks that need input gradients do not apply.</summary>
     public override bool ProvidesInputGradients => false;
 
+    /// <summary>The CPU: ONNX Runtime runs the model there.</summary>
     public override Device Device => CPU;
 
+    /// <summary>Zero: an ONNX model is not trained here.</summary>
     public override Tensor WeightPenalty() => zeros(1).sum();
 
     /// <summary>Logits float32 [N, classes] for float32 [N, D] or [N, ...shape] (on the inputs' device, no graph).</summary>
@@ -132,6 +134,7 @@ public sealed class OnnxClassifier : Classifier
         output.GetTensorDataAsSpan<float>().CopyTo(logits);
     }
 
+    /// <summary>Frees the ONNX Runtime session.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -15,6 +15,7 @@ public sealed record StoredTensor(string Name, long[] Shape, float[] Values);
 /// </summary>
 public sealed record SafeTensorsContent(IReadOnlyDictionary<string, StoredTensor> Tensors, IReadOnlyDictionary<string, string> Metadata)
 {
+    /// <summary>The SHA-256 of the bytes read, lower-case hex; empty when not read from a file.</summary>
     public string Sha256 { get; init; } = "";
 }
 

@@ -16,6 +16,10 @@ public sealed class SigmoidMlp : Classifier
     private readonly Linear output;
     private readonly double[] lambdas;
 
+    /// <summary>
+    /// An MLP named <paramref name="name"/> with <paramref name="hidden1Units"/> and <paramref name="hidden2Units"/>
+    /// sigmoid units and weight decay lambda per layer (hidden1, hidden2, output), on <paramref name="input"/> (default MNIST).
+    /// </summary>
     public SigmoidMlp(string name, int hidden1Units, int hidden2Units, double hidden1Lambda, double hidden2Lambda, double outputLambda,
         InputSpace? input = null)
         : base(name, input)
@@ -27,8 +31,10 @@ public sealed class SigmoidMlp : Classifier
         RegisterComponents();
     }
 
+    /// <summary>The weight-decay lambdas of hidden1, hidden2 and the output layer.</summary>
     public IReadOnlyList<double> Lambdas => lambdas;
 
+    /// <summary>Logits [N, classes] for <paramref name="images"/>, float32 [N, D] or [N, ...shape].</summary>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
@@ -37,13 +43,16 @@ public sealed class SigmoidMlp : Classifier
         return output.forward(phi2).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The paper's decay, lambda_k * sum(W_k^2) / k_units, summed over the three layers; a scalar tensor.</summary>
     public override Tensor WeightPenalty() =>
         PaperWeightDecay.Penalty(hidden1.weight!, lambdas[0])
         + PaperWeightDecay.Penalty(hidden2.weight!, lambdas[1])
         + PaperWeightDecay.Penalty(output.weight!, lambdas[2]);
 
+    /// <summary>"hidden1" and "hidden2", each after its sigmoid.</summary>
     public override IReadOnlyList<string> HiddenLayerNames => ["hidden1", "hidden2"];
 
+    /// <inheritdoc/>
     public override Tensor[] Activations(Tensor images)
     {
         var phi1 = hidden1.forward(Flatten(images)).sigmoid();
@@ -51,6 +60,7 @@ public sealed class SigmoidMlp : Classifier
         return [phi1, phi2];
     }
 
+    /// <inheritdoc/>
     public override Tensor ForwardFromHidden(int hiddenLayer, Tensor activation)
     {
         using var scope = NewDisposeScope();
@@ -66,6 +76,7 @@ public sealed class SigmoidMlp : Classifier
     /// <summary>Both hidden layers are sigmoids: (0, 1).</summary>
     public override InputBox HiddenLayerBox(int hiddenLayer, int units) => InputBox.Uniform(0f, 1f, units);
 
+    /// <inheritdoc/>
     public override IReadOnlyList<LayerDescription> Layers =>
     [
         new("hidden1", LayerKind.Linear, [Features], hidden1.weight),
@@ -75,6 +86,7 @@ public sealed class SigmoidMlp : Classifier
         new("output", LayerKind.Linear, [hidden2.out_features], output.weight),
     ];
 
+    /// <summary>Frees the layers' weights.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -40,6 +40,7 @@ public sealed class TorchScriptClassifier : Classifier
     /// <summary>The declared input, classes and normalisation.</summary>
     public ModelDeclaration Declaration { get; }
 
+    /// <summary>Where the script module was loaded.</summary>
     public override Device Device => device;
 
     /// <summary>
@@ -136,8 +137,10 @@ public sealed class TorchScriptClassifier : Classifier
         return CheckOutput(output, rows).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Zero: the script's weights are frozen.</summary>
     public override Tensor WeightPenalty() => zeros(1, device: device).sum();
 
+    /// <summary>Frees the script module and the normalisation tensors.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

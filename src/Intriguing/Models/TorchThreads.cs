@@ -21,8 +21,10 @@ public sealed class TorchThreads : IDisposable
         }
     }
 
+    /// <summary>At most <paramref name="threads"/> intra-op threads (default 1, at least 1) until the result is disposed.</summary>
     public static TorchThreads Limit(int threads = 1) => new(Math.Max(1, threads));
 
+    /// <summary>Restores the thread count from before.</summary>
     public void Dispose()
     {
         if (torch.get_num_threads() != previous)

@@ -29,5 +29,6 @@ public sealed record TrainingReport(
 /// </summary>
 public sealed record TrainedModel(string Name, Split Split, int Seed, Classifier Model, TrainingReport Report, string Path) : IDisposable
 {
+    /// <summary>Disposes the model (frees the weights).</summary>
     public void Dispose() => Model.Dispose();
 }

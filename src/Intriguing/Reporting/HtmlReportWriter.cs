@@ -36,6 +36,7 @@ public static class HtmlReportWriter
         figcaption { font-size: .88rem; color: #374151; margin-top: .3rem; }
         """;
 
+    /// <summary>The whole report.html for <paramref name="report"/>: one self-contained page, styles and figures inline.</summary>
     public static string Render(Report report)
     {
         var html = new StringBuilder();

@@ -9,6 +9,7 @@ namespace Intriguing.Reporting;
 /// </summary>
 public static class MarkdownReportWriter
 {
+    /// <summary>The whole report.md for <paramref name="report"/>; figures are linked as <c>figures/&lt;name&gt;.png</c>.</summary>
     public static string Render(Report report)
     {
         var markdown = new StringBuilder();

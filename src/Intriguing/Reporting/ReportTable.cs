@@ -3,8 +3,11 @@ namespace Intriguing.Reporting;
 /// <summary>Whether a cell holds our measurement, the paper's number, or neither; the HTML styles them apart.</summary>
 public enum CellKind
 {
+    /// <summary>Labels, settings, anything that is neither ours nor the paper's.</summary>
     Plain,
+    /// <summary>Our measurement.</summary>
     Ours,
+    /// <summary>The paper's number.</summary>
     Paper,
 }
 
@@ -22,6 +25,7 @@ public sealed record ReportCell(string Text, CellKind Kind = CellKind.Plain)
     /// <summary>Lets plain strings stand for plain cells: <c>["FC10(1e-4)", ReportCell.Ours("7.1%")]</c>.</summary>
     public static implicit operator ReportCell(string text) => new(text);
 
+    /// <summary>The cell's text.</summary>
     public override string ToString() => Text;
 }
 

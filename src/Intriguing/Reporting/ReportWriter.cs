@@ -10,9 +10,13 @@ public sealed record ReportFiles(string Markdown, string Html, string Json, IRea
 /// </summary>
 public static class ReportWriter
 {
+    /// <summary>The Markdown report's file name, <c>report.md</c>.</summary>
     public const string MarkdownFileName = "report.md";
+    /// <summary>The HTML report's file name, <c>report.html</c>.</summary>
     public const string HtmlFileName = "report.html";
+    /// <summary>The JSON report's file name, <c>report.json</c>.</summary>
     public const string JsonFileName = "report.json";
+    /// <summary>The folder of the figures beside the reports, <c>figures</c>.</summary>
     public const string FiguresFolderName = "figures";
 
     /// <summary>Validates the report, then writes the figures, report.json, report.md and report.html into <paramref name="outDir"/>.</summary>

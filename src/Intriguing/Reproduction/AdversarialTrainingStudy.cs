@@ -24,18 +24,30 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     /// </summary>
     public sealed record Arm(string Name, string Label, AdversarialTrainingSettings Settings, EvaluationSettings Evaluation, bool InQuick);
 
+    /// <summary>The paper's MLP, the model most arms train.</summary>
     public const string Fc100 = "fc100-100-10";
+    /// <summary>The zoo's convnet, for the conv arms.</summary>
     public const string Conv = "conv";
 
+    /// <summary>Arm: fc100-100-10 with dropout, the paper's baseline.</summary>
     public const string DropoutArm = "dropout";
+    /// <summary>Arm: the paper's adversarial pools on every layer.</summary>
     public const string PoolArm = "pool";
+    /// <summary>Arm: pools on the input layer only (ablation).</summary>
     public const string PoolInputArm = "pool-input";
+    /// <summary>Arm: pools on the hidden layers only (ablation).</summary>
     public const string PoolHiddenArm = "pool-hidden";
+    /// <summary>Arm: FGSM training (Goodfellow et al.).</summary>
     public const string FgsmArm = "fgsm";
+    /// <summary>Arm: PGD training (Madry et al.).</summary>
     public const string PgdArm = "pgd";
+    /// <summary>Arm: the convnet with FGSM and a random start.</summary>
     public const string ConvArm = "conv-fgsm-rs";
+    /// <summary>Arm: pools of examples made afresh on every batch.</summary>
     public const string PoolFreshArm = "pool-fresh";
+    /// <summary>Arm: FGSM training at the small eps 0.05.</summary>
     public const string FgsmSmallArm = "fgsm-0.05";
+    /// <summary>Arm: the convnet with PGD training.</summary>
     public const string ConvPgdArm = "conv-pgd";
 
     // The gradient-masking checks (PGD-40 with restarts, transfer from the natural model) run for fgsm, pgd and pool arms.
@@ -49,6 +61,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     /// <summary><c>reproduce --quick</c>: a smoke run, one epoch per arm, small attack counts (the clean error stays on all 10,000).</summary>
     public static readonly EvaluationSettings QuickEvaluation = new(RobustCount: 200, LbfgsCount: 20, MaskingCount: 50, MaskingRestarts: 2);
 
+    /// <summary>Epochs of every arm in a quick run.</summary>
     public const int QuickEpochs = 1;
 
     /// <summary>
@@ -94,8 +107,10 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     private readonly IReadOnlyList<Arm> allArms = arms ?? DefaultArms;
 
+    /// <inheritdoc/>
     public string Key => "adversarialTraining";
 
+    /// <inheritdoc/>
     public string Fingerprint => string.Join("|", allArms.Select(Describe)) +
         string.Create(CultureInfo.InvariantCulture, $"|quickEpochs={QuickEpochs}|quickEvaluation={RobustnessEvaluation.Describe(QuickEvaluation)}");
 
@@ -116,6 +131,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     /// <summary>What one arm produced, and its wall time in this run (training, or loading the cached model, plus evaluations).</summary>
     public sealed record ArmOutcome(Arm Arm, AdversarialTrainingResult Result, double WallSeconds);
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -184,15 +200,61 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     // ---- the section ----
 
+    /// <summary>One arm in report.json. Errors are fractions in [0,1]; intervals are 95% Wilson intervals [lo, hi].</summary>
+    /// <param name="Name">The arm's name (<see cref="PoolArm"/>, ...).</param>
+    /// <param name="Label">What the table shows for it.</param>
+    /// <param name="Model">The zoo model it trains.</param>
+    /// <param name="Method">The training method ("pool", "fgsm", "pgd", "dropout", "none").</param>
+    /// <param name="Settings">The method's settings in one line.</param>
+    /// <param name="Recipe">The training recipe in words.</param>
+    /// <param name="Epochs">Epochs trained.</param>
+    /// <param name="Seconds">Training seconds (when the model was trained, in the run that trained it).</param>
+    /// <param name="WallSeconds">This run's wall time for the arm: training or loading, plus evaluations.</param>
+    /// <param name="Reused">True when the model came from the cache.</param>
+    /// <param name="TestError">Clean test error.</param>
+    /// <param name="TestErrorInterval">Its 95% interval.</param>
+    /// <param name="TestCount">Test images behind it.</param>
+    /// <param name="Robust">The robustness measurements.</param>
+    /// <param name="Path">The trained model's file.</param>
+    /// <param name="BaselinePath">The file of the model it is compared with.</param>
+    /// <param name="RobustCount">Images the FGSM and PGD errors are measured on.</param>
+    /// <param name="LbfgsCount">Images L-BFGS attacks.</param>
+    /// <param name="History">Per-epoch loss and errors.</param>
+    /// <param name="Masking">The gradient-masking checks, or null when they did not run for this arm.</param>
     public sealed record ArmJson(string Name, string Label, string Model, string Method, string Settings, string Recipe, int Epochs, double Seconds, double WallSeconds,
         bool Reused, double TestError, IReadOnlyList<double> TestErrorInterval, int TestCount, RobustJson Robust, string Path, string BaselinePath,
         int RobustCount, int LbfgsCount, IReadOnlyList<EpochRecord> History, MaskingJson? Masking);
 
+    /// <summary>A model the arms are compared with (the zoo's, trained without adversarial examples), in report.json.</summary>
+    /// <param name="Model">The zoo model's name.</param>
+    /// <param name="Path">Its file.</param>
+    /// <param name="TestError">Clean test error, a fraction.</param>
+    /// <param name="TestErrorInterval">Its 95% interval.</param>
+    /// <param name="TestCount">Test images behind it.</param>
+    /// <param name="Robust">The robustness measurements.</param>
     public sealed record BaselineJson(string Model, string Path, double TestError, IReadOnlyList<double> TestErrorInterval, int TestCount, RobustJson Robust);
 
+    /// <summary>One arm of the pool ablation (which layers get pools), in report.json.</summary>
+    /// <param name="Arm">The arm's name.</param>
+    /// <param name="Layers">The layers with pools (0 = the input).</param>
+    /// <param name="Epochs">Epochs trained.</param>
+    /// <param name="TestError">Clean test error, a fraction.</param>
+    /// <param name="TestErrorInterval">Its 95% interval.</param>
+    /// <param name="FgsmError01">Error under FGSM at eps 0.1.</param>
+    /// <param name="PgdError01">Error under PGD at eps 0.1.</param>
+    /// <param name="LbfgsMeanDistortion">L-BFGS's mean distortion over successes, or null when none succeeded.</param>
+    /// <param name="LbfgsSuccesses">Images L-BFGS fooled.</param>
+    /// <param name="Seconds">Training seconds.</param>
     public sealed record AblationJson(string Arm, IReadOnlyList<int> Layers, int Epochs, double TestError, IReadOnlyList<double> TestErrorInterval,
         double FgsmError01, double PgdError01, double? LbfgsMeanDistortion, int LbfgsSuccesses, double Seconds);
 
+    /// <summary>One claim and our verdict on it, in report.json.</summary>
+    /// <param name="Id">The claim's short id ("a", "b", ...).</param>
+    /// <param name="Claim">The statement tested.</param>
+    /// <param name="Paper">What the paper reports.</param>
+    /// <param name="Ours">What we measured.</param>
+    /// <param name="Agrees">true, false, or null when the statistic does not decide or the arm did not run.</param>
+    /// <param name="Verdict">The verdict in words.</param>
     public sealed record ClaimJson(string Id, string Claim, string Paper, string Ours, bool? Agrees, string Verdict);
 
     /// <summary>The section from the arms' outcomes (no training here: tests give it made-up results).</summary>

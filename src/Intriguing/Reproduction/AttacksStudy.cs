@@ -18,10 +18,13 @@ public sealed class AttacksStudy(int count) : IStudy
     /// <summary>Madry et al.: a naturally trained MNIST convnet has about 0% accuracy under PGD eps 0.3.</summary>
     public const double MadryNaturalAccuracy = 0.0;
 
+    /// <summary>The models FGSM attacks (the softmax and sigmoid models of Table 1, and the convnet); also the noise rows' models.</summary>
     public static readonly IReadOnlyList<string> FgsmModels = ["fc10-1e-4", "fc10-1e-2", "fc10-1", "fc100-100-10", "fc200-200-10", "ae400-10", "conv"];
 
+    /// <summary>The models PGD attacks.</summary>
     public static readonly IReadOnlyList<string> PgdModels = ["conv", "fc100-100-10"];
 
+    /// <summary>The noise baseline's standard deviations, in pixel units.</summary>
     public static readonly IReadOnlyList<double> NoiseDeviations = [0.1, 0.3];
 
     /// <summary>The paper's Table 2, Gaussian-noise rows: error of each model on test images with noise of that stddev.</summary>
@@ -45,26 +48,48 @@ public sealed class AttacksStudy(int count) : IStudy
     public static readonly IReadOnlyList<(Attack Attack, bool Targeted)> SurvivalAttacks =
         [(new BoxConstrainedLbfgs(), true), (new BoxConstrainedLbfgs(), false), (new CarliniWagnerL2(), false), (new DeepFool(), false)];
 
+    /// <summary>The model whose minimal-perturbation examples are checked for 8-bit survival and drawn as Figure 5.</summary>
     public const string SurvivalModel = "fc100-100-10";
 
+    /// <summary>One model under one fixed-size attack (FGSM, PGD or noise), in report.json; rates are fractions in [0,1].</summary>
+    /// <param name="Model">The zoo model.</param>
+    /// <param name="Method">"fgsm", "pgd" or "noise 0.1", ...</param>
+    /// <param name="Epsilon">The attack's eps, or the noise's stddev.</param>
+    /// <param name="ErrorRate">The model's error on the attacked images.</param>
+    /// <param name="Accuracy">1 - <paramref name="ErrorRate"/>.</param>
+    /// <param name="MeanLinf">Mean L-inf distance of the successes.</param>
+    /// <param name="Seconds">The attack's wall time.</param>
+    /// <param name="Paper">The paper's error rate for this row, or null where it gives none.</param>
     public sealed record RateRow(string Model, string Method, double Epsilon, double ErrorRate, double Accuracy, double MeanLinf, double Seconds, double? Paper);
 
+    /// <summary>How many of one attack's examples stay adversarial after rounding to 8 bits, in report.json.</summary>
+    /// <param name="Model">The zoo model.</param>
+    /// <param name="Method">The attack's name.</param>
+    /// <param name="Targeted">True for the targeted run.</param>
+    /// <param name="Checked">Successful examples rounded and re-classified.</param>
+    /// <param name="Survived">Of those, the ones still adversarial.</param>
+    /// <param name="Rate"><paramref name="Survived"/> / <paramref name="Checked"/>, 0 when none was checked.</param>
     public sealed record SurvivalRow(string Model, string Method, bool Targeted, int Checked, int Survived, double Rate);
 
+    /// <inheritdoc/>
     public string Key => "attacks";
 
     /// <summary>The attacks this study runs, as values: FGSM eps 0.25, PGD's Madry setting, noise at each stddev.</summary>
     public static readonly Fgsm FgsmAttack = new() { Epsilon = 0.25 };
 
+    /// <summary>PGD in Madry's MNIST setting: eps 0.3, 40 steps of 0.01, a random start.</summary>
     public static readonly PgdLinf PgdAttack = new();
 
+    /// <summary>Every attack value the study runs, for its fingerprint.</summary>
     public static IEnumerable<Attack> AllAttacks =>
         new Attack[] { FgsmAttack, PgdAttack }
             .Concat(NoiseDeviations.Select(stddev => new GaussianNoise { StandardDeviation = stddev }))
             .Concat(SurvivalAttacks.Select(attack => attack.Attack));
 
+    /// <inheritdoc/>
     public string Fingerprint => $"count={count}|{string.Join(";", AllAttacks.Select(attack => attack.Describe()))}";
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         var fgsm = FgsmModels.Select(model =>

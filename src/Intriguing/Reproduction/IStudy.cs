@@ -18,5 +18,6 @@ public interface IStudy
     /// </summary>
     string Fingerprint { get; }
 
+    /// <summary>Runs the study in <paramref name="context"/> (seed, quick, data, models, progress) and returns its section.</summary>
     ReportSection Run(StudyContext context);
 }

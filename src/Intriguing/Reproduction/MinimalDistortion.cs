@@ -22,6 +22,7 @@ public static class MinimalDistortion
         new("deepfool", new DeepFool(), false, "DeepFool"),
     ];
 
+    /// <summary>The default columns: targeted and untargeted L-BFGS, C&amp;W L2 and DeepFool, with their defaults.</summary>
     public static readonly IReadOnlyList<Column> Attacks = Columns();
 
     /// <summary>What the columns' results depend on: every attack's settings, for a study's fingerprint.</summary>
@@ -31,6 +32,12 @@ public static class MinimalDistortion
     /// <summary>One attack's outcome on one model: mean and median distortion over successes, and the success rate.</summary>
     public sealed record Measured(double MeanDistortion, double MedianDistortion, double SuccessRate, int Attempted, double GradientsPerImage, double Seconds);
 
+    /// <summary>
+    /// Runs each of <paramref name="columns"/> (default <see cref="Attacks"/>; only "lbfgsTargeted" when
+    /// <paramref name="targetedLbfgsOnly"/>) on the first <paramref name="count"/> test images against
+    /// <paramref name="model"/> trained on <paramref name="split"/>, through the context's shared runs.
+    /// </summary>
+    /// <returns>Each column's measurement by its key.</returns>
     public static Dictionary<string, Measured> Measure(StudyContext context, string model, Split split, int count, bool targetedLbfgsOnly = false,
         IReadOnlyList<Column>? columns = null)
     {

@@ -18,6 +18,7 @@ public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadO
 /// </summary>
 public static class ReproductionRun
 {
+    /// <summary>The report's title.</summary>
     public const string Title = "Intriguing properties of neural networks: the paper's numbers beside ours";
 
     /// <summary>

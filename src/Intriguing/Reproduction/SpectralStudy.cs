@@ -20,6 +20,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
         ("fc200-200-10", Split.Train), ("ae400-10", Split.Train), ("fc123-456-10", Split.P1), ("conv", Split.Train),
     ];
 
+    /// <summary>The minimal-perturbation attacks whose L2 distances the certified radii are set beside.</summary>
     public static readonly IReadOnlyList<string> AttackMethods = ["lbfgs", "cw", "deepfool"];
 
     /// <summary>The model the spectral-norm penalty is tried on (the paper's suggestion, Section 4.4).</summary>
@@ -29,6 +30,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
     public sealed record PenaltyRow(string Training, double Weight, double TestError, double TrainError, SpectralResult Analysis,
         double LbfgsMeanDistortion, double LbfgsSuccessRate, int LbfgsAttempted);
 
+    /// <inheritdoc/>
     public string Key => "spectral";
 
     /// <summary>Every setting that changes the section: images, models, attacks, the analyses' and the bounds' settings, the penalty, the tolerances.</summary>
@@ -43,6 +45,7 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
         FormattableString.Invariant($"penalty={PenaltyModel}x{SpectralPenaltyTraining.DefaultWeight:G6},steps-per-batch={SpectralPenaltyHook.PowerStepsPerBatch}"),
         FormattableString.Invariant($"tolerances={Soundness.Float64Tolerance:G3};{Soundness.Float32Tolerance:G3}"));
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         var results = new List<SpectralResult>();

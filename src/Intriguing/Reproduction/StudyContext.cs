@@ -17,6 +17,10 @@ public sealed class StudyContext : IDisposable
     /// <summary>A run is keyed on the attack's settings (a value: every setting takes part in equality).</summary>
     private readonly record struct AttackKey(string Model, Split Split, Attack Attack, bool Targeted, int Count);
 
+    /// <summary>
+    /// A run on <paramref name="data"/> with <paramref name="seed"/>, <paramref name="quick"/> recipes and counts, progress
+    /// to <paramref name="progress"/>, models and attacks on <paramref name="device"/> (the CPU when null).
+    /// </summary>
     public StudyContext(ImageDataset data, int seed, bool quick, IProgress<ProgressUpdate>? progress, Device? device = null)
     {
         Data = data;
@@ -29,12 +33,16 @@ public sealed class StudyContext : IDisposable
     /// <summary>Where models train and attacks run (the data stays on the CPU and moves per use).</summary>
     public Device Device { get; }
 
+    /// <summary>The dataset every study reads.</summary>
     public ImageDataset Data { get; }
 
+    /// <summary>The run's seed: weights, data order, targets and random starts.</summary>
     public int Seed { get; }
 
+    /// <summary>True for <c>reproduce --quick</c>: quick recipes and small counts.</summary>
     public bool Quick { get; }
 
+    /// <summary>Where progress and warnings go, or null.</summary>
     public IProgress<ProgressUpdate>? Progress { get; }
 
     /// <summary>The command line's declaration for TorchScript model files (<see cref="ModelDeclaration.Resolve"/>), if any.</summary>
@@ -81,6 +89,7 @@ public sealed class StudyContext : IDisposable
     public AttackResult Attack(string model, Split split, string method, bool targeted, int count, double? epsilon = null, double? stddev = null) =>
         Attack(model, split, AttackCatalog.Create(method, epsilon, stddev, Seed), targeted, count);
 
+    /// <summary>Frees the kept attack results and the loaded models.</summary>
     public void Dispose()
     {
         foreach (var result in attacks.Values)

@@ -17,6 +17,7 @@ public sealed class StudyResultCache(string folder)
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = false };
 
+    /// <summary>The folder the sections are kept in.</summary>
     public string Folder { get; } = folder;
 
     /// <summary>
@@ -66,6 +67,7 @@ public sealed class StudyResultCache(string folder)
     public FileLock Lock(string key, string fingerprint, IProgress<ProgressUpdate>? progress = null) =>
         FileLock.Acquire(FileLock.PathFor(PathFor(key, fingerprint)), $"running the study {key}", progress);
 
+    /// <summary>Keeps <paramref name="section"/> under its key and <paramref name="fingerprint"/>, atomically.</summary>
     public void Store(string fingerprint, ReportSection section)
     {
         var stored = new StoredSection(

@@ -19,15 +19,30 @@ public sealed class Table1Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
     /// <summary>Also trained and listed: the convnet the unit and PGD studies use (not in the paper's Table 1).</summary>
     public const string ConvModel = "conv";
 
+    /// <summary>Table 1's numbers for one model; errors are fractions, null where the paper gives none.</summary>
+    /// <param name="TrainError">Training error.</param>
+    /// <param name="TestError">Test error.</param>
+    /// <param name="MinDistortion">Mean minimal distortion of L-BFGS (the paper's RMS measure).</param>
     public sealed record PaperNumbers(double? TrainError, double? TestError, double? MinDistortion);
 
+    /// <summary>One row of Table 1, in report.json; errors are fractions in [0,1].</summary>
+    /// <param name="Model">The zoo model.</param>
+    /// <param name="TrainError">Our training error.</param>
+    /// <param name="TestError">Our test error.</param>
+    /// <param name="Epochs">Epochs trained.</param>
+    /// <param name="Seconds">Training seconds.</param>
+    /// <param name="Paper">The paper's numbers, or null for a model not in Table 1 (the convnet).</param>
+    /// <param name="MinDistortion">The minimal-perturbation attacks' measurements, by column key ("lbfgsTargeted", ...).</param>
     public sealed record Row(string Model, double TrainError, double TestError, int Epochs, double Seconds, PaperNumbers? Paper,
         IReadOnlyDictionary<string, MinimalDistortion.Measured> MinDistortion);
 
+    /// <inheritdoc/>
     public string Key => "table1";
 
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", PaperModels)},{ConvModel}|attackCount={attackCount}|{MinimalDistortion.Describe(columns)}";
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         var rows = new List<Row>();

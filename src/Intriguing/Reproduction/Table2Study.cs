@@ -14,14 +14,17 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
 {
     private readonly BoxConstrainedLbfgs attack = lbfgs ?? new BoxConstrainedLbfgs();
 
+    /// <inheritdoc/>
     public string Key => "table2";
 
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", PaperTransfer.Table2Models)}|count={attackCount}|methods={string.Join(",", TransferAttacks.Methods)}|" +
         $"{attack.Describe()}|{new PgdL2().Describe()}|options={Describe(TransferOptions.Table2())}|verdicts=mcnemar-holm";
 
     internal static string Describe(TransferOptions options) =>
         FormattableString.Invariant($"magnify={options.MagnifyRms};noise={string.Join(",", options.NoiseStddevs)};curve={string.Join(",", options.CurveRms)}");
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

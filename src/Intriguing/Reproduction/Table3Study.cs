@@ -12,6 +12,7 @@ public sealed class Table3Study(int attackCount, Attacks.BoxConstrainedLbfgs? lb
 {
     private readonly IReadOnlyList<MinimalDistortion.Column> columns = MinimalDistortion.Columns(lbfgs);
 
+    /// <summary>Table 3's models: the zoo model, the half it is trained on, and the table's label.</summary>
     public static readonly IReadOnlyList<(string Model, Split Split, string Label)> Models =
     [
         ("fc100-100-10", Split.P1, "FC100-100-10 (P1)"),
@@ -19,13 +20,27 @@ public sealed class Table3Study(int attackCount, Attacks.BoxConstrainedLbfgs? lb
         ("fc100-100-10", Split.P2, "FC100-100-10' (P2)"),
     ];
 
+    /// <summary>One row of Table 3, in report.json; errors are fractions in [0,1], the paper's null where it gives none.</summary>
+    /// <param name="Model">The zoo model.</param>
+    /// <param name="TrainedOn">The half it was trained on, "p1" or "p2".</param>
+    /// <param name="P1Error">Our error on P1.</param>
+    /// <param name="P2Error">Our error on P2.</param>
+    /// <param name="TestError">Our test error.</param>
+    /// <param name="PaperP1Error">The paper's error on P1.</param>
+    /// <param name="PaperP2Error">The paper's error on P2.</param>
+    /// <param name="PaperTestError">The paper's test error.</param>
+    /// <param name="PaperMinDistortion">The paper's mean minimal distortion.</param>
+    /// <param name="LbfgsTargeted">Targeted L-BFGS on the model: distortion, success rate and cost.</param>
     public sealed record Row(string Model, string TrainedOn, double P1Error, double P2Error, double TestError,
         double? PaperP1Error, double? PaperP2Error, double? PaperTestError, double? PaperMinDistortion, MinimalDistortion.Measured LbfgsTargeted);
 
+    /// <inheritdoc/>
     public string Key => "table3";
 
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", Models.Select(model => $"{model.Model}@{model.Split.Name()}"))}|attackCount={attackCount}|{MinimalDistortion.Describe(columns.Take(1).ToList())}";
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         var rows = new List<Row>();

@@ -13,10 +13,13 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
 {
     private readonly BoxConstrainedLbfgs attack = lbfgs ?? new BoxConstrainedLbfgs();
 
+    /// <inheritdoc/>
     public string Key => "table4";
 
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", PaperTransfer.Table4Models)}|count={attackCount}|{attack.Describe()}|options={Table2Study.Describe(TransferOptions.Table4())}|verdicts=mcnemar-holm";
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -72,6 +72,7 @@ public static class TransferStudy
         return matrices;
     }
 
+    /// <summary>The words for a transfer method ("lbfgs", "lbfgs-untargeted", "fgsm", otherwise PGD-L2) in captions.</summary>
     public static string MethodLabel(string method) => method switch
     {
         "lbfgs" => "L-BFGS towards a random wrong class (the paper's examples)",
@@ -80,8 +81,10 @@ public static class TransferStudy
         _ => "PGD-L2 in the ball of each source's L-BFGS mean L2",
     };
 
+    /// <summary><paramref name="rate"/>, a fraction, as a percentage with one decimal.</summary>
     public static string Percent(double rate) => ReportFormat.Percent(rate, 1);
 
+    /// <summary><paramref name="rate"/> with its 95% <paramref name="interval"/>: "12.3% [10.1%, 14.8%]".</summary>
     public static string Rate(double rate, double[] interval) =>
         $"{Percent(rate)} [{Percent(interval[0])}, {Percent(interval[1])}]";
 
@@ -89,7 +92,7 @@ public static class TransferStudy
 
     internal static string Number(double value, int decimals = 3) => ReportFormat.Number(value, decimals);
 
-    /// <summary>A matrix with the paper's value in each cell: rows, then the paper's noise rows and noise of RMS <paramref name="rms"/>.</summary>
+    /// <summary>A matrix with the paper's value in each cell: its rows, then its noise rows (a stddev, or scaled to an RMS).</summary>
     internal static ReportTable MatrixTable(string caption, TransferMatrix matrix, Func<string, string, double?> paper,
         Func<double, string, double?>? paperNoise, Func<string, double?>? paperDistortion)
     {
@@ -186,10 +189,12 @@ public static class TransferStudy
             matrix.Rows.Select(row => (row.Source, row.Errors))
                 .Concat(matrix.Noise.Select(noise => (NoiseLabel(noise), noise.Errors))))));
 
+    /// <summary>The heat map of the magnified rows, each followed by its noise of the same RMS.</summary>
     public static ReportFigure MagnifiedHeatMap(string fileName, string title, string caption, TransferMatrix matrix) =>
         new(fileName, caption, TransferFigures.HeatMap(title, matrix.Targets, TransferFigures.Rows(matrix.Targets,
             matrix.Magnified.SelectMany(row => new[] { (row.Source, row.Errors), ($"  noise RMS {Number(row.Noise.Rms, 2)}", row.Noise.Errors) }))));
 
+    /// <summary>A noise row's label: "noise stddev 0.1", or "noise RMS 0.05" for noise sized to an RMS.</summary>
     public static string NoiseLabel(NoiseRow noise) => noise.Kind == "stddev"
         ? FormattableString.Invariant($"noise stddev {noise.Stddev}")
         : FormattableString.Invariant($"noise RMS {noise.Stddev}");

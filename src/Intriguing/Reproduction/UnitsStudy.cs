@@ -14,23 +14,64 @@ namespace Intriguing.Reproduction;
 /// </summary>
 public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAnalysisOptions.PaperTop) : IStudy
 {
+    /// <summary>The models the section analyses, every hidden layer of each.</summary>
     public static readonly IReadOnlyList<string> Models = ["conv", "fc100-100-10"];
 
+    /// <summary>Section 3's claim, as the verdicts quote it.</summary>
     public const string PaperClaim = "single units are no more coherent than random directions";
 
+    /// <inheritdoc/>
     public string Key => "units";
 
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", Models)}|pool={pool}|directions={randomDirections}|top={top}|chance={new UnitAnalysisOptions().ChanceSamples}|rows={UnitFigure.DefaultRows}|verdicts=holm";
 
+    /// <summary>One family of directions (single units or random directions) of a layer, in report.json; see <see cref="DirectionFamily"/>.</summary>
+    /// <param name="Directions">All directions of the family.</param>
+    /// <param name="Compared">Directions in the comparison (above their floor on at least K images).</param>
+    /// <param name="InactiveExcluded">Directions left out as inactive (dead or almost dead units).</param>
+    /// <param name="TiedAtCut">Compared directions whose K-th place was shared with further images.</param>
+    /// <param name="MeanPurity">Mean label purity over the compared directions, in [0,1].</param>
+    /// <param name="PurityInterval">95% interval of <paramref name="MeanPurity"/>, [lo, hi].</param>
+    /// <param name="MeanLayerBelowCosine">Mean pairwise cosine similarity of the top images in the layer below.</param>
+    /// <param name="MeanPixelCosine">Mean pairwise cosine similarity of the top images in pixel space.</param>
+    /// <param name="MeanPurityAllDirections">Mean label purity over every direction, the inactive ones included.</param>
+    /// <param name="DistinctTopImages">How many different images the compared directions' top-K sets hold together.</param>
     public sealed record FamilySummary(int Directions, int Compared, int InactiveExcluded, int TiedAtCut, double MeanPurity, double[] PurityInterval,
         double MeanLayerBelowCosine, double MeanPixelCosine, double MeanPurityAllDirections, int DistinctTopImages);
 
+    /// <summary>One hidden layer's comparison of single units with random directions, in report.json; see <see cref="LayerUnits"/>.</summary>
+    /// <param name="Layer">The layer's name.</param>
+    /// <param name="LayerBelow">The layer whose activations give the layer-below cosine ("pixels" for the first).</param>
+    /// <param name="Units">The layer's width.</param>
+    /// <param name="Natural">The single units.</param>
+    /// <param name="Random">The random directions.</param>
+    /// <param name="Chance">Label purity of K images drawn at random.</param>
+    /// <param name="PValue">Two-sided Mann-Whitney p of purity, natural against random.</param>
+    /// <param name="EffectSize">Cliff's delta of purity (positive: units purer).</param>
+    /// <param name="ChanceLevels">Every measure for random sets of K images.</param>
+    /// <param name="Comparisons">Purity, layer-below cosine and pixel cosine: natural against random.</param>
+    /// <param name="VerdictKind">The verdict as a value.</param>
+    /// <param name="PaperClaimHolds">True when the measurements agree with <see cref="PaperClaim"/>.</param>
+    /// <param name="Verdict">The verdict in one sentence.</param>
+    /// <param name="Figure">The file name of the layer's image grid under figures/.</param>
+    /// <param name="Seconds">Wall time of the layer's analysis, activations excluded.</param>
+    /// <param name="AdjustedPValue"><paramref name="PValue"/> after Holm's correction over the section's tests.</param>
+    /// <param name="Tests">How many tests the correction covers.</param>
+    /// <param name="Top">K, the top images per direction.</param>
     public sealed record LayerSummary(string Layer, string LayerBelow, int Units, FamilySummary Natural, FamilySummary Random, double Chance,
         double PValue, double EffectSize, ChanceLevels ChanceLevels, IReadOnlyList<MeasureComparison> Comparisons, UnitVerdictKind VerdictKind,
         bool PaperClaimHolds, string Verdict, string Figure, double Seconds, double AdjustedPValue, int Tests, int Top);
 
+    /// <summary>Every analysed layer of one model, in report.json.</summary>
+    /// <param name="Model">The model's name.</param>
+    /// <param name="Pool">Test images ranked per direction.</param>
+    /// <param name="Layers">One summary per hidden layer, input side first.</param>
+    /// <param name="ActivationSeconds">Wall time of computing the activations over the pool.</param>
+    /// <param name="Seconds">Wall time of the model's whole analysis.</param>
     public sealed record ModelSummary(string Model, int Pool, IReadOnlyList<LayerSummary> Layers, double ActivationSeconds, double Seconds);
 
+    /// <inheritdoc/>
     public ReportSection Run(StudyContext context)
     {
         var options = new UnitAnalysisOptions(top, randomDirections, context.Seed);

@@ -22,7 +22,9 @@ namespace Intriguing.Spectral;
 /// </summary>
 public sealed class AlexNet : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The side of AlexNet's square input in pixels, 227.</summary>
     public const int InputSide = 227;
+    /// <summary>ImageNet's 1000 classes.</summary>
     public const int ClassCount = 1000;
 
     /// <summary>The paper's Table 5: upper bounds for the trained ImageNet weights (conv1..conv5, fc6..fc8).</summary>
@@ -181,6 +183,7 @@ public sealed class AlexNet : nn.Module<Tensor, Tensor>
         return Stack().Forward(images).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Frees every layer's weights.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -16,6 +16,9 @@ public sealed record CertifiedImage(int Index, int Label, double Margin, double 
 /// <param name="MedianRatio">Median over images of attack L2 / certified L2: how many times larger the perturbation that
 /// works is than the one the bound rules out.</param>
 /// <param name="MedianGapL2">Median of attack L2 - certified L2.</param>
+/// <param name="MedianCertifiedL2">Median certified L2 radius over the correct images.</param>
+/// <param name="MedianAttackL2">Median L2 of the smallest successful attack over the compared images.</param>
+/// <param name="MinRatio">Smallest attack L2 / certified L2 over the compared images; below 1 would contradict the bound.</param>
 public sealed record CertifiedSummary(
     int Images,
     int Correct,
@@ -75,6 +78,7 @@ public static class CertifiedRadius
         return images;
     }
 
+    /// <summary>The medians and ratios over <paramref name="images"/> (the correct ones) out of <paramref name="imageCount"/> looked at; NaN where there is nothing to take a median of.</summary>
     public static CertifiedSummary Summarise(int imageCount, IReadOnlyList<CertifiedImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);

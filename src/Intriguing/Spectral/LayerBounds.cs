@@ -25,8 +25,11 @@ public sealed record BoundSettings(
 /// <param name="Reference">The exact value (SVD) or the Fourier bound.</param>
 /// <param name="PowerIteration">The power-iteration estimate.</param>
 /// <param name="RelativeDifference">|reference - power iteration| / reference.</param>
+/// <param name="Iterations">Power iterations taken.</param>
+/// <param name="Converged">Whether the power iteration met its tolerance.</param>
 public sealed record Agreement(double Reference, double PowerIteration, double RelativeDifference, int Iterations, bool Converged)
 {
+    /// <summary>The agreement of <paramref name="estimate"/> with <paramref name="reference"/>.</summary>
     public static Agreement Of(double reference, PowerIterationResult estimate) =>
         new(reference, estimate.Norm, reference == 0 ? Math.Abs(estimate.Norm) : Math.Abs(reference - estimate.Norm) / reference,
             estimate.Iterations, estimate.Converged);
@@ -59,6 +62,9 @@ public static class NumberKind
 /// <param name="BoundKind"><see cref="NumberKind.Exact"/> or <see cref="NumberKind.UpperBound"/>.</param>
 /// <param name="ExactKind"><see cref="NumberKind.Exact"/> or <see cref="NumberKind.Estimate"/>; null where there is no exact value.</param>
 /// <param name="Seconds">Wall time of this layer's bound and its checks.</param>
+/// <param name="Name">The layer's name ("hidden1", "conv1.relu", ...).</param>
+/// <param name="Kind">The layer's kind ("linear", "convolution", "relu", ...).</param>
+/// <param name="ExactIterations">Power iterations behind a convolution's estimated exact value; null elsewhere.</param>
 public sealed record LayerBound(
     string Name,
     string Kind,
@@ -80,6 +86,7 @@ public sealed record LayerBound(
 /// <summary>The per-layer upper Lipschitz bounds of Section 4.4 and their product, the whole network's bound.</summary>
 public static class LayerBounds
 {
+    /// <summary>Every layer's bound of <paramref name="stack"/>, input side first, with settings (default <see cref="BoundSettings"/>'s) and progress per layer.</summary>
     public static IReadOnlyList<LayerBound> Compute(LayerStack stack, BoundSettings? settings = null, IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
@@ -101,6 +108,7 @@ public static class LayerBounds
         ? throw new InvalidOperationException($"layer {bound.Name}: its bound is an estimate and cannot enter an upper bound")
         : product * bound.Bound);
 
+    /// <summary>One layer's bound and its checks, by the layer's kind (<see cref="LayerBound.Seconds"/> left 0).</summary>
     public static LayerBound Of(SpectralLayer layer, BoundSettings settings)
     {
         ArgumentNullException.ThrowIfNull(layer);

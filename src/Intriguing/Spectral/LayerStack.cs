@@ -12,6 +12,8 @@ namespace Intriguing.Spectral;
 /// </summary>
 public sealed class LayerStack
 {
+    /// <summary>The network <paramref name="name"/> as <paramref name="layers"/>, input side first.</summary>
+    /// <exception cref="BadInputException">No layers.</exception>
     public LayerStack(string name, IReadOnlyList<SpectralLayer> layers)
     {
         if (layers.Count == 0)
@@ -22,8 +24,10 @@ public sealed class LayerStack
         Layers = layers;
     }
 
+    /// <summary>The network's name, for messages and progress.</summary>
     public string Name { get; }
 
+    /// <summary>The layers, input side first.</summary>
     public IReadOnlyList<SpectralLayer> Layers { get; }
 
     /// <summary>The shape of one input example, [784] or [1, 28, 28] for the zoo, [3, 227, 227] for AlexNet.</summary>

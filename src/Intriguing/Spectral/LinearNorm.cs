@@ -5,6 +5,8 @@ namespace Intriguing.Spectral;
 
 /// <summary>The outcome of a power iteration: the estimate, the iterations it took, and whether it met its tolerance.</summary>
 /// <param name="Norm">||A v|| for the final unit vector v: a lower bound on ||A||_2 whatever the convergence.</param>
+/// <param name="Iterations">Power iterations taken.</param>
+/// <param name="Converged">True when the estimate changed by less than the tolerance, or A^T A v vanished.</param>
 public sealed record PowerIterationResult(double Norm, int Iterations, bool Converged);
 
 /// <summary>
@@ -16,6 +18,8 @@ internal static class PowerIterationLoop
 {
     /// <param name="start">A unit vector (owned by the loop from here on).</param>
     /// <param name="applyAndAdjoint">v to (A v, A^T A v), in the caller's gradient mode.</param>
+    /// <param name="maxIterations">Most iterations.</param>
+    /// <param name="tolerance">Stop when the estimate changes by less than this, relative.</param>
     public static PowerIterationResult Run(Tensor start, Func<Tensor, (Tensor Image, Tensor Back)> applyAndAdjoint, int maxIterations, double tolerance)
     {
         var v = start;

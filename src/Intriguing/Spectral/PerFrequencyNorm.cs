@@ -12,6 +12,7 @@ namespace Intriguing.Spectral;
 /// <param name="Slack">Relative amount by which <paramref name="Value"/> may exceed the exact maximum; 0 means exact.</param>
 public sealed record FrequencyMaximum(double Value, long Decomposed, long Certified, long Pruned, double Slack)
 {
+    /// <summary>True when <see cref="Value"/> is the exact maximum (no slack).</summary>
     public bool IsExact => Slack == 0;
 
     /// <summary>The maximum over several sets (a grouped convolution's groups): the largest value, the counts summed, the slack of the part holding it.</summary>

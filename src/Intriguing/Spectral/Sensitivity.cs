@@ -36,6 +36,7 @@ public static class Sensitivity
     /// <param name="batchSize">Rows propagated at once.</param>
     /// <param name="relativeStep">Finite-difference step relative to the input's norm.</param>
     /// <param name="seed">Seeds the local power iterations' starts.</param>
+    /// <param name="progress">Progress per batch, or null.</param>
     public static SensitivityResult Measure(
         LayerStack stack,
         IReadOnlyList<PerturbationSet> sets,

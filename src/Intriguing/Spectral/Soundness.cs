@@ -5,6 +5,8 @@ public sealed record Violation(string Where, string Source, double Ratio, double
 
 /// <summary>Whether every measured ratio sat at or under its bound (the <c>sound</c> of docs/json-output.md), and where not.</summary>
 /// <param name="Tolerance">Relative slack for rounding: a ratio counts as a violation above bound * (1 + tolerance).</param>
+/// <param name="Sound">True when no measured ratio exceeded its bound beyond the tolerance.</param>
+/// <param name="Violations">Each ratio that did, with where and from which source.</param>
 public sealed record SoundnessVerdict(bool Sound, IReadOnlyList<Violation> Violations, double Tolerance);
 
 /// <summary>

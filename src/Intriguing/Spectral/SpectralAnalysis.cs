@@ -53,6 +53,14 @@ public sealed record EmpiricalSummary(double MaxRatio, int Samples, IReadOnlyLis
 /// <param name="BoundSeconds">Wall time of the bounds.</param>
 /// <param name="MeasureSeconds">Wall time of the measurements (attacks not included).</param>
 /// <param name="CpuSeconds">Processor time the process spent on both, all threads: the work itself, whatever else loads the machine.</param>
+/// <param name="Model">The network's name.</param>
+/// <param name="Layers">One row per layer: bound, exact value, measured amplification, the paper's number.</param>
+/// <param name="Product">The product of the layers' bounds, the network's upper Lipschitz bound.</param>
+/// <param name="Empirical">The network's measured amplification.</param>
+/// <param name="Sound">True when no measured ratio exceeds its bound (<paramref name="Soundness"/>'s verdict).</param>
+/// <param name="Soundness">The check in full, with any violation.</param>
+/// <param name="Certified">What the bound certifies against what the attacks needed; null without labels (AlexNet).</param>
+/// <param name="CertifiedImages">The same per image.</param>
 public sealed record SpectralResult(
     string Model,
     IReadOnlyList<LayerRow> Layers,
@@ -75,8 +83,10 @@ public sealed record SpectralResult(
 /// </summary>
 public static class SpectralAnalysis
 {
+    /// <summary>The L2 sizes of the random perturbations for the zoo's [784] inputs.</summary>
     public static readonly IReadOnlyList<double> ZooRandomRadii = [0.1, 1.0, 5.0];
 
+    /// <summary>The L2 sizes of the random perturbations for AlexNet's [3, 227, 227] inputs.</summary>
     public static readonly IReadOnlyList<double> AlexNetRandomRadii = [1.0, 10.0, 50.0];
 
     /// <summary>

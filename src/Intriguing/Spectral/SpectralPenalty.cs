@@ -91,6 +91,7 @@ public sealed class SpectralPenalty(int iterationsPerCall = 1, int seed = 0) : I
         ? nn.functional.linear(v.reshape(1, -1), weight)
         : nn.functional.conv2d(v, weight, strides: [layer.Stride, layer.Stride], padding: [layer.Padding, layer.Padding], groups: layer.Groups);
 
+    /// <summary>Frees the kept singular vectors.</summary>
     public void Dispose()
     {
         foreach (var v in vectors.Values)

@@ -18,10 +18,13 @@ public sealed class SpectralPenaltyHook(double weight, int seed = 0) : TrainingH
 
     private readonly SpectralPenalty penalty = new(iterationsPerCall: PowerStepsPerBatch, seed);
 
+    /// <summary>The penalty's weight.</summary>
     public double Weight => weight;
 
+    /// <summary><c>weight * sum_k sigma_k</c> of <paramref name="model"/>'s current weights, a scalar tensor.</summary>
     public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch) => penalty.Compute(model) * weight;
 
+    /// <summary>Frees the penalty's singular vectors.</summary>
     public void Dispose() => penalty.Dispose();
 }
 
@@ -35,6 +38,11 @@ public static class SpectralPenaltyTraining
     /// <summary>The penalty weight the study uses: 0.01 puts sum sigma_k (about 27 on the plain fc100-100-10) at about a quarter of a nat.</summary>
     public const double DefaultWeight = 0.01;
 
+    /// <summary>
+    /// The zoo model <paramref name="name"/> trained on <paramref name="split"/> of <paramref name="data"/> with the penalty at
+    /// <paramref name="weight"/>: from the cache, or trained by the model's (<paramref name="quick"/>) recipe and cached.
+    /// </summary>
+    /// <exception cref="BadInputException">A weight that is not finite and &gt; 0, an unknown model, or data the model cannot read.</exception>
     public static TrainedModel GetOrTrain(string name, ImageDataset data, Split split, int seed, bool quick, double weight,
         IProgress<ProgressUpdate>? progress = null)
     {

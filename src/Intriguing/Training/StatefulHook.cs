@@ -1,13 +1,15 @@
 namespace Intriguing.Training;
 
 /// <summary>
-/// A training hook with state that outlives a batch (the pools of <see cref="PoolTraining"/>): the resumable loop
+/// A training hook with state that outlives a batch (the pools of <see cref="Adversarial.PoolTraining"/>): the resumable loop
 /// writes it into each epoch's checkpoint and reads it back on resume, so a resumed run equals an uninterrupted one.
 /// </summary>
 public interface IStatefulHook
 {
+    /// <summary>Writes the state into a checkpoint.</summary>
     void SaveState(BinaryWriter writer);
 
+    /// <summary>Reads back what <see cref="SaveState"/> wrote, into a hook made with the same settings.</summary>
     void LoadState(BinaryReader reader);
 }
 
@@ -17,6 +19,7 @@ public interface IStatefulHook
 /// </summary>
 public static class SeededStreams
 {
+    /// <summary>A generator for stream <paramref name="stream"/> at <paramref name="position"/> of <paramref name="seed"/>.</summary>
     public static Random For(int seed, long position, int stream = 0) => new(Mix(seed, position, stream));
 
     /// <summary>A 32-bit seed from the three numbers (SplitMix64's finaliser).</summary>

@@ -11,11 +11,12 @@ namespace Intriguing.Training;
 /// </summary>
 public sealed record TrainingBatch(Tensor Inputs, Tensor Labels, int Epoch, long Step, long FirstIndex)
 {
+    /// <summary>The weight of the batch's own cross-entropy in the loss (default 1).</summary>
     public double CleanWeight { get; init; } = 1.0;
 }
 
 /// <summary>
-/// What a training method adds to the zoo's plain loop (<see cref="ClassifierTraining"/>), one batch at a time:
+/// What a training method adds to the zoo's plain loop (<see cref="TrainingLoop"/>), one batch at a time:
 /// <list type="bullet">
 /// <item><see cref="Prepare"/> may replace or extend the batch (PGD training trains on adversarial points; a method may
 /// append examples) and set the clean loss's weight;</item>

@@ -25,6 +25,8 @@ public sealed record TrainingRecipe(
     AutoencoderRecipe? Pretraining = null,
     int WarmupEpochs = 0)
 {
+    /// <summary>The same recipe for <paramref name="epochs"/> epochs.</summary>
+    /// <exception cref="BadInputException"><paramref name="epochs"/> below 1.</exception>
     public TrainingRecipe WithEpochs(int epochs)
     {
         if (epochs < 1)
@@ -79,6 +81,7 @@ public sealed record AutoencoderRecipe(
     double SparsityWeight,
     double WeightDecay)
 {
+    /// <summary>The pre-training in one line of words, for recipes and reports.</summary>
     public string Describe() => FormattableString.Invariant(
         $"sparse autoencoder pre-training: adam, batch {BatchSize}, {Epochs} epochs, lr {LearningRate:G3}, sparsity target {SparsityTarget} weight {SparsityWeight}, weight decay {WeightDecay:G3}");
 }

@@ -79,8 +79,10 @@ public static class PaperTransfer
     /// <summary>Table 4's noise rows (stddev 0.06 and 0.1): the paper gives only the range 2.2%-2.8% over its models.</summary>
     public const string Table4NoiseRange = "2.2%-2.8%";
 
+    /// <summary>The low end of Table 4's noise range, 2.2% error.</summary>
     public const double Table4NoiseLow = 0.022;
 
+    /// <summary>The high end of Table 4's noise range, 2.8% error.</summary>
     public const double Table4NoiseHigh = 0.028;
 
     private static int IndexOf<T>(IReadOnlyList<T> list, T value)

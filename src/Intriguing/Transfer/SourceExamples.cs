@@ -24,6 +24,7 @@ public sealed record SourceExamples(
     double MeanL2,
     double Seconds)
 {
+    /// <summary>M, the number of examples kept.</summary>
     public int Count => Indices.Length;
 
     /// <summary>The source's success rate over the images it classified correctly.</summary>

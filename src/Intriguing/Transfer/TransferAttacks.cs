@@ -15,6 +15,7 @@ public delegate AttackResult AttackRunner(TransferModel source, Attack attack, b
 /// </summary>
 public static class TransferAttacks
 {
+    /// <summary>The transfer methods by command-line name: "lbfgs", "lbfgs-untargeted", "fgsm", "pgd".</summary>
     public static readonly IReadOnlyList<string> Methods = ["lbfgs", "lbfgs-untargeted", "fgsm", "pgd"];
 
     /// <summary>Checks a method name.</summary>

@@ -19,6 +19,8 @@ public static class TransferMeasurement
     /// <param name="targets">The models measured on them (columns, in order); a target named like a source is its diagonal.</param>
     /// <param name="images">The attacked images float [N, D] (or [N, ...shape]), in the sources' order of indices.</param>
     /// <param name="labels">Their true labels, int64 [N].</param>
+    /// <param name="options">Magnification, noise rows, curves and the noise's seed.</param>
+    /// <param name="progress">Progress per target, or null.</param>
     /// <exception cref="BadInputException">No source or target, a repeated name, or sizes that do not fit.</exception>
     public static TransferMatrix Measure(
         IReadOnlyList<SourceExamples> sources,

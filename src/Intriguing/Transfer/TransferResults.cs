@@ -9,10 +9,13 @@ namespace Intriguing.Transfer;
 /// <param name="Seed">Seeds the Gaussian noise (one N(0,1) direction per image, shared by every noise row and curve).</param>
 public sealed record TransferOptions(double MagnifyRms, IReadOnlyList<double> NoiseStddevs, IReadOnlyList<double> CurveRms, int Seed)
 {
+    /// <summary>The RMS levels of the error-against-distortion curves: 0.02 to 0.2 in steps of 0.02.</summary>
     public static readonly IReadOnlyList<double> DefaultCurve = [0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2];
 
+    /// <summary>Table 2's options: noise rows of stddev 0.1 and 0.3, magnified to <paramref name="magnifyRms"/> (default 0.1), the default curve.</summary>
     public static TransferOptions Table2(int seed = 0, double magnifyRms = 0.1) => new(magnifyRms, [0.1, 0.3], DefaultCurve, seed);
 
+    /// <summary>Table 4's options: noise rows of stddev 0.06 and 0.1, magnified to <paramref name="magnifyRms"/> (default 0.1), the default curve.</summary>
     public static TransferOptions Table4(int seed = 0, double magnifyRms = 0.1) => new(magnifyRms, [0.06, 0.1], DefaultCurve, seed);
 
     /// <exception cref="BadInputException">A size that is not a finite positive number, or no curve level.</exception>
@@ -144,7 +147,7 @@ public sealed record TransferCurve(
 /// and than the paper's noise row of that stddev on the same images (<see cref="AboveStddevNoise"/>, of
 /// <see cref="StddevCells"/> cells; 0 of 0 when the measurement has no such row), and how many significantly less
 /// (<see cref="BelowRmsNoise"/>, <see cref="BelowStddevNoise"/>). Significant: McNemar's exact test, Holm-adjusted p
-/// below <see cref="Alpha"/> over the <see cref="Tests"/> comparisons of claim (1) (<see cref="TransferVerdicts.ClaimOne"/>),
+/// below <see cref="Alpha"/> over the <see cref="Tests"/> comparisons of claim (1) (<see cref="TransferVerdicts.ClaimOne(TransferMatrix)"/>),
 /// which <see cref="Test"/> names. <see cref="WorstMargin"/> is the smallest difference of rates (magnified minus noise)
 /// over the cells, against the larger of the two noise rates, at <see cref="WorstCell"/>: a point estimate.
 /// </summary>

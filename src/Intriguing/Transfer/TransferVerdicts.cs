@@ -19,8 +19,11 @@ public enum ClaimVerdictKind
 /// <summary>One comparison after the correction: passes (significant in the claim's direction), not detected, or significant the other way.</summary>
 public enum ComparisonResult
 {
+    /// <summary>Significant in the claim's direction.</summary>
     Passes,
+    /// <summary>Not significant either way.</summary>
     NotDetected,
+    /// <summary>Significant against the claim.</summary>
     Opposite,
 }
 
@@ -77,12 +80,16 @@ public sealed record ClaimVerdict(
 /// </summary>
 public static class TransferVerdicts
 {
+    /// <summary>The significance level after the correction, 0.05.</summary>
     public const double Alpha = 0.05;
 
+    /// <summary>The paired test's name, as the sentences give it.</summary>
     public const string McNemarStatistic = "McNemar's exact test";
 
+    /// <summary>The test of a rate against one half, as the sentences give it.</summary>
     public const string BinomialStatistic = "exact binomial test against one half";
 
+    /// <summary>The multiple-comparison correction, as the sentences give it.</summary>
     public const string Correction = "Holm";
 
     /// <summary>Claim (1)'s groups of comparisons.</summary>

@@ -3,9 +3,13 @@ namespace Intriguing.Units;
 /// <summary>How large a Cliff's delta is, by the usual thresholds (Romano et al. 2006): 0.147, 0.33, 0.474.</summary>
 public enum EffectMagnitude
 {
+    /// <summary>|delta| &lt; 0.147.</summary>
     Negligible,
+    /// <summary>0.147 &lt;= |delta| &lt; 0.33.</summary>
     Small,
+    /// <summary>0.33 &lt;= |delta| &lt; 0.474.</summary>
     Medium,
+    /// <summary>|delta| &gt;= 0.474.</summary>
     Large,
 }
 

@@ -26,6 +26,7 @@ public sealed record LayerInput(string Layer, int LayerIndex, Tensor Activations
 /// </summary>
 public static class UnitAnalysis
 {
+    /// <summary>The name of the layer below the first hidden layer: the input pixels.</summary>
     public const string PixelsLayer = "pixels";
     private const int ActivationBatch = 1000;
 

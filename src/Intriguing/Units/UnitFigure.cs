@@ -13,6 +13,7 @@ namespace Intriguing.Units;
 /// </summary>
 public static class UnitFigure
 {
+    /// <summary>Directions shown per panel by default: 6.</summary>
     public const int DefaultRows = 6;
     private const float TitleFontSize = 15f;
     private const float HeaderFontSize = 13f;

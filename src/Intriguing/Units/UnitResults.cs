@@ -66,6 +66,7 @@ public sealed record DirectionCoherence(
 /// <param name="MeanLayerBelowCosine">Mean of the layer-below pairwise cosine similarity.</param>
 /// <param name="MeanPixelCosine">Mean of the pixel-space pairwise cosine similarity.</param>
 /// <param name="MeanPurityAllDirections">Mean label purity over every direction, the inactive ones included (their top K partly by index).</param>
+/// <param name="PerDirection">Every direction's own measures, in order.</param>
 public sealed record DirectionFamily(
     int Directions,
     int Compared,
@@ -170,8 +171,11 @@ public sealed record LayerUnits(
     UnitVerdict Verdict,
     double Seconds)
 {
+    /// <summary>The name of the label-purity comparison.</summary>
     public const string PurityMeasure = "purity";
+    /// <summary>The name of the layer-below cosine comparison.</summary>
     public const string LayerBelowCosineMeasure = "layerBelowCosine";
+    /// <summary>The name of the pixel-space cosine comparison.</summary>
     public const string PixelCosineMeasure = "pixelCosine";
 
     /// <summary>Chance label purity (the <c>chance</c> field of docs/json-output.md).</summary>
@@ -189,6 +193,8 @@ public sealed record LayerUnits(
     /// <summary>Cliff's delta of purity, natural against random.</summary>
     public double EffectSize => PurityComparison.CliffsDelta;
 
+    /// <summary>The comparison named <paramref name="measure"/> (<see cref="PurityMeasure"/>, ...).</summary>
+    /// <exception cref="ArgumentException">No comparison of that name.</exception>
     public MeasureComparison Comparison(string measure) =>
         Comparisons.FirstOrDefault(comparison => comparison.Measure == measure)
         ?? throw new ArgumentException($"no comparison of '{measure}'", nameof(measure));

@@ -13,6 +13,7 @@ namespace Intriguing.Units;
 /// </summary>
 public static class UnitVerdicts
 {
+    /// <summary>The significance level of the Holm-adjusted p-values, 0.05.</summary>
     public const double Alpha = 0.05;
 
     /// <summary>Cliff's |delta| below this is negligible (Romano et al. 2006).</summary>
@@ -104,6 +105,7 @@ public static class UnitVerdicts
         };
     }
 
+    /// <summary>"negligible", "small", "medium" or "large".</summary>
     public static string Words(EffectMagnitude magnitude) => magnitude switch
     {
         EffectMagnitude.Negligible => "negligible",

@@ -10,6 +10,7 @@ namespace Intriguing.Attacks.Criteria;
 /// </summary>
 public abstract class Criterion
 {
+    /// <summary>A criterion for the rows whose true classes are <paramref name="labels"/> (int64 [N]).</summary>
     protected Criterion(Tensor labels)
     {
         Labels = labels;
@@ -21,6 +22,7 @@ public abstract class Criterion
     /// <summary>The wanted classes, int64 [N], or null when any wrong class will do.</summary>
     public abstract Tensor? Targets { get; }
 
+    /// <summary>True when the criterion has <see cref="Targets"/> (success means exactly the target).</summary>
     public bool IsTargeted => Targets is not null;
 
     /// <summary>Bool [N]: does this row of logits meet the criterion (the argmax decides, as in the paper)?</summary>
@@ -58,5 +60,6 @@ public abstract class Criterion
         return logits.masked_fill(isExcluded, float.NegativeInfinity).amax(1);
     }
 
+    /// <summary>The logit of each row's class in <paramref name="classes"/> (int64 [N]), float [N].</summary>
     protected static Tensor LogitOf(Tensor logits, Tensor classes) => logits.gather(1, classes.unsqueeze(1)).squeeze(1);
 }

@@ -8,12 +8,17 @@ namespace Intriguing.Attacks.Distances;
 /// </summary>
 public abstract class Distance
 {
+    /// <summary>The paper's distortion: sqrt(sum_i (x'_i - x_i)^2 / n), n values per input ("rms").</summary>
     public static readonly Distance Rms = new RmsDistance();
+    /// <summary>The Euclidean norm of the difference ("l2").</summary>
     public static readonly Distance L2 = new L2Distance();
+    /// <summary>The largest absolute change of any one value ("linf").</summary>
     public static readonly Distance Linf = new LinfDistance();
 
+    /// <summary>The distance's short name: "rms", "l2" or "linf".</summary>
     public abstract string Name { get; }
 
+    /// <summary>The distance between each row of <paramref name="original"/> and <paramref name="perturbed"/> (float [N, D]), float [N].</summary>
     public abstract Tensor Measure(Tensor original, Tensor perturbed);
 
     /// <summary>

@@ -5,6 +5,10 @@ using Intriguing.Models;
 namespace Intriguing.Attacks.Figures;
 
 /// <summary>The files <c>attack --out DIR</c> writes, each atomically.</summary>
+/// <param name="TensorFile">The adversarial and original examples, labels and predictions as safetensors.</param>
+/// <param name="PngFolder">The folder of one PNG per image (empty of files when the input is not an image).</param>
+/// <param name="PngCount">How many PNGs were written.</param>
+/// <param name="Figure">The Figure 5 style grid, or an empty string when none was drawn.</param>
 /// <param name="NpyFile">The adversarial examples as a NumPy array, float32 [N, ...input shape].</param>
 public sealed record AdversarialFiles(string TensorFile, string PngFolder, int PngCount, string Figure, string NpyFile);
 
@@ -19,6 +23,12 @@ public sealed record AdversarialFiles(string TensorFile, string PngFolder, int P
 /// </summary>
 public static class AdversarialExport
 {
+    /// <summary>
+    /// Writes <paramref name="result"/>'s examples into <paramref name="folder"/> (created if missing) beside
+    /// <paramref name="originals"/> (the clean inputs, one flat float array of D values per attacked image, in order),
+    /// with <paramref name="modelName"/> and <paramref name="input"/>'s shape in the metadata.
+    /// </summary>
+    /// <returns>The paths written and how many PNGs.</returns>
     public static AdversarialFiles Write(string folder, AttackResult result, float[][] originals, string modelName, InputSpace input)
     {
         ArgumentNullException.ThrowIfNull(input);

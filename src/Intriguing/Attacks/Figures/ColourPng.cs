@@ -9,6 +9,8 @@ namespace Intriguing.Attacks.Figures;
 /// </summary>
 public static class ColourPng
 {
+    /// <summary>PNG bytes of <paramref name="pixels"/>, [3, H, W] in [0,1], <paramref name="width"/> x <paramref name="height"/>.</summary>
+    /// <exception cref="BadInputException">The pixel count is not 3 x width x height.</exception>
     public static byte[] Encode(ReadOnlySpan<float> pixels, int width, int height)
     {
         int plane = width * height;

@@ -9,8 +9,13 @@ namespace Intriguing.Attacks.Figures;
 /// </summary>
 public static class DigitPng
 {
+    /// <summary>MNIST's side in pixels, 28: the default width and height.</summary>
     public const int Side = 28;
 
+    /// <summary>
+    /// <paramref name="pixels"/> (row-major, width x height values, clamped to [0,1]) as an 8-bit grayscale PNG.
+    /// </summary>
+    /// <exception cref="BadInputException">The pixel count is not <paramref name="width"/> x <paramref name="height"/>, or a side is below 1.</exception>
     public static byte[] Encode(ReadOnlySpan<float> pixels, int width = Side, int height = Side)
     {
         if (width < 1 || height < 1 || pixels.Length != width * height)
@@ -30,6 +35,8 @@ public static class DigitPng
         return encoded.ToArray();
     }
 
+    /// <summary>The pixels of an 8-bit grey PNG, row-major, byte / 255 in [0,1].</summary>
+    /// <exception cref="BadInputException">Not a PNG SkiaSharp can decode, or not <paramref name="width"/> x <paramref name="height"/>.</exception>
     public static float[] Decode(byte[] png, int width = Side, int height = Side)
     {
         using var bitmap = SKBitmap.Decode(png)

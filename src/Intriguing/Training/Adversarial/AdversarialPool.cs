@@ -14,6 +14,11 @@ public sealed class AdversarialPool : IDisposable
     private readonly Tensor values;
     private readonly Tensor labels;
 
+    /// <summary>
+    /// An empty pool for <paramref name="layer"/> (0 = the input) of at most <paramref name="capacity"/> examples of
+    /// <paramref name="units"/> values each, stored on <paramref name="device"/> (the CPU when null).
+    /// </summary>
+    /// <exception cref="BadInputException">A capacity or width below 1.</exception>
     public AdversarialPool(int layer, int capacity, int units, Device? device = null)
     {
         if (capacity < 1 || units < 1)
@@ -30,8 +35,10 @@ public sealed class AdversarialPool : IDisposable
     /// <summary>0 for the input, k >= 1 for hidden layer k - 1.</summary>
     public int Layer { get; }
 
+    /// <summary>The most examples the pool holds.</summary>
     public int Capacity { get; }
 
+    /// <summary>Values per example: the layer's width (784 for the input).</summary>
     public int Units { get; }
 
     /// <summary>How many slots hold an example (never more than <see cref="Capacity"/>).</summary>
@@ -159,6 +166,7 @@ public sealed class AdversarialPool : IDisposable
         Replaced = replaced;
     }
 
+    /// <summary>Frees the pool's storage.</summary>
     public void Dispose()
     {
         values.Dispose();

@@ -36,25 +36,34 @@ public enum AdversarialMethod
 /// </summary>
 public sealed record AdversarialTrainingSettings
 {
+    /// <summary>The zoo model to train, by name.</summary>
     public required string Model { get; init; }
 
+    /// <summary>The training method.</summary>
     public required AdversarialMethod Method { get; init; }
 
+    /// <summary>Pool training's settings (used with <see cref="AdversarialMethod.Pool"/> only).</summary>
     public PoolTrainingOptions Pool { get; init; } = new();
 
+    /// <summary>FGSM's or PGD's eps in (0, 1], pixel units; null for the papers' (see <see cref="EffectiveEpsilon"/>).</summary>
     public double? Epsilon { get; init; }
 
+    /// <summary>PGD training's steps; null for 40.</summary>
     public int? Steps { get; init; }
 
     /// <summary>PGD training: epochs over which eps grows to its value (0: none; <see cref="PgdTraining"/>).</summary>
     public int EpsilonRampEpochs { get; init; }
 
+    /// <summary>FGSM training with Wong et al.'s random start (default false).</summary>
     public bool RandomStart { get; init; }
 
+    /// <summary>Epochs; null for the zoo recipe's.</summary>
     public int? Epochs { get; init; }
 
+    /// <summary>The seed of the weights, the data order and every attack (default 0).</summary>
     public int Seed { get; init; }
 
+    /// <summary>Use the zoo's quick recipe (<c>reproduce --quick</c>).</summary>
     public bool Quick { get; init; }
 
     /// <summary>
@@ -69,10 +78,14 @@ public sealed record AdversarialTrainingSettings
     public int EffectiveTrainingThreads(Classifier model) =>
         TrainingThreads ?? Math.Max(1, Math.Min(Environment.ProcessorCount, model is ConvNet ? 2 : 1));
 
+    /// <summary>The eps used: <see cref="Epsilon"/>, or 0.25 for FGSM and 0.3 for PGD.</summary>
     public double EffectiveEpsilon => Epsilon ?? (Method == AdversarialMethod.Fgsm ? 0.25 : 0.3);
 
+    /// <summary>The PGD steps used: <see cref="Steps"/>, or 40.</summary>
     public int EffectiveSteps => Steps ?? 40;
 
+    /// <summary>The method named <paramref name="text"/>: "pool", "fgsm", "pgd", "none" or "dropout", any case.</summary>
+    /// <exception cref="BadInputException">Any other name.</exception>
     public static AdversarialMethod ParseMethod(string text) => text.Trim().ToLowerInvariant() switch
     {
         "none" => AdversarialMethod.None,
@@ -83,6 +96,7 @@ public sealed record AdversarialTrainingSettings
         _ => throw new BadInputException($"--method '{text}': expected pool, fgsm, pgd, none or dropout"),
     };
 
+    /// <summary>The method's command-line name, lower case.</summary>
     public static string Name(AdversarialMethod method) => method.ToString().ToLowerInvariant();
 
     /// <summary>Refuses settings out of range, naming the option.</summary>
@@ -194,6 +208,12 @@ public sealed record AdversarialTrainingResult(
 /// </summary>
 public static class AdversarialTraining
 {
+    /// <summary>
+    /// Trains (or reuses from the cache, or resumes) <paramref name="settings"/>' model on <paramref name="data"/>, then
+    /// evaluates it and the zoo's baseline model the same way (<paramref name="evaluation"/>), each evaluation cached beside
+    /// its model. <paramref name="stopAfterEpochs"/> stops training early, leaving the checkpoint (as an interrupted run would).
+    /// </summary>
+    /// <exception cref="BadInputException">Settings out of range, or data the zoo model cannot be trained on.</exception>
     public static AdversarialTrainingResult Run(
         AdversarialTrainingSettings settings,
         ImageDataset data,

@@ -26,6 +26,7 @@ public sealed record Claim(string Id, string Statement, string Paper, string Our
     /// <summary>true, false, or null when the statistic does not decide or the arm did not run.</summary>
     public bool? Agrees => Verdict switch { Verdict.Agrees => true, Verdict.DoesNotAgree => false, _ => null };
 
+    /// <summary>The verdict in words (<see cref="AdversarialVerdicts.Text"/>).</summary>
     public string VerdictText => AdversarialVerdicts.Text(Verdict);
 }
 
@@ -52,6 +53,7 @@ public static class AdversarialVerdicts
     /// <summary>Our targets: pool-trained fc100-100-10 clean error at most 1.40%; conv PGD-40 accuracy at 0.1 at least 92% with clean at least 98.5%.</summary>
     public const double TargetPoolError = 0.014, TargetConvPgdAccuracy = 0.92, TargetConvCleanAccuracy = 0.985;
 
+    /// <summary>"agrees", "does not agree", "no difference detected" or "not run".</summary>
     public static string Text(Verdict verdict) => verdict switch
     {
         Verdict.Agrees => "agrees",
@@ -63,8 +65,11 @@ public static class AdversarialVerdicts
     /// <summary>How one rate stands against another or a number: shown lower, shown higher, or not shown either way.</summary>
     public enum Comparison
     {
+        /// <summary>Shown lower at the 5% level.</summary>
         Lower,
+        /// <summary>Shown higher at the 5% level.</summary>
         Higher,
+        /// <summary>Not shown either way.</summary>
         Undecided,
     }
 
@@ -225,8 +230,10 @@ public static class AdversarialVerdicts
     public static Claim NotRun(string id, string statement, string paper, string arms) =>
         new(id, statement, paper, $"not run in this mode (needs {arms})", Verdict.NotRun);
 
+    /// <summary>The FGSM error measured at <paramref name="epsilon"/>; NaN with count 0 when it was not measured.</summary>
     public static Rate Fgsm(Robustness robustness, double epsilon) => Lookup(robustness.FgsmErrorByEps, epsilon);
 
+    /// <summary>The PGD error measured at <paramref name="epsilon"/>; NaN with count 0 when it was not measured.</summary>
     public static Rate Pgd(Robustness robustness, double epsilon) => Lookup(robustness.PgdErrorByEps, epsilon);
 
     private static string? FgsmOutcomes(Robustness robustness, double epsilon) =>
@@ -241,12 +248,15 @@ public static class AdversarialVerdicts
     /// <summary>1 - error, the interval turned around.</summary>
     public static Rate Accuracy(Rate error) => new(1 - error.Value, error.Count, 1 - error.Upper, 1 - error.Lower);
 
+    /// <summary>"1.23% [1.01%, 1.50%]": the rate with its 95% interval; "n/a" when nothing was counted.</summary>
     public static string RateText(Rate rate) => rate.Count == 0
         ? ReportFormat.NotAvailable
         : $"{Percent(rate.Value)} [{Percent(rate.Lower)}, {Percent(rate.Upper)}]";
 
+    /// <summary>L-BFGS's mean distortion, four decimals.</summary>
     public static string Distortion(Robustness robustness) => ReportFormat.Number(robustness.LbfgsMeanDistortion, 4);
 
+    /// <summary><paramref name="fraction"/> as a percentage with <paramref name="decimals"/> decimals (default 2).</summary>
     public static string Percent(double fraction, int decimals = 2) => ReportFormat.Percent(fraction, decimals);
 
     internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -17,12 +17,15 @@ public sealed class FgsmTraining(double epsilon, bool randomStart, int seed, dou
 {
     private Tensor? adversarials;
 
+    /// <summary>The attack each batch is perturbed with: FGSM, or one PGD step of 1.25 eps from a random start.</summary>
     public Attack Attack { get; } = randomStart
         ? new PgdLinf { Epsilon = epsilon, StepSize = 1.25 * epsilon, Steps = 1, RandomStart = true, Seed = seed }
         : new Fgsm { Epsilon = epsilon };
 
+    /// <summary>The hook's settings in one line, for cache keys.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"fgsm-training(alpha={alpha}, randomStart={randomStart}, attack={Attack.Describe()})");
 
+    /// <summary>Perturbs the batch; the clean loss gets weight alpha.</summary>
     public override TrainingBatch Prepare(Classifier model, TrainingBatch batch)
     {
         // Belongs to the batch's dispose scope, like everything the hook makes for the batch.
@@ -30,6 +33,7 @@ public sealed class FgsmTraining(double epsilon, bool randomStart, int seed, dou
         return batch with { CleanWeight = alpha };
     }
 
+    /// <summary>(1 - alpha) times the cross-entropy on the perturbed batch.</summary>
     public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch) =>
         adversarials is null ? null : nn.functional.cross_entropy(model.forward(adversarials), batch.Labels) * (1 - alpha);
 }
@@ -43,8 +47,10 @@ public sealed class FgsmTraining(double epsilon, bool randomStart, int seed, dou
 /// </summary>
 public sealed class PgdTraining(double epsilon, int steps, int seed, int rampEpochs = 0) : TrainingHook
 {
+    /// <summary>The attack at the full eps (after the ramp).</summary>
     public Attack Attack { get; } = AttackAt(epsilon, steps, seed);
 
+    /// <summary>The hook's settings in one line, for cache keys.</summary>
     public string Describe() => rampEpochs == 0
         ? $"pgd-training(attack={Attack.Describe()})"
         : string.Create(CultureInfo.InvariantCulture, $"pgd-training(attack={Attack.Describe()}, rampEpochs={rampEpochs})");
@@ -52,6 +58,7 @@ public sealed class PgdTraining(double epsilon, int steps, int seed, int rampEpo
     /// <summary>The eps of <paramref name="epoch"/> (from 0) under the ramp.</summary>
     public double EpsilonAt(int epoch) => epoch >= rampEpochs ? epsilon : epsilon * (epoch + 1) / (rampEpochs + 1);
 
+    /// <summary>Replaces the batch by its PGD points at the epoch's eps.</summary>
     public override TrainingBatch Prepare(Classifier model, TrainingBatch batch)
     {
         var attack = batch.Epoch >= rampEpochs ? Attack : AttackAt(EpsilonAt(batch.Epoch), steps, seed);
@@ -72,8 +79,11 @@ public sealed class PgdTraining(double epsilon, int steps, int seed, int rampEpo
 /// </summary>
 public sealed class DropoutTraining(double inputDrop = 0.2, double hiddenDrop = 0.5) : TrainingHook
 {
+    /// <summary>The hook's settings in one line, for cache keys.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"dropout(input={inputDrop}, lastHidden={hiddenDrop})");
 
+    /// <summary>Checks the model has a hidden layer to drop units from.</summary>
+    /// <exception cref="BadInputException">A model without hidden layers.</exception>
     public override void Starting(Classifier model)
     {
         if (model.HiddenLayerNames.Count == 0)
@@ -82,8 +92,10 @@ public sealed class DropoutTraining(double inputDrop = 0.2, double hiddenDrop = 
         }
     }
 
+    /// <summary>No clean loss: <see cref="ExtraLoss"/> is the whole loss.</summary>
     public override TrainingBatch Prepare(Classifier model, TrainingBatch batch) => batch with { CleanWeight = 0 };
 
+    /// <summary>The cross-entropy with dropout on the inputs and the last hidden layer.</summary>
     public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch)
     {
         var inputs = nn.functional.dropout(batch.Inputs, inputDrop, training: true);

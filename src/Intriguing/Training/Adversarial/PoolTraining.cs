@@ -16,20 +16,29 @@ namespace Intriguing.Training.Adversarial;
 /// </summary>
 public sealed record PoolTrainingOptions
 {
+    /// <summary>The layers with a pool: 0 is the input, k &gt;= 1 hidden layer k - 1 (default 0, 1, 2).</summary>
     public IReadOnlyList<int> Layers { get; init; } = [0, 1, 2];
 
+    /// <summary>The most examples per pool (default 1000).</summary>
     public int Capacity { get; init; } = 1000;
 
+    /// <summary>The share of a full pool replaced at each refresh, in (0, 1] (default 0.05).</summary>
     public double ReplaceFraction { get; init; } = 0.05;
 
+    /// <summary>Batches between refreshes (default 10).</summary>
     public int RefreshInterval { get; init; } = 10;
 
+    /// <summary>Pool samples per batch as a multiple of the batch size (default 0.1).</summary>
     public double MixRatio { get; init; } = 0.1;
 
+    /// <summary>The attack that makes the pools' examples (default L-BFGS with 5 values of c, 20 iterations each).</summary>
     public Attack Attack { get; init; } = new BoxConstrainedLbfgs { SearchSteps = 5, MaxIterations = 20 };
 
+    /// <summary>Make the examples towards a random wrong class (default true, the paper's setting).</summary>
     public bool Targeted { get; init; } = true;
 
+    /// <summary>Refuses settings out of range, naming the option.</summary>
+    /// <exception cref="BadInputException">Repeated or negative layers, or a number out of range.</exception>
     public void Validate()
     {
         if (Layers.Count == 0 || Layers.Distinct().Count() != Layers.Count || Layers.Any(layer => layer < 0))
@@ -47,6 +56,7 @@ public sealed record PoolTrainingOptions
     /// <summary>How many examples replace old ones at each refresh of a full pool.</summary>
     public int Quota => Math.Max(1, (int)Math.Round(ReplaceFraction * Capacity));
 
+    /// <summary>The settings in one line, for cache keys.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture,
         $"pool(layers={string.Join(",", Layers)}, capacity={Capacity}, replaceFraction={ReplaceFraction}, refreshInterval={RefreshInterval}, mixRatio={MixRatio}, targeted={Targeted}, attack={Attack.Describe()})");
 }
@@ -76,6 +86,8 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
     private readonly List<PoolRefresh> refreshes = [];
     private readonly Dictionary<int, Classifier> above = [];
 
+    /// <summary>Pool training with <paramref name="options"/> (validated here) and <paramref name="seed"/> for every random choice.</summary>
+    /// <exception cref="BadInputException">Settings out of range.</exception>
     public PoolTraining(PoolTrainingOptions options, int seed)
     {
         options.Validate();
@@ -83,6 +95,7 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         this.seed = seed;
     }
 
+    /// <summary>One pool per layer, in the order of <see cref="PoolTrainingOptions.Layers"/> (empty until training starts).</summary>
     public IReadOnlyList<AdversarialPool> Pools => pools;
 
     /// <summary>Every refresh so far, in order (for tests and the report's counts).</summary>
@@ -111,6 +124,7 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         }
     }
 
+    /// <summary>Refreshes the pools when it is time, and weights the clean loss by its share of the batch.</summary>
     public override TrainingBatch Prepare(Classifier model, TrainingBatch batch)
     {
         if (pools.Count == 0)
@@ -129,6 +143,7 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         return poolSamples == 0 ? batch : batch with { CleanWeight = (double)batchSize / (batchSize + poolSamples) };
     }
 
+    /// <summary>The cross-entropy of the pool samples, through the sub-network above each pool's layer, weighted by their share.</summary>
     public override Tensor? ExtraLoss(Classifier model, TrainingBatch batch)
     {
         int batchSize = (int)batch.Inputs.shape[0];
@@ -207,6 +222,7 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void SaveState(BinaryWriter writer)
     {
         writer.Write(pools.Count);
@@ -216,6 +232,8 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         }
     }
 
+    /// <inheritdoc/>
+    /// <exception cref="BadInputException">A checkpoint with another number of pools.</exception>
     public void LoadState(BinaryReader reader)
     {
         int count = reader.ReadInt32();
@@ -229,6 +247,7 @@ public sealed class PoolTraining : TrainingHook, IStatefulHook, IDisposable
         }
     }
 
+    /// <summary>Frees the pools.</summary>
     public void Dispose()
     {
         foreach (var pool in pools)

@@ -11,6 +11,7 @@ namespace Intriguing.Training.Adversarial;
 /// <summary>A rate k/n with its 95% Wilson interval.</summary>
 public sealed record Rate(double Value, int Count, double Lower, double Upper)
 {
+    /// <summary><paramref name="hits"/> of <paramref name="count"/> with its 95% Wilson interval; NaN with count 0 when <paramref name="count"/> is 0.</summary>
     public static Rate Of(int hits, int count)
     {
         if (count == 0)
@@ -152,17 +153,25 @@ public static class MaskingSigns
     }
 }
 
+/// <summary>
+/// The one evaluation every adversarially trained model and its baseline get (<see cref="Robustness"/>), and the
+/// gradient-masking checks (<see cref="MaskingCheck"/>).
+/// </summary>
 public static class RobustnessEvaluation
 {
+    /// <summary>The FGSM eps evaluated, pixel units: 0.1 and Goodfellow et al.'s 0.25.</summary>
     public static readonly IReadOnlyList<double> FgsmEpsilons = [0.1, 0.25];
 
+    /// <summary>The PGD-40 eps evaluated, pixel units: 0.1 and Madry et al.'s 0.3.</summary>
     public static readonly IReadOnlyList<double> PgdEpsilons = [0.1, 0.3];
 
     /// <summary>The key of an eps in the JSON maps: a plain invariant decimal ("0.1", "0.25").</summary>
     public static string Key(double epsilon) => epsilon.ToString("0.###", CultureInfo.InvariantCulture);
 
+    /// <summary>PGD-40 L-inf at <paramref name="epsilon"/>: steps of 0.01 from a random start seeded with <paramref name="seed"/>.</summary>
     public static PgdLinf Pgd40(double epsilon, int seed) => new() { Epsilon = epsilon, StepSize = 0.01, Steps = 40, RandomStart = true, Seed = seed };
 
+    /// <summary>L-BFGS with its defaults, for the minimal distortion.</summary>
     public static readonly BoxConstrainedLbfgs Lbfgs = new();
 
     /// <summary>How much more (as a fraction of the images) restarts or transfer may fool than plain PGD before masking is suspected.</summary>
@@ -271,6 +280,11 @@ public static class RobustnessEvaluation
             .Append(Lbfgs.Describe())
             .Append(string.Create(CultureInfo.InvariantCulture, $"robustCount={settings.RobustCount},lbfgsCount={settings.LbfgsCount},per-image outcomes")));
 
+    /// <summary>
+    /// Measures <paramref name="model"/> on <paramref name="testSet"/>: clean error on all of it, the attacks on the first
+    /// <see cref="EvaluationSettings.RobustCount"/> and <see cref="EvaluationSettings.LbfgsCount"/> images, with progress
+    /// named after <paramref name="name"/>.
+    /// </summary>
     public static Robustness Evaluate(Classifier model, LabeledImages testSet, EvaluationSettings settings, IProgress<ProgressUpdate>? progress = null, string name = "")
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();

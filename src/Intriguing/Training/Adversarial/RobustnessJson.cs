@@ -23,6 +23,7 @@ public sealed record RobustJson(
     double? LbfgsMedianDistortion,
     double Seconds)
 {
+    /// <summary>The JSON of <paramref name="robustness"/>; a distortion that is not finite (no success) becomes null.</summary>
     public static RobustJson From(Robustness robustness) => new(
         Value(robustness.FgsmErrorByEps, 0.25),
         Value(robustness.PgdErrorByEps, 0.3),
@@ -77,6 +78,7 @@ public sealed record MaskingJson(
     /// <summary>Per eps, the error under the AutoAttack cascade on the same images.</summary>
     public IReadOnlyDictionary<string, double> AutoAttackError { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>Per eps, the 95% interval [lo, hi] of <see cref="AutoAttackError"/>.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<double>> AutoAttackErrorInterval { get; init; } = new Dictionary<string, IReadOnlyList<double>>();
 
     /// <summary>Per eps, the cascade minus plain PGD-40, paired.</summary>
@@ -85,10 +87,13 @@ public sealed record MaskingJson(
     /// <summary>Per eps, the images each stage broke.</summary>
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>> AutoAttackBrokeBy { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, int>>();
 
+    /// <summary>The cascade's version ("standard" or "fast"), or null when it did not run.</summary>
     public string? CascadeVersion { get; init; }
 
+    /// <summary>The cascade's sanity checks' warnings.</summary>
     public IReadOnlyList<string> AutoAttackWarnings { get; init; } = [];
 
+    /// <summary>The JSON of <paramref name="check"/>.</summary>
     public static MaskingJson From(MaskingCheck check) => new(
         check.Count,
         check.Restarts,

@@ -9,7 +9,7 @@ namespace Intriguing.Training.Adversarial;
 /// <summary>
 /// What an adversarial-training epoch costs beyond the passes it cannot avoid, measured in one run on one model:
 /// <list type="bullet">
-/// <item>ours: <see cref="ResumableTraining"/> with the method's hook (<see cref="PgdTraining"/> with k steps, or
+/// <item>ours: <see cref="TrainingLoop"/> with the method's hook (<see cref="PgdTraining"/> with k steps, or
 /// <see cref="FgsmTraining"/>) over <c>batches</c> batches of the zoo recipe's size, everything the loop does
 /// included (shuffling, the hook, the weight penalty, our optimiser) except the once-per-epoch checkpoint, which is
 /// timed on its own and added in proportion to a whole epoch;</item>
@@ -33,6 +33,7 @@ public static class TrainingBenchmark
     public sealed record Result(string Model, string Method, int InputGradientPasses, int BatchSize, int Batches, int BatchesPerEpoch,
         int Repetitions, IReadOnlyList<ThreadsResult> ByThreads)
     {
+        /// <summary>The thread count with the shortest epoch.</summary>
         public int FastestThreads => ByThreads.MinBy(result => result.EpochSeconds)!.Threads;
     }
 

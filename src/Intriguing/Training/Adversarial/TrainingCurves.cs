@@ -9,6 +9,7 @@ namespace Intriguing.Training.Adversarial;
 /// </summary>
 public static class TrainingCurves
 {
+    /// <summary>The plot of <paramref name="history"/> titled <paramref name="title"/>, <paramref name="width"/> x <paramref name="height"/> pixels (default 900 x 450), as PNG bytes.</summary>
     public static byte[] Render(string title, IReadOnlyList<EpochRecord> history, int width = 900, int height = 450)
     {
         if (history.Count == 0)
