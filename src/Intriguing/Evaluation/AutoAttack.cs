@@ -28,8 +28,12 @@ public enum AutoAttackVersion
 /// <summary>One attack of the cascade: its name and the attack value it runs.</summary>
 public sealed record CascadeStage(string Name, Attack Attack);
 
-/// <summary>What one stage did: how many images it was given (the ones still robust), how many it broke, and its time.</summary>
-public sealed record StageResult(string Name, int Attacked, int BrokeImages, double Seconds, string Settings);
+/// <summary>
+/// What one stage did: how many images it was given (the ones still robust), how many it broke, its time, its settings,
+/// and the model passes it made summed over its images (<paramref name="Passes"/>: input-gradient evaluations for a
+/// gradient attack, forward queries for Square; <paramref name="Gradients"/> says which).
+/// </summary>
+public sealed record StageResult(string Name, int Attacked, int BrokeImages, double Seconds, string Settings, long Passes = 0, bool Gradients = true);
 
 /// <summary>One image's outcome: whether the model got it right, and which stage (if any) broke it, with the distance.</summary>
 public sealed record ImageOutcome(int Index, bool CleanCorrect, string? BrokenBy, double Linf, double L2)
@@ -166,6 +170,7 @@ public static class AutoAttack
                 int[] robust = [.. Enumerable.Range(0, count).Where(i => correct[i] && brokenBy[i] is null)];
                 var stageWatch = Stopwatch.StartNew();
                 int broke = 0;
+                long passes = 0;
                 if (robust.Length > 0)
                 {
                     var rows = tensor(robust.Select(i => (long)i).ToArray(), device: flat.device);
@@ -179,6 +184,7 @@ public static class AutoAttack
                         found.Add(example.Index);
                     }
                     broke = found.Count;
+                    passes = result.Examples.Sum(example => (long)example.GradientEvaluations);
                     if (found.Count > 0)
                     {
                         var foundRows = tensor(found.ToArray(), device: flat.device);
@@ -186,7 +192,8 @@ public static class AutoAttack
                     }
                     result.Adversarials.Dispose();
                 }
-                stageResults.Add(new StageResult(stage.Name, robust.Length, broke, stageWatch.Elapsed.TotalSeconds, stage.Attack.Describe()));
+                stageResults.Add(new StageResult(stage.Name, robust.Length, broke, stageWatch.Elapsed.TotalSeconds, stage.Attack.Describe(),
+                    passes, stage.Attack.NeedsGradients));
             }
             warnings.AddRange(AutoAttackChecks.After(stageResults, count));
 
