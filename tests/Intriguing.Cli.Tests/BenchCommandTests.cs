@@ -48,6 +48,53 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_on_an_onnx_model_measures_square_against_onnx_runtime()
+    {
+        string model = Path.Combine(folder, "mlp.onnx");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "fixtures", "onnx", "mnist-mlp.onnx"), model);
+        File.WriteAllText(Path.Combine(folder, "mlp.json"), """{"inputShape":[1,28,28],"classes":10}""");
+
+        var run = CliRun.Of("bench", "--model", model, "--batch", "12", "--queries", "40", "--eps", "0.05", "--repetitions", "1",
+            "--data-dir", mnist.Folder, "--json");
+        var gradientOptions = CliRun.Of("bench", "--eps", "0.1");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        Assert.Equal(12, json.GetProperty("images").GetInt32());
+        Assert.Equal(40, json.GetProperty("queryBudget").GetInt32());
+        Assert.True(json.GetProperty("rawRowsPerSecond").GetDouble() > 0);
+        double ratio = json.GetProperty("ratio").GetDouble();
+        Assert.InRange(ratio, 1e-4, 10);
+        Assert.InRange(json.GetProperty("forwardCalls").GetInt32(), 2, 41);
+        Assert.Equal(2, gradientOptions.ExitCode);
+        Assert.Contains("--eps", gradientOptions.StandardError);
+    }
+
+    [Fact]
+    public void Bench_autoattack_reports_each_stage_and_both_ratios()
+    {
+        random.manual_seed(6);
+        var spec = ModelZoo.Get("fc100-100-10");
+        string path = Path.Combine(folder, "tiny-aa.safetensors");
+        var report = new TrainingReport(0.9, 0.9, 0.9, 0.9, Epochs: 0, Seconds: 0, Recipe: "untrained (test fixture)");
+        using (var model = new TrainedModel(spec.Name, Split.Train, 0, spec.Create(), report, path))
+        {
+            ModelStore.Save(model);
+        }
+
+        var run = CliRun.Of("bench", "--model", path, "--autoattack", "--batch", "16", "--eps", "0.3", "--data-dir", mnist.Folder, "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        Assert.Equal(["apgd-ce", "apgd-t", "fab-t", "square"], json.GetProperty("stages").EnumerateArray().Select(stage => stage.GetProperty("name").GetString()));
+        Assert.True(json.GetProperty("rawGradientsPerSecond").GetDouble() > 0);
+        Assert.True(json.GetProperty("rawForwardsPerSecond").GetDouble() > 0);
+        Assert.Equal(0.8, json.GetProperty("targetRatio").GetDouble());
+        var first = json.GetProperty("stages")[0];
+        Assert.True(first.GetProperty("attacked").GetInt32() == 0 || first.GetProperty("passes").GetInt64() > 0);
+    }
+
+    [Fact]
     public void Bad_batch_and_unknown_model_are_bad_input()
     {
         Assert.Equal(2, CliRun.Of("bench", "--batch", "0").ExitCode);
