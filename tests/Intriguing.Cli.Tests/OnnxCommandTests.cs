@@ -57,6 +57,22 @@ public sealed class OnnxCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_takes_a_folder_dataset_and_names_it()
+    {
+        string fixtures = Path.Combine(AppContext.BaseDirectory, "fixtures");
+        string model = Path.Combine(fixtures, "torchscript", "rgb-bn-conv", "model.pt");
+        string folder = Path.Combine(fixtures, "rgb-folder");
+
+        var run = CliRun.Of("evaluate", "--model", model, "--dataset", $"folder:{folder}", "--eps", "0.05", "--version", "fast", "--count", "100", "--json");
+
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        var json = run.Json();
+        Assert.Equal(40, json.GetProperty("count").GetInt32());
+        Assert.StartsWith("folder", json.GetProperty("dataset").GetString());
+        Assert.Equal(["apgd-ce", "apgd-t"], json.GetProperty("attacks").EnumerateArray().Select(attack => attack.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public void Transfer_measures_an_onnx_target_and_refuses_it_as_a_source()
     {
         var run = CliRun.Of("transfer", "--sources", TorchScriptMlp, "--targets", $"{TorchScriptMlp},{model}", "--method", "fgsm", "--count", "10",

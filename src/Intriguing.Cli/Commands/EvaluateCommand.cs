@@ -33,7 +33,8 @@ public static class EvaluateCommand
         double Seconds,
         int Seed,
         string Device,
-        int Threads);
+        int Threads,
+        string Dataset = "mnist");
 
     public static Command Create(CliIo io)
     {
@@ -69,13 +70,15 @@ public static class EvaluateCommand
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
+        var dataset = CommonOptions.Dataset();
+        var resize = CommonOptions.Resize();
         var command = new Command("evaluate",
             "Robust accuracy under AutoAttack (Croce and Hein 2020): an image counts as robust only if the model classifies it " +
             "correctly and every attack of the cascade fails on it. Each attack runs on the images still robust; every success " +
             "is verified by a fresh forward pass. Warnings flag randomised models, probability outputs, zero gradients and " +
             "gradient masking.")
         {
-            model, eps, norm, version, count, seed, batch, dataDir, device, quick, threads,
+            model, eps, norm, version, count, seed, batch, dataDir, dataset, resize, device, quick, threads,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -106,6 +109,7 @@ public static class EvaluateCommand
             }
             // Settings are checked before any data is loaded or model trained.
             AutoAttack.Stages(cascade, threatNorm, epsilon, seedValue);
+            var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             string modelName = parseResult.GetValue(model)!;
             var declared = declaration.Read(parseResult);
             CommonOptions.CheckModel(modelName, declared);
@@ -114,17 +118,18 @@ public static class EvaluateCommand
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load("mnist", parseResult.GetValue(dataDir), progress);
+                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
                     declaration: declared);
-                using var test = data.Test.Slice(0, imageCount);
+                // A folder dataset may hold fewer test images than --count asks for: all of them are evaluated then.
+                using var test = data.Test.Slice(0, Math.Min(imageCount, data.Test.Count));
                 using var result = AutoAttack.Run(trained.Model, test.Images.to(target), test.Labels.to(target), epsilon, threatNorm, cascade,
                     seedValue, batchSize, progress);
                 return new EvaluateReport(
                     trained.Name, epsilon, threatNorm == ThreatNorm.Linf ? "linf" : "l2", cascade.ToString().ToLowerInvariant(), result.Count,
                     result.CleanAccuracy, result.RobustAccuracy, result.RobustInterval,
                     [.. result.Stages.Select(stage => new StageReport(stage.Name, stage.Attacked, stage.BrokeImages, Math.Round(stage.Seconds, 2), stage.Settings))],
-                    result.Warnings, Math.Round(result.Seconds, 2), seedValue, target.ToString(), TorchSharp.torch.get_num_threads());
+                    result.Warnings, Math.Round(result.Seconds, 2), seedValue, target.ToString(), TorchSharp.torch.get_num_threads(), data.Name);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -135,7 +140,7 @@ public static class EvaluateCommand
     private static void Render(IAnsiConsole console, EvaluateReport report)
     {
         var table = new Table()
-            .Title($"AutoAttack ({report.Version}) on {Markup.Escape(report.Model)}: {report.Norm} eps {report.Eps.ToString(CultureInfo.InvariantCulture)}, {report.Count} test images")
+            .Title($"AutoAttack ({report.Version}) on {Markup.Escape(report.Model)}: {report.Norm} eps {report.Eps.ToString(CultureInfo.InvariantCulture)}, {report.Count} test images of {Markup.Escape(report.Dataset)}")
             .AddColumn("attack")
             .AddColumn(new TableColumn("images attacked").RightAligned())
             .AddColumn(new TableColumn("broke").RightAligned())
