@@ -13,9 +13,32 @@ namespace Intriguing.Cli.Tests;
 /// </summary>
 public sealed class PackedProducts : IDisposable
 {
+    /// <summary>Free space the packing needs on the temporary folder's disk: libtorch is built, packed and installed.</summary>
+    public const long RequiredBytes = 4L << 30;
+
     public PackedProducts()
     {
         Directory.CreateDirectory(Root);
+        try
+        {
+            Make();
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose constructor threw: nothing of a failed attempt is left behind.
+            Dispose();
+            throw;
+        }
+    }
+
+    private void Make()
+    {
+        long free = new DriveInfo(Root).AvailableFreeSpace;
+        if (free < RequiredBytes)
+        {
+            throw new InvalidOperationException(
+                $"packing and installing the tool needs about {RequiredBytes >> 30} GB free under {Path.GetTempPath()}; {free / (double)(1L << 30):0.0} GB are free");
+        }
         string repository = Repository();
         var clock = Stopwatch.StartNew();
         // One platform, as `dotnet pack` does for each of ToolPackageRuntimeIdentifiers (the csproj lists linux-x64 and win-x64).
@@ -27,6 +50,9 @@ public sealed class PackedProducts : IDisposable
         Dotnet.Run(Root, TimeSpan.FromMinutes(5), "pack", Path.Combine(repository, "src", "Intriguing", "Intriguing.csproj"),
             "-c", "Release", "-o", Packages, "--artifacts-path", Artifacts).ThrowUnlessSucceeded();
         LibraryPackSeconds = clock.Elapsed.TotalSeconds;
+
+        // The build outputs (libtorch twice over) are not needed once the packages exist.
+        Directory.Delete(Artifacts, recursive: true);
 
         // Only the packages just made: the install needs nothing else (a tool package carries its dependencies).
         string config = Path.Combine(Root, "nuget.config");
@@ -52,11 +78,11 @@ public sealed class PackedProducts : IDisposable
     /// <summary>The installed command, <c>intriguing</c>, as <c>dotnet tool install --tool-path</c> placed it.</summary>
     public string Command => Path.Combine(Tools, OperatingSystem.IsWindows() ? "intriguing.exe" : "intriguing");
 
-    public double ToolPackSeconds { get; }
+    public double ToolPackSeconds { get; private set; }
 
-    public double LibraryPackSeconds { get; }
+    public double LibraryPackSeconds { get; private set; }
 
-    public double InstallSeconds { get; }
+    public double InstallSeconds { get; private set; }
 
     /// <summary>The one package in <see cref="Packages"/> whose file name starts with <paramref name="stem"/> and a version.</summary>
     public string Package(string stem) =>
