@@ -95,6 +95,13 @@ public static class ReproduceCommand
                 }
                 console.MarkupLine($"Report written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json) in {summary.WallTimeSeconds:F0} s.");
             });
+            if (result.FailedStudies.Count > 0)
+            {
+                // The report is written, with the failed studies' claims "not run"; the run as a whole still failed.
+                context.Io.StandardError.WriteLine("intriguing: failed: " + string.Join("; ", result.FailedStudies.Select(failure => $"study {failure.Key} failed ({failure.Reason})")) +
+                    $"; the report in {folder} lists {(result.FailedStudies.Count == 1 ? "its" : "their")} claims as not run");
+                return ExitCodes.Failed;
+            }
             return ExitCodes.Success;
         }));
         return command;

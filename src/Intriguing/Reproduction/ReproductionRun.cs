@@ -10,7 +10,11 @@ namespace Intriguing.Reproduction;
 public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce", string Device = "cpu", ImageSize? Resize = null);
 
 /// <summary>What a run produced: the report, where it was written, and which studies were read back from a previous run.</summary>
-public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies);
+public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies)
+{
+    /// <summary>The studies that failed, each with its one-line reason; their sections say so and list their claims as not run.</summary>
+    public IReadOnlyList<(string Key, string Reason)> FailedStudies { get; init; } = [];
+}
 
 /// <summary>
 /// Runs the studies in order and writes the report. Each finished section is kept (see <see cref="StudyResultCache"/>),
@@ -41,6 +45,7 @@ public static class ReproductionRun
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
         var resumed = new List<string>();
+        var failed = new List<(string Key, string Reason)>();
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
@@ -53,8 +58,20 @@ public static class ReproductionRun
                 if (section is null)
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
-                    section = study.Run(context);
-                    cache.Store(fingerprint, section);
+                    try
+                    {
+                        section = study.Run(context);
+                        cache.Store(fingerprint, section);
+                    }
+                    // Bad input stops the run as before (exit 2); anything else fails this study only: the report still
+                    // comes out, its section saying why and its claims "not run", and the study runs again next time.
+                    catch (Exception error) when (error is not (BadInputException or OperationCanceledException or OutOfMemoryException))
+                    {
+                        string reason = OneLine(error.Message);
+                        progress?.Report(ProgressUpdate.Warning($"study {study.Key}", $"failed: {reason}"));
+                        failed.Add((study.Key, reason));
+                        section = ReportSection.NotRun(study.Key, study.Title, reason, study.PlannedClaims);
+                    }
                 }
                 else
                 {
@@ -73,7 +90,13 @@ public static class ReproductionRun
         {
             files = ReportWriter.WriteAll(report, settings.OutDir);
         }
-        return new ReproductionResult(report, files, resumed);
+        return new ReproductionResult(report, files, resumed) { FailedStudies = failed };
+    }
+
+    private static string OneLine(string message)
+    {
+        string line = string.Join(' ', (message ?? "").Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        return line.Length == 0 ? "an error without a message" : line.TrimEnd('.');
     }
 
     /// <summary>
