@@ -58,19 +58,15 @@ public static class ReproductionRun
                 if (section is null)
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
-                    try
+                    (section, string? failure) = Attempt(study, () => study.Run(context), progress);
+                    if (failure is null)
                     {
-                        section = study.Run(context);
                         cache.Store(fingerprint, section);
                     }
-                    // Bad input stops the run as before (exit 2); anything else fails this study only: the report still
-                    // comes out, its section saying why and its claims "not run", and the study runs again next time.
-                    catch (Exception error) when (error is not (BadInputException or OperationCanceledException or OutOfMemoryException))
+                    else
                     {
-                        string reason = OneLine(error.Message);
-                        progress?.Report(ProgressUpdate.Warning($"study {study.Key}", $"failed: {reason}"));
-                        failed.Add((study.Key, reason));
-                        section = ReportSection.NotRun(study.Key, study.Title, reason, study.PlannedClaims);
+                        // Not kept: the study runs again next time.
+                        failed.Add((study.Key, failure));
                     }
                 }
                 else
@@ -91,6 +87,26 @@ public static class ReproductionRun
             files = ReportWriter.WriteAll(report, settings.OutDir);
         }
         return new ReproductionResult(report, files, resumed) { FailedStudies = failed };
+    }
+
+    /// <summary>
+    /// <paramref name="run"/>'s section, or when it throws, the section of a study that did not run
+    /// (<see cref="ReportSection.NotRun"/>: its planned claims "not run") and the one-line reason. Bad input still stops
+    /// the run (exit 2), as do cancellation and running out of memory; anything else fails this study only, so the report
+    /// still comes out.
+    /// </summary>
+    internal static (ReportSection Section, string? Failure) Attempt(IStudy study, Func<ReportSection> run, IProgress<ProgressUpdate>? progress = null)
+    {
+        try
+        {
+            return (run(), null);
+        }
+        catch (Exception error) when (error is not (BadInputException or OperationCanceledException or OutOfMemoryException))
+        {
+            string reason = OneLine(error.Message);
+            progress?.Report(ProgressUpdate.Warning($"study {study.Key}", $"failed: {reason}"));
+            return (ReportSection.NotRun(study.Key, study.Title, reason, study.PlannedClaims), reason);
+        }
     }
 
     private static string OneLine(string message)
