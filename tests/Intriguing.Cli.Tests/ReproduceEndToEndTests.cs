@@ -84,9 +84,19 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         Assert.Equal(JsonValueKind.Null, arms[0].GetProperty("masking").ValueKind);
         Assert.All(arms.Skip(1), arm => Assert.Equal(50, arm.GetProperty("masking").GetProperty("count").GetInt32()));
 
+        // Claims at a glance: every judged claim once, with an allowed verdict and a link to its section, first in the html.
+        var glance = root.GetProperty("claims").EnumerateArray().ToList();
+        Assert.Equal(15, glance.Count);
+        Assert.All(glance, claim =>
+        {
+            Assert.Contains(claim.GetProperty("verdict").GetString(), Intriguing.Reporting.ReportClaim.VerdictWords);
+            Assert.True(root.TryGetProperty(claim.GetProperty("section").GetString()!, out _), claim.ToString());
+        });
+        Assert.Equal("not run", glance.Single(claim => claim.GetProperty("id").GetString() == "adversarialTraining.g").GetProperty("verdict").GetString());
         string html = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.Contains("data:image/png;base64,", html);
         Assert.DoesNotContain("src=\"http", html);
+        Assert.True(html.IndexOf("<table class=\"claims\">", StringComparison.Ordinal) < html.IndexOf("<section id=\"table1\">", StringComparison.Ordinal));
         Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
 
         var again = quick.InProcess("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");

@@ -12,7 +12,7 @@ namespace Intriguing.Cli.Commands;
 /// </summary>
 public static class ReproduceCommand
 {
-    public sealed record ReproduceSummary(string Out, string Html, string Markdown, string Json, IReadOnlyList<string> Sections, IReadOnlyList<string> Resumed, double WallTimeSeconds, bool Quick, int Seed);
+    public sealed record ReproduceSummary(string Out, string Html, string Markdown, string Json, IReadOnlyList<string> Sections, IReadOnlyList<string> Resumed, double WallTimeSeconds, bool Quick, int Seed, IReadOnlyList<string> Failed);
 
     /// <summary>The studies in report order. Each later study appends itself here.</summary>
     public static IReadOnlyList<IStudy> Studies(bool quick)
@@ -70,7 +70,7 @@ public static class ReproduceCommand
             var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));
             var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
                 result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,
-                result.Report.Environment.WallTimeSeconds, isQuick, settings.Seed);
+                result.Report.Environment.WallTimeSeconds, isQuick, settings.Seed, result.FailedStudies.Select(failure => failure.Key).ToList());
             context.Emit(summary, console =>
             {
                 foreach (var section in result.Report.Sections)
@@ -95,6 +95,13 @@ public static class ReproduceCommand
                 }
                 console.MarkupLine($"Report written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json) in {summary.WallTimeSeconds:F0} s.");
             });
+            if (result.FailedStudies.Count > 0)
+            {
+                // The report is written, with the failed studies' claims "not run"; the run as a whole still failed.
+                context.Io.StandardError.WriteLine("intriguing: failed: " + string.Join("; ", result.FailedStudies.Select(failure => $"study {failure.Key} failed ({failure.Reason})")) +
+                    $"; the report in {folder} lists {(result.FailedStudies.Count == 1 ? "its" : "their")} claims as not run");
+                return ExitCodes.Failed;
+            }
             return ExitCodes.Success;
         }));
         return command;

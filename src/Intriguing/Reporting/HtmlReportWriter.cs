@@ -12,20 +12,25 @@ public static class HtmlReportWriter
 {
     private const string Css = """
         :root { --ours: #1d4ed8; --ours-bg: #eff6ff; --paper: #6b7280; --paper-bg: #f9fafb; --rule: #e5e7eb; }
+        *, *::before, *::after { box-sizing: border-box; }
         body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 16px;
-               line-height: 1.55; color: #111827; max-width: 62rem; margin: 2rem auto; padding: 0 1.25rem; }
-        h1 { font-size: 1.9rem; margin-bottom: .3rem; }
-        h2 { font-size: 1.4rem; margin-top: 2.6rem; padding-bottom: .25rem; border-bottom: 1px solid var(--rule); }
-        nav ol { columns: 2; padding-left: 1.2rem; }
+               line-height: 1.55; color: #111827; max-width: 62rem; margin: 2rem auto; padding: 0 1.25rem;
+               overflow-wrap: break-word; -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+        h1 { font-size: 1.9rem; line-height: 1.25; margin-bottom: .3rem; }
+        h2 { font-size: 1.4rem; line-height: 1.3; margin-top: 2.6rem; padding-bottom: .25rem; border-bottom: 1px solid var(--rule); }
+        nav ol { margin: .4rem 0 0; padding-left: 1.6rem; }
+        nav li { margin: .2rem 0; padding-left: .2rem; }
         a { color: var(--ours); }
-        code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; background: #f3f4f6; padding: 0 .2em; border-radius: 3px; }
+        code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; background: #f3f4f6; padding: 0 .2em; border-radius: 3px; overflow-wrap: anywhere; }
         dl.environment { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; font-size: .9rem; color: #374151; }
         dl.environment dt { font-weight: 600; }
-        dl.environment dd { margin: 0; }
+        dl.environment dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
         .legend { font-size: .85rem; color: #374151; }
         .legend span { padding: .05rem .4rem; border-radius: 3px; }
-        table { border-collapse: collapse; margin: .6rem 0 1.4rem; font-size: .92rem; font-variant-numeric: tabular-nums; }
-        caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: .35rem; }
+        .table-block { margin: .6rem 0 1.4rem; }
+        .table-caption { font-weight: 600; margin: 0 0 .35rem; font-size: .92rem; }
+        .table-scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+        table { border-collapse: collapse; font-size: .92rem; font-variant-numeric: tabular-nums; }
         th, td { padding: .3rem .7rem; border-bottom: 1px solid var(--rule); text-align: right; }
         th:first-child, td:first-child { text-align: left; }
         thead th { border-bottom: 2px solid #9ca3af; }
@@ -34,6 +39,30 @@ public static class HtmlReportWriter
         figure { margin: 1rem 0 1.6rem; }
         figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
         figcaption { font-size: .88rem; color: #374151; margin-top: .3rem; }
+        #claims h2 { margin-top: 1.2rem; }
+        table.claims { width: 100%; }
+        table.claims th, table.claims td { text-align: left; vertical-align: top; }
+        table.claims td.evidence { font-size: .85rem; color: #374151; min-width: 14rem; }
+        table.claims td.where { white-space: nowrap; font-size: .85rem; }
+        .verdict { display: inline-block; white-space: nowrap; font-size: .78rem; font-weight: 700; padding: .1rem .45rem; border-radius: 999px; border: 1px solid transparent; }
+        .verdict-holds { background: #dcfce7; color: #166534; border-color: #86efac; }
+        .verdict-partly { background: #fef9c3; color: #854d0e; border-color: #fde047; }
+        .verdict-does-not-hold { background: #fee2e2; color: #991b1b; border-color: #fca5a5; }
+        .verdict-inconclusive { background: #f3f4f6; color: #374151; border-color: #d1d5db; }
+        .verdict-not-run { background: #fff; color: #6b7280; border-color: #9ca3af; border-style: dashed; }
+        @media (max-width: 40rem) {
+          body { margin: 1rem auto; padding: 0 .85rem; font-size: 15px; }
+          h1 { font-size: 1.5rem; }
+          h2 { font-size: 1.2rem; }
+          dl.environment { grid-template-columns: 1fr; gap: 0; }
+          dl.environment dd { margin-bottom: .35rem; }
+          th, td { padding: .25rem .45rem; }
+          table.claims thead { display: none; }
+          table.claims, table.claims tbody, table.claims tr, table.claims td { display: block; width: 100%; }
+          table.claims tr { padding: .5rem 0; border-bottom: 1px solid var(--rule); }
+          table.claims td { border: 0; padding: .1rem 0; }
+          table.claims td.evidence { min-width: 0; }
+        }
         """;
 
     /// <summary>The whole report.html for <paramref name="report"/>: one self-contained page, styles and figures inline.</summary>
@@ -50,6 +79,7 @@ public static class HtmlReportWriter
             .AppendLine("</head>")
             .AppendLine("<body>")
             .Append("<h1>").Append(Escape(report.Title)).AppendLine("</h1>");
+        AppendClaims(html, report);
 
         html.AppendLine("<dl class=\"environment\">");
         foreach ((string name, string value) in MarkdownReportWriter.EnvironmentRows(report.Environment))
@@ -65,7 +95,7 @@ public static class HtmlReportWriter
 
         if (report.Sections.Count > 1)
         {
-            html.AppendLine("<nav><ol>");
+            html.AppendLine("<nav aria-label=\"Contents\"><ol>");
             foreach (ReportSection section in report.Sections)
             {
                 html.Append("<li><a href=\"#").Append(Escape(section.Key)).Append("\">").Append(Escape(section.Title)).AppendLine("</a></li>");
@@ -96,13 +126,55 @@ public static class HtmlReportWriter
         return html.ToString();
     }
 
+    /// <summary>
+    /// The anchor of the claims table, <c>claims</c>; a section's own anchor is its key, which can never be "claims"
+    /// (<see cref="Report.ClaimsKey"/> is reserved).
+    /// </summary>
+    public const string ClaimsAnchor = Report.ClaimsKey;
+
+    /// <summary>"Claims at a glance": one row per claim, verdict badge first, linking to the section that judges it.</summary>
+    private static void AppendClaims(StringBuilder html, Report report)
+    {
+        var claims = report.Claims;
+        if (claims.Count == 0)
+        {
+            return;
+        }
+        html.Append("<section id=\"").Append(ClaimsAnchor).AppendLine("\" class=\"claims\">")
+            .AppendLine("<h2>Claims at a glance</h2>")
+            .AppendLine("<div class=\"table-scroll\">")
+            .AppendLine("<table class=\"claims\">")
+            .AppendLine("<thead><tr><th>verdict</th><th>claim</th><th>evidence (ours)</th><th>section</th></tr></thead>")
+            .AppendLine("<tbody>");
+        foreach (var (section, claim) in claims)
+        {
+            html.Append("<tr id=\"claim-").Append(Escape(section.Key)).Append('-').Append(Escape(claim.Id)).Append("\">")
+                .Append("<td><span class=\"verdict verdict-").Append(claim.VerdictText.Replace(' ', '-')).Append("\">")
+                .Append(Escape(claim.VerdictText)).Append("</span></td>")
+                .Append("<td>").Append(Escape(claim.Claim)).Append("</td>")
+                .Append("<td class=\"evidence\">").Append(Escape(claim.Evidence)).Append("</td>")
+                .Append("<td class=\"where\"><a href=\"#").Append(Escape(section.Key)).Append("\">").Append(Escape(ShortTitle(section.Title))).Append("</a></td>")
+                .AppendLine("</tr>");
+        }
+        html.AppendLine("</tbody>").AppendLine("</table>").AppendLine("</div>").AppendLine("</section>");
+    }
+
+    /// <summary>A section's title up to its colon ("Table 2" of "Table 2: adversarial examples ..."), for a link in a narrow column.</summary>
+    internal static string ShortTitle(string title)
+    {
+        int colon = title.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? title[..colon] : title;
+    }
+
     private static void AppendTable(StringBuilder html, ReportTable table)
     {
-        html.AppendLine("<table>");
+        // The caption stays outside the scrolling box, so on a phone it wraps to the screen while a wide table scrolls.
+        html.AppendLine("<div class=\"table-block\">");
         if (!string.IsNullOrWhiteSpace(table.Caption))
         {
-            html.Append("<caption>").Append(Escape(table.Caption)).AppendLine("</caption>");
+            html.Append("<p class=\"table-caption\">").Append(Escape(table.Caption)).AppendLine("</p>");
         }
+        html.AppendLine("<div class=\"table-scroll\">").AppendLine("<table>");
         html.Append("<thead><tr>");
         foreach (ReportCell header in table.Headers)
         {
@@ -118,7 +190,7 @@ public static class HtmlReportWriter
             }
             html.AppendLine("</tr>");
         }
-        html.AppendLine("</tbody>").AppendLine("</table>");
+        html.AppendLine("</tbody>").AppendLine("</table>").AppendLine("</div>").AppendLine("</div>");
     }
 
     private static string ClassAttribute(CellKind kind) => kind switch

@@ -6,8 +6,9 @@ using System.Text.Json.Serialization;
 namespace Intriguing.Reporting;
 
 /// <summary>
-/// report.json: <c>{"environment": {...}, "&lt;section key&gt;": &lt;section data&gt;, ...}</c>, camelCase, indented.
-/// Only the data goes here; prose, tables and figures are for the Markdown and HTML views.
+/// report.json: <c>{"environment": {...}, "claims": [...], "&lt;section key&gt;": &lt;section data&gt;, ...}</c>, camelCase, indented.
+/// Only the data goes here; prose, tables and figures are for the Markdown and HTML views. docs/report.schema.json
+/// describes the document.
 /// </summary>
 public static class JsonReportWriter
 {
@@ -27,6 +28,7 @@ public static class JsonReportWriter
         var document = new JsonObject
         {
             [Report.EnvironmentKey] = JsonSerializer.SerializeToNode(report.Environment, Options),
+            [Report.ClaimsKey] = new JsonArray([.. report.Claims.Select(entry => (JsonNode)ClaimJson(entry.Section, entry.Claim))]),
         };
         foreach (ReportSection section in report.Sections)
         {
@@ -39,6 +41,21 @@ public static class JsonReportWriter
             };
         }
         return document;
+    }
+
+    /// <summary>One entry of the top-level <c>claims</c> array: <c>{"id","claim","verdict","evidence","section"}</c>, the id prefixed with the section key.</summary>
+    public static JsonObject ClaimJson(ReportSection section, ReportClaim claim)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(claim);
+        return new JsonObject
+        {
+            ["id"] = $"{section.Key}.{claim.Id}",
+            ["claim"] = claim.Claim,
+            ["verdict"] = claim.VerdictText,
+            ["evidence"] = claim.Evidence,
+            ["section"] = section.Key,
+        };
     }
 
     /// <summary>The text of report.json.</summary>

@@ -14,10 +14,13 @@ public static class MarkdownReportWriter
     {
         var markdown = new StringBuilder();
         markdown.Append("# ").AppendLine(Inline(report.Title)).AppendLine();
+        AppendClaims(markdown, report);
         AppendEnvironment(markdown, report.Environment);
         foreach (ReportSection section in report.Sections)
         {
-            markdown.AppendLine().Append("## ").AppendLine(Inline(section.Title)).AppendLine();
+            // An explicit anchor: the claims table links to the section by its key, whatever the renderer makes of the title.
+            markdown.AppendLine().Append("<a id=\"").Append(section.Key).AppendLine("\"></a>").AppendLine();
+            markdown.Append("## ").AppendLine(Inline(section.Title)).AppendLine();
             if (!string.IsNullOrWhiteSpace(section.Prose))
             {
                 markdown.AppendLine(EscapeAngleBrackets(section.Prose.Trim())).AppendLine();
@@ -34,6 +37,26 @@ public static class MarkdownReportWriter
             }
         }
         return markdown.ToString();
+    }
+
+    /// <summary>"Claims at a glance": one pipe-table row per claim (verdict, claim, evidence, link to the section).</summary>
+    private static void AppendClaims(StringBuilder markdown, Report report)
+    {
+        var claims = report.Claims;
+        if (claims.Count == 0)
+        {
+            return;
+        }
+        markdown.AppendLine("## Claims at a glance").AppendLine()
+            .AppendLine("| verdict | claim | evidence (ours) | section |")
+            .AppendLine("|---|---|---|---|");
+        foreach (var (section, claim) in claims)
+        {
+            markdown.Append("| **").Append(Cell(claim.VerdictText)).Append("** | ").Append(Cell(claim.Claim)).Append(" | ")
+                .Append(Cell(claim.Evidence)).Append(" | [").Append(Cell(HtmlReportWriter.ShortTitle(section.Title)).Replace("]", "\\]"))
+                .Append("](#").Append(section.Key).AppendLine(") |");
+        }
+        markdown.AppendLine();
     }
 
     private static void AppendEnvironment(StringBuilder markdown, ReportEnvironment environment)

@@ -13,6 +13,13 @@ public sealed record Report(string Title, ReportEnvironment Environment, IReadOn
     /// <summary>The report.json key that holds <see cref="Environment"/>; no section may use it.</summary>
     public const string EnvironmentKey = "environment";
 
+    /// <summary>The report.json key that holds <see cref="Claims"/>; no section may use it.</summary>
+    public const string ClaimsKey = "claims";
+
+    /// <summary>Every section's claims in reading order, each with the key of its section (the anchor it links to).</summary>
+    public IReadOnlyList<(ReportSection Section, ReportClaim Claim)> Claims =>
+        [.. Sections.SelectMany(section => section.Claims.Select(claim => (section, claim)))];
+
     /// <summary>Checks what the writers rely on: distinct, well-formed section keys and figure file names.</summary>
     /// <exception cref="BadInputException">A key or figure name is missing, malformed or used twice.</exception>
     public void Validate()
@@ -22,9 +29,9 @@ public sealed record Report(string Title, ReportEnvironment Environment, IReadOn
         foreach (ReportSection section in Sections)
         {
             section.Validate();
-            if (section.Key == EnvironmentKey)
+            if (section.Key is EnvironmentKey or ClaimsKey)
             {
-                throw new BadInputException($"report section key \"{EnvironmentKey}\" is reserved for the run's environment");
+                throw new BadInputException($"report section key \"{section.Key}\" is reserved for the run's {(section.Key == EnvironmentKey ? "environment" : "claims at a glance")}");
             }
             if (!sectionKeys.Add(section.Key))
             {

@@ -25,6 +25,23 @@ public sealed partial record ReportSection(string Key, string Title, string Pros
     /// </summary>
     public object? Data { get; init; }
 
+    /// <summary>
+    /// The paper's claims this study judges, each with our verdict (the report's "claims at a glance" and the
+    /// <c>claims</c> array of report.json); filled by the study from its library's verdict objects.
+    /// </summary>
+    public IReadOnlyList<ReportClaim> Claims { get; init; } = [];
+
+    /// <summary>
+    /// The section of a study that did not run (it failed): a short note saying why, <paramref name="claims"/> (the claims the
+    /// study would have judged) marked "not run", and <c>{"failed": true, "reason": ...}</c> as its data.
+    /// </summary>
+    public static ReportSection NotRun(string key, string title, string reason, IReadOnlyList<ReportClaim> claims) =>
+        new(key, title, $"**This study did not run**: {reason}. Its claims are listed as not run.")
+        {
+            Claims = [.. claims.Select(claim => claim.AsNotRun($"the study did not run: {reason}"))],
+            Data = new { failed = true, reason },
+        };
+
     /// <exception cref="BadInputException">The key is not a plain identifier, a table is ragged or a figure is not a named PNG.</exception>
     public void Validate()
     {
@@ -39,6 +56,15 @@ public sealed partial record ReportSection(string Key, string Title, string Pros
         foreach (ReportFigure figure in Figures)
         {
             figure.Validate();
+        }
+        var claimIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ReportClaim claim in Claims)
+        {
+            claim.Validate(Key!);
+            if (!claimIds.Add(claim.Id))
+            {
+                throw new BadInputException($"claim id \"{claim.Id}\" is used twice in section \"{Key}\"");
+            }
         }
     }
 

@@ -145,6 +145,19 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         return Section(outcomes, context.Quick, context.Seed, allArms.Where(arm => context.Quick && !arm.InQuick).Select(arm => arm.Name).ToList());
     }
 
+    /// <summary>The section's title.</summary>
+    public const string SectionTitle = "Adversarial training (Section 4.3): the paper's per-layer pools beside dropout, FGSM and PGD training";
+
+    /// <inheritdoc/>
+    public string Title => SectionTitle;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReportClaim> PlannedClaims => ReportClaims(Claims([]));
+
+    /// <summary>The papers' claims among <paramref name="claims"/> (not our own targets) as lines of the claims table.</summary>
+    public static IReadOnlyList<ReportClaim> ReportClaims(IReadOnlyList<Claim> claims) =>
+        [.. claims.Where(claim => !OwnTargets.Contains(claim.Id)).Select(ToReportClaim)];
+
     /// <summary>Every claim, from the arms that ran (a claim whose arm did not run says so).</summary>
     public static IReadOnlyList<Claim> Claims(IReadOnlyList<ArmOutcome> outcomes)
     {
@@ -293,9 +306,9 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
                 TrainingCurves.Render($"{Fc100} trained with adversarial pools (seed {seed})", pool.Result.History)));
         }
 
-        return new ReportSection("adversarialTraining",
-            "Adversarial training (Section 4.3): the paper's per-layer pools beside dropout, FGSM and PGD training", Prose(outcomes, claims, quick, leftOut ?? []))
+        return new ReportSection("adversarialTraining", SectionTitle, Prose(outcomes, claims, quick, leftOut ?? []))
         {
+            Claims = ReportClaims(claims),
             Tables = tables,
             Figures = figures,
             Data = new

@@ -20,4 +20,13 @@ public interface IStudy
 
     /// <summary>Runs the study in <paramref name="context"/> (seed, quick, data, models, progress) and returns its section.</summary>
     ReportSection Run(StudyContext context);
+
+    /// <summary>The section's title, also used for the section of a run in which the study failed.</summary>
+    string Title => Key;
+
+    /// <summary>
+    /// The claims the study judges, before it runs (verdicts are placeholders): a run in which the study fails still lists
+    /// them, marked "not run" (<see cref="ReportSection.NotRun"/>). Studies that judge no claim keep the empty default.
+    /// </summary>
+    IReadOnlyList<ReportClaim> PlannedClaims => [];
 }

@@ -10,7 +10,11 @@ namespace Intriguing.Reproduction;
 public sealed record ReproductionSettings(string OutDir, int Seed = 0, bool Quick = false, string Dataset = "mnist", string? DataDir = null, string CommandLine = "intriguing reproduce", string Device = "cpu", ImageSize? Resize = null);
 
 /// <summary>What a run produced: the report, where it was written, and which studies were read back from a previous run.</summary>
-public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies);
+public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadOnlyList<string> ResumedStudies)
+{
+    /// <summary>The studies that failed, each with its one-line reason; their sections say so and list their claims as not run.</summary>
+    public IReadOnlyList<(string Key, string Reason)> FailedStudies { get; init; } = [];
+}
 
 /// <summary>
 /// Runs the studies in order and writes the report. Each finished section is kept (see <see cref="StudyResultCache"/>),
@@ -41,6 +45,7 @@ public static class ReproductionRun
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
         var sections = new List<ReportSection>();
         var resumed = new List<string>();
+        var failed = new List<(string Key, string Reason)>();
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
@@ -53,8 +58,16 @@ public static class ReproductionRun
                 if (section is null)
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
-                    section = study.Run(context);
-                    cache.Store(fingerprint, section);
+                    (section, string? failure) = Attempt(study, () => study.Run(context), progress);
+                    if (failure is null)
+                    {
+                        cache.Store(fingerprint, section);
+                    }
+                    else
+                    {
+                        // Not kept: the study runs again next time.
+                        failed.Add((study.Key, failure));
+                    }
                 }
                 else
                 {
@@ -73,7 +86,33 @@ public static class ReproductionRun
         {
             files = ReportWriter.WriteAll(report, settings.OutDir);
         }
-        return new ReproductionResult(report, files, resumed);
+        return new ReproductionResult(report, files, resumed) { FailedStudies = failed };
+    }
+
+    /// <summary>
+    /// <paramref name="run"/>'s section, or when it throws, the section of a study that did not run
+    /// (<see cref="ReportSection.NotRun"/>: its planned claims "not run") and the one-line reason. Bad input still stops
+    /// the run (exit 2), as do cancellation and running out of memory; anything else fails this study only, so the report
+    /// still comes out.
+    /// </summary>
+    internal static (ReportSection Section, string? Failure) Attempt(IStudy study, Func<ReportSection> run, IProgress<ProgressUpdate>? progress = null)
+    {
+        try
+        {
+            return (run(), null);
+        }
+        catch (Exception error) when (error is not (BadInputException or OperationCanceledException or OutOfMemoryException))
+        {
+            string reason = OneLine(error.Message);
+            progress?.Report(ProgressUpdate.Warning($"study {study.Key}", $"failed: {reason}"));
+            return (ReportSection.NotRun(study.Key, study.Title, reason, study.PlannedClaims), reason);
+        }
+    }
+
+    private static string OneLine(string message)
+    {
+        string line = string.Join(' ', (message ?? "").Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
+        return line.Length == 0 ? "an error without a message" : line.TrimEnd('.');
     }
 
     /// <summary>

@@ -76,8 +76,13 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             alexNet.Layers.Where(layer => layer.Paper is not null).ToList());
         var claims = Claims(results, alexNet, penalty);
 
-        return new ReportSection(Key, "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify", Prose(context, results, alexNet, alexNetPool, alexNetNormalization, claims))
+        return new ReportSection(Key, Title, Prose(context, results, alexNet, alexNetPool, alexNetNormalization, claims))
         {
+            Claims =
+            [
+                SpectralVerdicts.ToReportClaim("sound", SpectralVerdicts.BoundClaim, claims.Soundness),
+                SpectralVerdicts.ToReportClaim("certified", SpectralVerdicts.RemarkClaim, claims.Certification),
+            ],
             Tables = [SummaryTable(results), LayerTable(results), AlexNetTable(alexNet), ConvolutionTable(results.Append(alexNet)), PenaltyTable(penalty)],
             Figures =
             [
@@ -134,6 +139,16 @@ public sealed class SpectralStudy(int count, int alexNetImages) : IStudy
             ReportCell.Ours(Number(row.Analysis.Certified?.MedianCertifiedL2 ?? double.NaN, 3)),
             ReportCell.Ours($"{Number(row.Analysis.Certified?.MedianRatio ?? double.NaN, 1)}x"),
         ]).ToList());
+
+    /// <inheritdoc/>
+    public string Title => "Spectral analysis (Section 4.4, Table 5): per-layer Lipschitz bounds, measured, and what they certify";
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReportClaim> PlannedClaims =>
+    [
+        new("sound", SpectralVerdicts.BoundClaim, ReportVerdict.NotRun, "not run yet"),
+        new("certified", SpectralVerdicts.RemarkClaim, ReportVerdict.NotRun, "not run yet"),
+    ];
 
     /// <summary>The section's claims, each computed from the numbers by <see cref="SpectralVerdicts"/> (and each able to come out negative).</summary>
     public sealed record SpectralClaims(SpectralVerdict Soundness, SpectralVerdict FourierBounds, SpectralVerdict LinearLayers, SpectralVerdict NetworkGap,

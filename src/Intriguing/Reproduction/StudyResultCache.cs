@@ -49,6 +49,7 @@ public sealed class StudyResultCache(string folder)
                     table.Rows.Select(row => (IReadOnlyList<ReportCell>)row.Select(ToCell).ToList()).ToList())).ToList(),
                 Figures = stored.Figures.Select(figure => new ReportFigure(figure.FileName, figure.Caption, Convert.FromBase64String(figure.Png))).ToList(),
                 Data = stored.Data,
+                Claims = (stored.Claims ?? []).Select(claim => new ReportClaim(claim.Id, claim.Claim, claim.Verdict, claim.Evidence)).ToList(),
             };
             section.Validate();
             return section;
@@ -80,7 +81,8 @@ public sealed class StudyResultCache(string folder)
                 table.Headers.Select(FromCell).ToList(),
                 table.Rows.Select(row => row.Select(FromCell).ToList()).ToList())).ToList(),
             section.Figures.Select(figure => new StoredFigure(figure.FileName, figure.Caption, Convert.ToBase64String(figure.Png))).ToList(),
-            section.Data is null ? null : JsonSerializer.SerializeToNode(section.Data, section.Data.GetType(), JsonReportWriter.Options));
+            section.Data is null ? null : JsonSerializer.SerializeToNode(section.Data, section.Data.GetType(), JsonReportWriter.Options),
+            section.Claims.Select(claim => new StoredClaim(claim.Id, claim.Claim, claim.Verdict, claim.Evidence)).ToList());
         AtomicFile.WriteAllText(PathFor(section.Key, fingerprint), JsonSerializer.Serialize(stored, Options));
     }
 
@@ -100,5 +102,8 @@ public sealed class StudyResultCache(string folder)
 
     private sealed record StoredFigure(string FileName, string Caption, string Png);
 
-    private sealed record StoredSection(string Key, string Fingerprint, string Title, string Prose, List<StoredTable> Tables, List<StoredFigure> Figures, JsonNode? Data);
+    private sealed record StoredClaim(string Id, string Claim, ReportVerdict Verdict, string Evidence);
+
+    private sealed record StoredSection(string Key, string Fingerprint, string Title, string Prose, List<StoredTable> Tables, List<StoredFigure> Figures, JsonNode? Data,
+        List<StoredClaim>? Claims = null);
 }

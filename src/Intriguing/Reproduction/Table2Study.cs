@@ -84,8 +84,13 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         ];
         string prose = string.Join("\n\n", paragraphs.OfType<string>());
 
-        return new ReportSection(Key, "Table 2: adversarial examples transfer across models", prose)
+        return new ReportSection(Key, Title, prose)
         {
+            Claims =
+            [
+                TransferVerdicts.ToReportClaim(claimOne, TransferVerdicts.ClaimText(TransferVerdicts.ClaimOneStatement, Where)),
+                TransferVerdicts.ToReportClaim(claimTwo, TransferVerdicts.ClaimText(TransferVerdicts.ClaimTwoStatement, Where + ", softmax models")),
+            ],
             Tables = tables,
             Figures = figures,
             Data = new
@@ -105,6 +110,18 @@ public sealed class Table2Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             },
         };
     }
+
+    /// <inheritdoc/>
+    public string Title => "Table 2: adversarial examples transfer across models";
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReportClaim> PlannedClaims =>
+    [
+        TransferVerdicts.Planned("1", TransferVerdicts.ClaimOneStatement, Where),
+        TransferVerdicts.Planned("2", TransferVerdicts.ClaimTwoStatement, Where + ", softmax models"),
+    ];
+
+    private const string Where = "Section 4.2, Table 2";
 
     /// <summary>Claim (2)'s family: the softmax models, weakest weight decay first (lambda 1e-4 &lt; 1e-2 &lt; 1).</summary>
     private static readonly IReadOnlyList<string> SoftmaxFamily = ["fc10-1e-4", "fc10-1e-2", "fc10-1"];

@@ -69,8 +69,10 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         ];
         string prose = string.Join("\n\n", paragraphs.OfType<string>());
 
-        return new ReportSection(Key, "Table 4: adversarial examples transfer across training sets", prose)
+        string[] statements = [TransferVerdicts.ClaimOneStatement, TransferVerdicts.ClaimThreeStatement, TransferVerdicts.ClaimFourStatement];
+        return new ReportSection(Key, Title, prose)
         {
+            Claims = [.. claims.Select((claim, index) => TransferVerdicts.ToReportClaim(claim, TransferVerdicts.ClaimText(statements[index], Where)))],
             Tables = tables,
             Figures = figures,
             Data = new
@@ -94,6 +96,19 @@ public sealed class Table4Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             },
         };
     }
+
+    /// <inheritdoc/>
+    public string Title => "Table 4: adversarial examples transfer across training sets";
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReportClaim> PlannedClaims =>
+    [
+        TransferVerdicts.Planned("1", TransferVerdicts.ClaimOneStatement, Where),
+        TransferVerdicts.Planned("3", TransferVerdicts.ClaimThreeStatement, Where),
+        TransferVerdicts.Planned("4", TransferVerdicts.ClaimFourStatement, Where),
+    ];
+
+    private const string Where = "Section 4.2, Table 4";
 
     private const string Source = "fc100-100-10@p1";
     private const string SameHalf = "fc123-456-10@p1";

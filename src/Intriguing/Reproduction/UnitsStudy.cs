@@ -24,6 +24,12 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
     public string Key => "units";
 
     /// <inheritdoc/>
+    public string Title => "Section 3: units or directions? Figures 1-4 as a measurement";
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ReportClaim> PlannedClaims => [new("1", UnitVerdicts.PaperClaimText, ReportVerdict.NotRun, "not run yet")];
+
+    /// <inheritdoc/>
     public string Fingerprint => $"{string.Join(",", Models)}|pool={pool}|directions={randomDirections}|top={top}|chance={new UnitAnalysisOptions().ChanceSamples}|rows={UnitFigure.DefaultRows}|verdicts=holm";
 
     /// <summary>One family of directions (single units or random directions) of a layer, in report.json; see <see cref="DirectionFamily"/>.</summary>
@@ -147,8 +153,9 @@ public sealed class UnitsStudy(int pool, int randomDirections, int top = UnitAna
             }).ToList());
 
         string overall = Overall(allLayers.Select(row => (row.Model, row.Layer)).ToList());
-        return new ReportSection(Key, "Section 3: units or directions? Figures 1-4 as a measurement", Prose(context.Seed, poolSize, allLayers, overall))
+        return new ReportSection(Key, Title, Prose(context.Seed, poolSize, allLayers, overall))
         {
+            Claims = [UnitVerdicts.PaperClaim([.. allLayers.Select(row => (row.Model, row.Layer.Layer, row.Layer.VerdictKind))], allLayers.FirstOrDefault().Layer?.Tests ?? 0)],
             Tables = [purityTable, similarityTable],
             Figures = figures,
             Data = new

@@ -3,7 +3,10 @@ using System.Globalization;
 namespace Intriguing.Spectral;
 
 /// <summary>A claim the spectral report makes and whether the numbers bear it out: <paramref name="Holds"/> false means the sentence says what went wrong.</summary>
-public sealed record SpectralVerdict(bool Holds, string Sentence);
+/// <param name="Holds">Whether the numbers bear the claim out.</param>
+/// <param name="Sentence">The report's sentence (Markdown subset).</param>
+/// <param name="Evidence">The numbers behind it in one plain line, when shorter than the sentence; null means the sentence is the evidence.</param>
+public sealed record SpectralVerdict(bool Holds, string Sentence, string? Evidence = null);
 
 /// <summary>One linear layer's bound beside the largest ratio its own worst local direction reached.</summary>
 public sealed record LayerReach(string Model, string Layer, double Bound, double Measured);
@@ -49,6 +52,25 @@ public static class SpectralVerdicts
             $"{above.Count} of {points.Count} points lie above the diagonal: a certified radius exceeds a perturbation that did change the class, so a bound is wrong " +
             $"(worst: {worst.Model}, test image {worst.Image.Index}, certified {worst.Image.CertifiedL2:0.####} against {worst.Image.AttackMethod ?? "an attack"}'s {worst.Image.AttackL2:0.####}, " +
             $"{Over(worst.Image.CertifiedL2, worst.Image.AttackL2!.Value)} over)."));
+    }
+
+    /// <summary>Section 4.4's bound as the claims table gives it.</summary>
+    public const string BoundClaim =
+        "The product of per-layer bounds (||W||_2 for linear layers, 1 or 1/4 for the nonlinearities, the Fourier bound for convolutions) bounds how far phi(x + r) moves, ||phi(x) - phi(x + r)|| <= L ||r|| (Szegedy et al., Section 4.4)";
+
+    /// <summary>Section 4.4's remark on what the bounds say, as the claims table gives it.</summary>
+    public const string RemarkClaim =
+        "Large bounds permit instability but do not show it: the radii they certify are far below the perturbations that fool the networks (Szegedy et al., Section 4.4)";
+
+    /// <summary>
+    /// <paramref name="verdict"/> as a line of the report's claims table under <paramref name="id"/> and <paramref name="claim"/>:
+    /// holds or does not hold, with <see cref="SpectralVerdict.Evidence"/> (or the sentence without its markup) as evidence.
+    /// </summary>
+    public static Reporting.ReportClaim ToReportClaim(string id, string claim, SpectralVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        string evidence = verdict.Evidence ?? verdict.Sentence.Replace("**", "", StringComparison.Ordinal).Replace("`", "", StringComparison.Ordinal);
+        return new Reporting.ReportClaim(id, claim, verdict.Holds ? Reporting.ReportVerdict.Holds : Reporting.ReportVerdict.DoesNotHold, evidence);
     }
 
     /// <summary>Whether every measured ratio sat under its bound on every model; if not, the worst violation of each unsound model.</summary>
@@ -142,15 +164,19 @@ public static class SpectralVerdicts
         string list = string.Join(", ", medians.Select(entry => string.Create(CultureInfo.InvariantCulture, $"{entry.Model} {entry.Ratio:0.0}x")));
         var closest = medians.MinBy(entry => entry.Ratio);
         string start = string.Create(CultureInfo.InvariantCulture, $"The attacks needed, in the median, this many times the certified radius: {list}. ");
+        string evidence = string.Create(CultureInfo.InvariantCulture,
+            $"median attack L2 / certified L2 radius: {list} ({compared.Sum(entry => entry.Images.Count)} fooled test images; \"far\" from {FarRatio:0.#}x); no certified radius exceeds a perturbation that worked");
         if (closest.Ratio >= FarRatio)
         {
             return new SpectralVerdict(true, start + string.Create(CultureInfo.InvariantCulture,
                 $"So the bounds are honest (no certified radius exceeds a perturbation that worked) but far from explaining the adversarial examples: " +
-                $"they certify radii at least {closest.Ratio:0.0} times smaller than the perturbations that work, and the paper's remark stands: large bounds permit instability, they do not measure it."));
+                $"they certify radii at least {closest.Ratio:0.0} times smaller than the perturbations that work, and the paper's remark stands: large bounds permit instability, they do not measure it."),
+                evidence);
         }
         return new SpectralVerdict(false, start + string.Create(CultureInfo.InvariantCulture,
             $"The bounds are honest (no certified radius exceeds a perturbation that worked), and on {closest.Model} they come within {closest.Ratio:0.0}x of the perturbations " +
-            $"that work: there the bound nearly explains how small an adversarial perturbation can be."));
+            $"that work: there the bound nearly explains how small an adversarial perturbation can be."),
+            evidence);
     }
 
     /// <summary>Whether every convolution's bound is the exact maximum over its frequencies or a certified bound just above it.</summary>

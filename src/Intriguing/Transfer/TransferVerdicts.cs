@@ -101,6 +101,18 @@ public static class TransferVerdicts
     /// <summary>Claim (3)'s groups.</summary>
     public const string AcrossHalves = "across halves", SameAgainstOther = "same half against other half";
 
+    /// <summary>Claim (1)'s statement, as <see cref="ClaimVerdict.Statement"/> gives it.</summary>
+    public const string ClaimOneStatement = "off the diagonal, adversarial examples fool other models more than noise of the same size";
+
+    /// <summary>Claim (2)'s statement, as <see cref="ClaimVerdict.Statement"/> gives it.</summary>
+    public const string ClaimTwoStatement = "examples from weakly regularised models transfer more";
+
+    /// <summary>Claim (3)'s statement, as <see cref="ClaimVerdict.Statement"/> gives it.</summary>
+    public const string ClaimThreeStatement = "examples transfer to a model trained on the other half of the data, less than to one trained on the same half";
+
+    /// <summary>Claim (4)'s statement, as <see cref="ClaimVerdict.Statement"/> gives it.</summary>
+    public const string ClaimFourStatement = "magnified examples fool most of both other models";
+
     /// <summary>How every claim is judged, in a sentence for the report.</summary>
     public static readonly string Rule =
         $"How the claims are judged: a claim rests on a set of comparisons, each made on the same images (so compared pair by pair with {McNemarStatistic}, " +
@@ -171,7 +183,7 @@ public static class TransferVerdicts
     public static ClaimVerdict ClaimOne(IReadOnlyList<TransferRow> rows, IReadOnlyList<MagnifiedRow> magnified, double rms)
     {
         var (tests, kind) = Judge(ClaimOneComparisons(rows, magnified));
-        var verdict = new ClaimVerdict("1", "off the diagonal, adversarial examples fool other models more than noise of the same size", kind,
+        var verdict = new ClaimVerdict("1", ClaimOneStatement, kind,
             McNemarStatistic, Alpha, Correction, tests.Count, tests.Count(test => test.Result == ComparisonResult.Passes),
             tests.Count(test => test.Result == ComparisonResult.Opposite), tests, "");
         var (meanAdversarial, meanNoise) = MeansAgainstMatchedNoise(rows);
@@ -270,7 +282,7 @@ public static class TransferVerdicts
     public static ClaimVerdict ClaimTwo(TransferMatrix matrix, IReadOnlyList<string> family, Func<string, (double Transfer, double Distortion)?>? paper = null)
     {
         var (tests, kind) = Judge(ClaimTwoComparisons(matrix, family));
-        var verdict = new ClaimVerdict("2", "examples from weakly regularised models transfer more", kind, McNemarStatistic, Alpha, Correction,
+        var verdict = new ClaimVerdict("2", ClaimTwoStatement, kind, McNemarStatistic, Alpha, Correction,
             tests.Count, tests.Count(test => test.Result == ComparisonResult.Passes), tests.Count(test => test.Result == ComparisonResult.Opposite), tests, "");
         double[] plain = [.. family.Select(source => MeanOffDiagonal(matrix.Rows.First(row => row.Source == source).Errors, source))];
         double[] magnified = [.. family.Select(source => MeanOffDiagonal(matrix.Magnified.First(row => row.Source == source).Errors, source))];
@@ -322,7 +334,7 @@ public static class TransferVerdicts
         double? paperSameHalf = null, double? paperOtherHalf = null)
     {
         var (tests, kind) = Judge(ClaimThreeComparisons(matrix, source, sameHalf, otherHalf));
-        var verdict = new ClaimVerdict("3", "examples transfer to a model trained on the other half of the data, less than to one trained on the same half", kind,
+        var verdict = new ClaimVerdict("3", ClaimThreeStatement, kind,
             McNemarStatistic, Alpha, Correction, tests.Count, tests.Count(test => test.Result == ComparisonResult.Passes),
             tests.Count(test => test.Result == ComparisonResult.Opposite), tests, "");
         var row = matrix.Rows.First(candidate => candidate.Source == source);
@@ -355,7 +367,7 @@ public static class TransferVerdicts
     public static ClaimVerdict ClaimFour(TransferMatrix matrix, string source, IReadOnlyList<string> targets, Func<string, double?>? paper = null)
     {
         var (tests, kind) = Judge(ClaimFourComparisons(matrix, source, targets));
-        var verdict = new ClaimVerdict("4", "magnified examples fool most of both other models", kind, BinomialStatistic, Alpha, Correction,
+        var verdict = new ClaimVerdict("4", ClaimFourStatement, kind, BinomialStatistic, Alpha, Correction,
             tests.Count, tests.Count(test => test.Result == ComparisonResult.Passes), tests.Count(test => test.Result == ComparisonResult.Opposite), tests, "");
         var row = matrix.Magnified.First(candidate => candidate.Source == source);
         var paperValues = targets.Select(target => paper?.Invoke(target)).ToList();
@@ -372,6 +384,42 @@ public static class TransferVerdicts
         }
         return verdict with { Sentence = sentence };
     }
+
+    // ---- the report's claims at a glance ----
+
+    /// <summary>
+    /// <paramref name="verdict"/> as a line of the report's claims table, under <paramref name="claim"/> (the paper's words
+    /// and where it makes them): agrees holds, partly partly, disagrees does not hold; a claim with no comparison to make
+    /// is inconclusive. The evidence gives the counts and the test behind them.
+    /// </summary>
+    public static Reporting.ReportClaim ToReportClaim(ClaimVerdict verdict, string claim)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        if (verdict.Tests == 0)
+        {
+            return new Reporting.ReportClaim(verdict.Claim, claim, Reporting.ReportVerdict.Inconclusive, "no comparison could be made on these images");
+        }
+        var kind = verdict.Verdict switch
+        {
+            ClaimVerdictKind.Agrees => Reporting.ReportVerdict.Holds,
+            ClaimVerdictKind.Partly => Reporting.ReportVerdict.Partly,
+            _ => Reporting.ReportVerdict.DoesNotHold,
+        };
+        string evidence = $"{verdict.Passed} of {verdict.Tests} comparisons significant in the claim's direction, {verdict.Opposite} against it " +
+            $"({verdict.Statistic}, {verdict.Correction}-adjusted p < {Number(verdict.Alpha, 2)})";
+        return new Reporting.ReportClaim(verdict.Claim, claim, kind, evidence);
+    }
+
+    /// <summary>The claims table's wording of a transfer claim: the statement, capitalised, and where the paper makes it ("Table 2").</summary>
+    public static string ClaimText(string statement, string where)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(statement);
+        return $"{char.ToUpperInvariant(statement[0])}{statement[1..]} (Szegedy et al., {where})";
+    }
+
+    /// <summary>Claim <paramref name="id"/> before its study ran: the wording of <see cref="ClaimText"/>, not run yet.</summary>
+    public static Reporting.ReportClaim Planned(string id, string statement, string where) =>
+        new(id, ClaimText(statement, where), Reporting.ReportVerdict.NotRun, "not run yet");
 
     // ---- helpers ----
 

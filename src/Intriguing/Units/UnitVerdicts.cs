@@ -105,6 +105,36 @@ public static class UnitVerdicts
         };
     }
 
+    /// <summary>Section 3's claim as the report's claims table gives it.</summary>
+    public const string PaperClaimText = "Single units are no more semantically coherent than random directions of the same layer (Szegedy et al., Section 3, Figures 1-4)";
+
+    /// <summary>
+    /// Section 3's claim over every judged layer, as a line of the report's claims table: it holds when no layer's single
+    /// units come out purer than its random directions (a detected, non-negligible difference), does not hold when every
+    /// layer's do, and partly holds otherwise; no layer is inconclusive. "Holds" means not contradicted: no equivalence
+    /// margin is tested, which the evidence says.
+    /// </summary>
+    /// <param name="layers">Each layer's model, name and verdict.</param>
+    /// <param name="tests">The size of the Holm family the verdicts were read from.</param>
+    public static Reporting.ReportClaim PaperClaim(IReadOnlyList<(string Model, string Layer, UnitVerdictKind Kind)> layers, int tests)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0)
+        {
+            return new Reporting.ReportClaim("1", PaperClaimText, Reporting.ReportVerdict.Inconclusive, "no layer was judged");
+        }
+        var against = layers.Where(layer => layer.Kind == UnitVerdictKind.UnitsMoreCoherent).ToList();
+        var verdict = against.Count == 0 ? Reporting.ReportVerdict.Holds
+            : against.Count == layers.Count ? Reporting.ReportVerdict.DoesNotHold : Reporting.ReportVerdict.Partly;
+        int Count(UnitVerdictKind kind) => layers.Count(layer => layer.Kind == kind);
+        string evidence =
+            $"single units purer than random directions on {against.Count} of {layers.Count} layers" +
+            (against.Count == 0 ? "" : $" ({string.Join(", ", against.Select(layer => $"{layer.Model} {layer.Layer}"))})") +
+            $"; no difference detected on {Count(UnitVerdictKind.NoDifference)}, negligible on {Count(UnitVerdictKind.NegligibleDifference)}, random purer on {Count(UnitVerdictKind.RandomMoreCoherent)} " +
+            $"(label purity of the top images, Mann-Whitney, Holm-adjusted over {tests} tests, |Cliff's delta| >= {NegligibleDelta.ToString(CultureInfo.InvariantCulture)}; no equivalence test)";
+        return new Reporting.ReportClaim("1", PaperClaimText, verdict, evidence);
+    }
+
     /// <summary>"negligible", "small", "medium" or "large".</summary>
     public static string Words(EffectMagnitude magnitude) => magnitude switch
     {

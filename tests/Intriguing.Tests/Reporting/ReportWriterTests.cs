@@ -48,13 +48,13 @@ public class ReportWriterTests
     }
 
     [Fact]
-    public void Json_has_environment_and_one_camel_case_key_per_section()
+    public void Json_has_environment_claims_and_one_camel_case_key_per_section()
     {
         string text = JsonReportWriter.Render(ReportSamples.TwoSections());
         JsonObject json = JsonNode.Parse(text)!.AsObject();
 
         Assert.Contains("\"startedUtc\": \"2026-01-02T03:04:05+00:00\"", text);
-        Assert.Equal(["environment", "table1", "attacks"], json.Select(property => property.Key).ToArray());
+        Assert.Equal(["environment", "claims", "table1", "attacks"], json.Select(property => property.Key).ToArray());
         JsonObject environment = json["environment"]!.AsObject();
         Assert.Equal(42, (int)environment["seed"]!);
         Assert.Equal(75.5, (double)environment["wallTimeSeconds"]!);

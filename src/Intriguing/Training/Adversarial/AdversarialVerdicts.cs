@@ -226,6 +226,27 @@ public static class AdversarialVerdicts
             verdict);
     }
 
+    /// <summary>Claims that test our own targets rather than a paper's claim ((e) and (h)); the report's claims at a glance leaves them out.</summary>
+    public static readonly IReadOnlySet<string> OwnTargets = new HashSet<string>(StringComparer.Ordinal) { "e", "h" };
+
+    /// <summary>
+    /// <paramref name="claim"/> as a line of the report's claims table: agrees holds, does not agree does not hold, no
+    /// difference detected is inconclusive, not run stays not run. The claim names the paper and its number; the evidence
+    /// is ours with its statistic.
+    /// </summary>
+    public static ReportClaim ToReportClaim(Claim claim)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        var verdict = claim.Verdict switch
+        {
+            Verdict.Agrees => ReportVerdict.Holds,
+            Verdict.DoesNotAgree => ReportVerdict.DoesNotHold,
+            Verdict.NoDifferenceDetected => ReportVerdict.Inconclusive,
+            _ => ReportVerdict.NotRun,
+        };
+        return new ReportClaim(claim.Id, $"{claim.Statement} ({claim.Paper})", verdict, claim.Ours);
+    }
+
     /// <summary>A claim whose arms did not run.</summary>
     public static Claim NotRun(string id, string statement, string paper, string arms) =>
         new(id, statement, paper, $"not run in this mode (needs {arms})", Verdict.NotRun);
