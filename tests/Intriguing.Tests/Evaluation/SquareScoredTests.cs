@@ -72,6 +72,8 @@ public class SquareScoredTests
     {
         double largest = (tensors.Adversarials - scored.Adversarials).abs().max().item<float>();
         Assert.True(largest <= 1e-6, $"the two paths' points differ by {largest}");
+        // The same float32 operations in the same order, and the same Run calls: equal to the bit, in fact.
+        Assert.True(tensors.Adversarials.eq(scored.Adversarials).all().item<bool>(), $"the two paths' points differ by {largest}");
         Assert.Equal(tensors.GradientEvaluations.data<long>().ToArray(), scored.GradientEvaluations.data<long>().ToArray());
         Assert.Equal(tensors.ClaimedSuccess!.data<bool>().ToArray(), scored.ClaimedSuccess!.data<bool>().ToArray());
     }
