@@ -98,9 +98,15 @@ public abstract record Square : Attack
     public double FractionAt(int iteration)
     {
         int scaled = RescaleSchedule ? (int)((double)iteration / Queries * 10000) : iteration;
-        int[] halvings = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
-        return PInit / Math.Pow(2, halvings.Count(point => scaled > point));
+        int halved = 0;
+        foreach (int point in Halvings)
+        {
+            halved += scaled > point ? 1 : 0;
+        }
+        return PInit / Math.Pow(2, halved);
     }
+
+    private static readonly int[] Halvings = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
 
     /// <inheritdoc/>
     protected override PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, long firstIndex)
@@ -109,6 +115,12 @@ public abstract record Square : Attack
         var box = model.Input.Box;
         long rows = inputs.shape[0];
         var images = inputs.reshape(geometry.BatchShape(rows));
+        // A model that scores plain memory runs the variant's managed search, when it has one: the same results.
+        if (model is IBatchScorer scorer && criterion is Misclassification or TargetedMisclassification
+            && PerturbScored(scorer, images, criterion, firstIndex, geometry, box, model.ClassCount) is { } scored)
+        {
+            return scored;
+        }
         long[] allRows = [.. Enumerable.Range(0, (int)rows).Select(row => firstIndex + row)];
         var best = Start(images, geometry, box, allRows).contiguous();
         var startLogits = Logits(model, best, geometry);
@@ -151,6 +163,13 @@ public abstract record Square : Attack
         return new PerturbOutput(best.reshape(rows, geometry.Features), queries, success);
     }
 
+    /// <summary>
+    /// The search on plain arrays for a model that scores memory (<see cref="IBatchScorer"/>), giving exactly what the
+    /// tensor engine gives; null (the default) sends the variant to the tensor engine.
+    /// </summary>
+    private protected virtual PerturbOutput? PerturbScored(
+        IBatchScorer scorer, Tensor images, Criterion criterion, long firstIndex, Geometry geometry, InputBox box, int classes) => null;
+
     /// <summary>A window of side <paramref name="side"/> at (top, left) per row, as a float mask [n, 1, H, W].</summary>
     protected static Tensor WindowMask(long[] top, long[] left, long side, Geometry geometry, Device device)
     {
@@ -168,6 +187,12 @@ public abstract record Square : Attack
 
     /// <summary>+1 or -1 from a uniform number in [-1, 1).</summary>
     protected static float Sign(float uniform) => uniform < 0 ? -1f : 1f;
+
+    /// <summary><see cref="Position"/>, for the managed search.</summary>
+    internal static long PositionOf(float uniform, long room) => Position(uniform, room);
+
+    /// <summary><see cref="Sign"/>, for the managed search.</summary>
+    internal static float SignOf(float uniform) => Sign(uniform);
 
     /// <summary>Each row's uniforms in [-1, 1) from its stream 0 (the start), <paramref name="count"/> per row.</summary>
     protected float[] StartUniforms(long[] rowIndices, int count)

@@ -85,8 +85,8 @@ public static class SquareBenchmark
         return measured.OrderBy(result => result.Ratio).ElementAt(measured.Count / 2);
     }
 
-    /// <summary>The model, recording the rows of every forward call.</summary>
-    private sealed class CallRecorder(OnnxClassifier inner) : Classifier(inner.GetName(), inner.Input)
+    /// <summary>The model, recording the rows of every forward call, through tensors or plain memory as Square asks.</summary>
+    private sealed class CallRecorder(OnnxClassifier inner) : Classifier(inner.GetName(), inner.Input), IBatchScorer
     {
         public List<int> Rows { get; } = [];
 
@@ -98,6 +98,12 @@ public static class SquareBenchmark
         {
             Rows.Add((int)input.shape[0]);
             return inner.forward(input);
+        }
+
+        public void Score(ReadOnlyMemory<float> inputs, int rows, Span<float> logits)
+        {
+            Rows.Add(rows);
+            inner.Score(inputs, rows, logits);
         }
 
         public override Tensor WeightPenalty() => inner.WeightPenalty();

@@ -1,3 +1,5 @@
+using Intriguing.Attacks;
+using Intriguing.Attacks.Criteria;
 using Intriguing.Models;
 using static TorchSharp.torch;
 
@@ -61,5 +63,27 @@ public sealed record SquareLinf : Square
         var moved = best + mask * channelSigns * (2 * Epsilon);
         var inBall = moved.maximum(images - Epsilon).minimum(images + Epsilon);
         return ClampToBox(inBall, geometry, box);
+    }
+
+    /// <summary>The same search on float arrays (<see cref="SquareLinfSearch"/>): the same points, queries and successes.</summary>
+    private protected override PerturbOutput? PerturbScored(
+        IBatchScorer scorer, Tensor images, Criterion criterion, long firstIndex, Geometry geometry, InputBox box, int classes)
+    {
+        long rows = images.shape[0];
+        long[] rowIndices = [.. Enumerable.Range(0, (int)rows).Select(row => firstIndex + row)];
+        float[] start = Start(images, geometry, box, rowIndices).contiguous().cpu().data<float>().ToArray();
+        float[] clean = images.contiguous().cpu().data<float>().ToArray();
+        long[] labels = criterion.Labels.cpu().data<long>().ToArray();
+        long[]? targets = criterion.Targets?.cpu().data<long>().ToArray();
+        var search = new SquareLinfSearch(scorer, (int)geometry.Channels, (int)geometry.Height, (int)geometry.Width, classes, (float)Epsilon, box);
+        int seed = Seed;
+        var outcome = search.Run(clean, start, labels, targets, Queries,
+            (destination, row, stream) => RowRandom.FillSymmetricUniform(destination, seed, firstIndex + row, stream),
+            iteration => (int)Side(FractionAt(iteration), geometry));
+        var device = images.device;
+        return new PerturbOutput(
+            tensor(outcome.Points, [rows, geometry.Features]).to(device),
+            tensor(outcome.Queries).to(device),
+            tensor(outcome.Success).to(device));
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using static TorchSharp.torch;
 using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
@@ -16,14 +17,28 @@ namespace Intriguing.Models;
 /// ONNX Runtime in one Run call. A model exported with its batch dimension fixed at 1 is run row by row (one call per
 /// image, much slower; export with a dynamic batch axis to avoid it). Logits come back as a tensor without a graph.
 /// </para>
+/// <para>
+/// It also scores plain float memory (<see cref="IBatchScorer"/>), which Square uses to run its search without tensor
+/// work: the same Run calls, the same logits. Calls into one classifier are serialised (it reuses one input buffer).
+/// </para>
 /// </summary>
-public sealed class OnnxClassifier : Classifier
+public sealed class OnnxClassifier : Classifier, IBatchScorer
 {
     private readonly InferenceSession session;
     private readonly string inputName;
     private readonly string outputName;
     private readonly float[]? mean;
     private readonly float[]? std;
+    private readonly string[] inputNames;
+    private readonly string[] outputNames;
+    private readonly OrtValue[] inputValues = new OrtValue[1];
+    private readonly long[] batchShape;
+    private readonly RunOptions runOptions;
+    private readonly Lock gate = new();
+
+    // The inputs of the call under way (copied from a tensor, or normalised), reused from call to call: a fresh array
+    // of a batch's size would be a large-object allocation, page faults and all, on every query.
+    private float[] staging = [];
 
     /// <param name="path">The .onnx file.</param>
     /// <param name="input">The input the model declares: shape of one input, class count, box ([0,1] for images).</param>
@@ -58,6 +73,10 @@ public sealed class OnnxClassifier : Classifier
             session.Dispose();
             throw;
         }
+        runOptions = new RunOptions();
+        inputNames = [inputName];
+        outputNames = [outputName];
+        batchShape = Input.BatchShape(1);
         RegisterComponents();
     }
 
@@ -81,48 +100,129 @@ public sealed class OnnxClassifier : Classifier
     public override Tensor forward(Tensor inputs)
     {
         using var scope = NewDisposeScope();
-        var flat = Flatten(inputs).detach().cpu();
-        long rows = flat.shape[0];
+        var flat = Flatten(inputs).detach().cpu().contiguous();
+        int rows = (int)flat.shape[0];
         if (rows == 0)
         {
             return zeros(0, ClassCount, device: inputs.device).MoveToOuterDisposeScope();
         }
-        if (mean is not null && std is not null)
-        {
-            long channels = Input.Shape[0];
-            var perChannel = flat.reshape(rows, channels, -1);
-            var meanTensor = tensor(mean).reshape(-1, 1);
-            var stdTensor = tensor(std).reshape(-1, 1);
-            flat = ((perChannel - meanTensor) / stdTensor).reshape(rows, Features);
-        }
-        float[] values = flat.contiguous().data<float>().ToArray();
         var logits = new float[rows * ClassCount];
+        lock (gate)
+        {
+            var values = Staging(rows * Features);
+            MemoryMarshal.Cast<byte, float>(flat.bytes).CopyTo(values.Span);
+            if (mean is not null && std is not null)
+            {
+                Normalise(values.Span, values.Span, mean, std);
+            }
+            Run(values, rows, logits);
+        }
+        return tensor(logits, [rows, ClassCount]).to(inputs.device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Logits of <paramref name="rows"/> flat inputs in [0,1] pixel space into <paramref name="logits"/>: the same Run
+    /// calls and numbers as <see cref="forward"/>, with mean/std applied into a reused buffer, nothing allocated per call.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span shorter than <paramref name="rows"/> needs, or a negative count.</exception>
+    /// <exception cref="BadInputException">The model returns NaN, or an output of the wrong shape.</exception>
+    public void Score(ReadOnlyMemory<float> inputs, int rows, Span<float> logits)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        long valueCount = (long)rows * Features, logitCount = (long)rows * ClassCount;
+        if (inputs.Length < valueCount || logits.Length < logitCount)
+        {
+            throw new ArgumentException(
+                $"'{GetName()}': {rows} rows need {valueCount} input values and room for {logitCount} logits; got {inputs.Length} and {logits.Length}");
+        }
+        if (rows == 0)
+        {
+            return;
+        }
+        lock (gate)
+        {
+            Memory<float> values;
+            if (mean is not null && std is not null)
+            {
+                values = Staging((int)valueCount);
+                Normalise(inputs.Span[..(int)valueCount], values.Span, mean, std);
+            }
+            else
+            {
+                // ONNX Runtime only reads its input; the writable view is what its API takes.
+                values = MemoryMarshal.AsMemory(inputs[..(int)valueCount]);
+            }
+            Run(values, rows, logits[..(int)logitCount]);
+        }
+    }
+
+    private Memory<float> Staging(int count)
+    {
+        if (staging.Length < count)
+        {
+            staging = new float[count];
+        }
+        return staging.AsMemory(0, count);
+    }
+
+    /// <summary>(x - mean) / std per channel, in float32 as the tensor ops did; <paramref name="destination"/> may be <paramref name="source"/>.</summary>
+    private void Normalise(ReadOnlySpan<float> source, Span<float> destination, float[] means, float[] stds)
+    {
+        int channels = means.Length, perChannel = Features / channels;
+        for (int start = 0, channel = 0; start < source.Length; start += perChannel, channel = (channel + 1) % channels)
+        {
+            float channelMean = means[channel], channelStd = stds[channel];
+            var from = source.Slice(start, perChannel);
+            var to = destination.Slice(start, perChannel);
+            for (int i = 0; i < perChannel; i++)
+            {
+                to[i] = (from[i] - channelMean) / channelStd;
+            }
+        }
+    }
+
+    /// <summary>One Run for the batch (one per row for a batch-1 export), then the NaN check.</summary>
+    private void Run(Memory<float> values, int rows, Span<float> logits)
+    {
         if (FixedBatchOfOne)
         {
-            for (long row = 0; row < rows; row++)
+            for (int row = 0; row < rows; row++)
             {
-                RunOnce(values.AsMemory((int)(row * Features), Features), 1, logits.AsSpan((int)(row * ClassCount), ClassCount));
+                RunOnce(values.Slice(row * Features, Features), 1, logits.Slice(row * ClassCount, ClassCount));
             }
         }
         else
         {
             RunOnce(values, rows, logits);
         }
-        int firstNaN = Array.FindIndex(logits, float.IsNaN);
+        int firstNaN = FirstNaN(logits);
         if (firstNaN >= 0)
         {
             throw new BadInputException(
                 $"model file '{Path}' returned NaN logits (row {firstNaN / ClassCount}, class {firstNaN % ClassCount}); expected finite scores");
         }
-        return tensor(logits, [rows, ClassCount]).to(inputs.device).MoveToOuterDisposeScope();
+    }
+
+    private static int FirstNaN(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (float.IsNaN(values[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void RunOnce(Memory<float> values, long rows, Span<float> logits)
     {
-        long[] shape = Input.BatchShape(rows);
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, values, shape);
-        using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, [inputName], [inputValue], [outputName]);
+        // The shape is read when the value is made; the lock keeps the shared array still until then.
+        batchShape[0] = rows;
+        using var inputValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, values, batchShape);
+        inputValues[0] = inputValue;
+        using var outputs = session.Run(runOptions, inputNames, inputValues, outputNames);
+        inputValues[0] = null!;
         var output = outputs[0];
         long[] outputShape = output.GetTensorTypeAndShape().Shape;
         if (outputShape.Length != 2 || outputShape[0] != rows || outputShape[1] != ClassCount)
@@ -140,6 +240,7 @@ public sealed class OnnxClassifier : Classifier
         if (disposing)
         {
             session.Dispose();
+            runOptions.Dispose();
         }
         base.Dispose(disposing);
     }
