@@ -34,6 +34,12 @@ public abstract record Square : Attack
     /// <summary>Most forward passes per image, the starting point's included (the paper's query budget).</summary>
     public int Queries { get; init; } = 5000;
 
+    /// <summary>
+    /// Runs the tensor engine even where the managed search applies (the two give the same results; tests compare them).
+    /// Not a setting: it changes no number, so it is not part of <see cref="Attack.Describe"/>.
+    /// </summary>
+    internal bool TensorEngineOnly { get; init; }
+
     /// <summary>The fraction of pixels the first windows change (the paper's p_init; 0.8 as in the reference).</summary>
     public double PInit { get; init; } = 0.8;
 
@@ -115,11 +121,16 @@ public abstract record Square : Attack
         var box = model.Input.Box;
         long rows = inputs.shape[0];
         var images = inputs.reshape(geometry.BatchShape(rows));
-        // A model that scores plain memory runs the variant's managed search, when it has one: the same results.
-        if (model is IBatchScorer scorer && criterion is Misclassification or TargetedMisclassification
-            && PerturbScored(scorer, images, criterion, firstIndex, geometry, box, model.ClassCount) is { } scored)
+        // A model that scores plain memory (an ONNX model, or a TorchSharp model on the CPU through a reused input
+        // tensor) runs the variant's managed search, when it has one: the same results.
+        if (!TensorEngineOnly && criterion is Misclassification or TargetedMisclassification)
         {
-            return scored;
+            using var adapter = TensorModelScorer.Applies(model) ? new TensorModelScorer(model, geometry.Features, rows) : null;
+            if ((model as IBatchScorer ?? adapter) is { } scorer
+                && PerturbScored(scorer, images, criterion, firstIndex, geometry, box, model.ClassCount) is { } scored)
+            {
+                return scored;
+            }
         }
         long[] allRows = [.. Enumerable.Range(0, (int)rows).Select(row => firstIndex + row)];
         var best = Start(images, geometry, box, allRows).contiguous();

@@ -98,7 +98,7 @@ public class SquareScoredTests
         var shaped = images.reshape(onnx.Input.BatchShape(12));
 
         var scored = attack.Perturb(model, shaped, labels, targets, firstIndex);
-        var tensors = attack.Perturb(plain, shaped, labels, targets, firstIndex);
+        var tensors = (attack with { TensorEngineOnly = true }).Perturb(plain, shaped, labels, targets, firstIndex);
 
         Assert.True(model.Scores > 1, "the scoring model took the managed path");
         Assert.Equal(tensors.Adversarials.shape, scored.Adversarials.shape);
@@ -122,7 +122,7 @@ public class SquareScoredTests
 
         var whole = attack.Run(onnx, images, labels, batchSize: 10);
         var inThrees = attack.Run(onnx, images, labels, batchSize: 3);
-        var tensors = attack.Run(new TensorsOnly(onnx), images, labels, batchSize: 4);
+        var tensors = (attack with { TensorEngineOnly = true }).Run(new TensorsOnly(onnx), images, labels, batchSize: 4);
 
         Assert.True(whole.Adversarials.allclose(inThrees.Adversarials, rtol: 0, atol: 1e-6));
         Assert.True(whole.Adversarials.allclose(tensors.Adversarials, rtol: 0, atol: 1e-6));
@@ -131,6 +131,32 @@ public class SquareScoredTests
         Assert.Equal(whole.Examples.Select(example => example.Success), tensors.Examples.Select(example => example.Success));
         Assert.True(whole.Summary.Verified);
         Assert.Equal(0, whole.Summary.RejectedClaims);
+    }
+
+    [Theory]
+    [InlineData(0.1, 300, 0, false)]
+    [InlineData(0.2, 250, 4, true)]
+    public void A_TorchSharp_model_on_the_CPU_takes_the_managed_search_with_the_tensor_engines_results(double epsilon, int queries, int seed, bool targeted)
+    {
+        using var scope = NewDisposeScope();
+        random.manual_seed(11);
+        using var model = new ConvNet("conv");
+        model.eval();
+        var counted = new TensorsOnly(model);
+        var (images, labels) = Data(model, 10, seed: 40 + seed);
+        var targets = targeted ? (labels + 3).remainder(model.ClassCount) : null;
+        var attack = new SquareLinf { Epsilon = epsilon, Queries = queries, Seed = seed };
+        var shaped = images.reshape(model.Input.BatchShape(10));
+
+        var countedTensors = new TensorsOnly(model);
+        var managed = attack.Perturb(counted, shaped, labels, targets, firstIndex: 2);
+        var tensors = (attack with { TensorEngineOnly = true }).Perturb(countedTensors, shaped, labels, targets, firstIndex: 2);
+
+        AssertSame(tensors, managed);
+        // One forward per step either way: the managed search scores the same batches, each through forward.
+        Assert.True(counted.Calls > 1);
+        Assert.Equal(countedTensors.Calls, counted.Calls);
+        Assert.Contains(managed.GradientEvaluations.data<long>().ToArray(), count => count > 1);
     }
 
     [Fact]
