@@ -113,9 +113,12 @@ public abstract record Attack
             var examples = new List<AdversarialExample>(count);
             int rejectedClaims = 0;
             bool verified = true;
-            for (int start = 0; start < count; start += batchSize)
+            // Never more rows per pass than the model takes well (a convnet's unfolded buffers): every row's result is
+            // its own, so the split changes no number.
+            int rowsPerBatch = Math.Min(batchSize, model.RowsPerPass);
+            for (int start = 0; start < count; start += rowsPerBatch)
             {
-                int size = Math.Min(batchSize, count - start);
+                int size = Math.Min(rowsPerBatch, count - start);
                 using var batchScope = NewDisposeScope();
                 var batch = RunBatch(model, checkedInputs.Inputs.narrow(0, start, size), criterion.Narrow(start, size), start);
                 examples.AddRange(batch.Examples);

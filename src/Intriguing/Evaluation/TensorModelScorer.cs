@@ -8,7 +8,7 @@ namespace Intriguing.Evaluation;
 /// <summary>
 /// A TorchSharp classifier on the CPU seen as an <see cref="IBatchScorer"/>, so Square's managed search runs on it too:
 /// each call copies the rows into one reused input tensor, runs <c>forward</c> without gradients on it (in chunks of
-/// rows for a convnet, see <see cref="ChunkRows"/>; a row's logits can then differ from a whole-batch forward's in the last
+/// <see cref="Classifier.RowsPerPass"/> rows; a row's logits can then differ from a whole-batch forward's in the last
 /// bit, as they can between any two batch sizes) and copies the logits out. The search's own
 /// bookkeeping then costs O(window) per row and step instead of a dozen tensor ops over the whole batch.
 /// </summary>
@@ -57,26 +57,8 @@ internal sealed class TensorModelScorer : IBatchScorer, IDisposable
         }
     }
 
-    /// <summary>
-    /// Rows per forward call: all of them, unless the model declares convolutions. libtorch's convolution (oneDNN is off,
-    /// docs/engine.md) unfolds a batch into one column buffer of C*k*k by output positions per image; past malloc's 32 MB
-    /// mmap ceiling every call maps it afresh and pays a page fault per 4 KB (a 1,000-image batch of `conv` unfolds 157 MB
-    /// per call). Chunks whose largest buffer stays under 24 MB come from the reused heap instead.
-    /// </summary>
-    internal static int ChunkRows(Classifier model, long maxRows)
-    {
-        long columnBytes = 0;
-        foreach (var layer in model.Layers.Where(layer => layer.Kind == LayerKind.Convolution && layer.InputShape.Length == 3))
-        {
-            long channels = layer.InputShape[0], height = layer.InputShape[1], width = layer.InputShape[2];
-            long outHeight = (height + 2 * layer.Padding - layer.Kernel) / layer.Stride + 1;
-            long outWidth = (width + 2 * layer.Padding - layer.Kernel) / layer.Stride + 1;
-            columnBytes = Math.Max(columnBytes, channels * layer.Kernel * layer.Kernel * outHeight * outWidth * sizeof(float));
-        }
-        return columnBytes == 0 ? (int)Math.Max(maxRows, 1) : (int)Math.Clamp(ChunkBytes / columnBytes, 1, Math.Max(maxRows, 1));
-    }
-
-    private const long ChunkBytes = 24L << 20;
+    /// <summary>Rows per forward call: the model's <see cref="Classifier.RowsPerPass"/>, at most <paramref name="maxRows"/>.</summary>
+    internal static int ChunkRows(Classifier model, long maxRows) => (int)Math.Clamp(model.RowsPerPass, 1, Math.Max(maxRows, 1));
 
     /// <inheritdoc/>
     public void Dispose() => staging.Dispose();
