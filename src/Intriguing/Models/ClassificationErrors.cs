@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Intriguing.Models;
 
-/// <summary>Error rates of a classifier on a labelled set, in batches, without building a graph.</summary>
+/// <summary>Error rates of a classifier on a labelled set, in batches (at most <see cref="Classifier.RowsPerPass"/> rows), without building a graph.</summary>
 public static class ClassificationErrors
 {
     /// <summary>The fraction of <paramref name="set"/> that <paramref name="model"/> misclassifies (0 for an empty set).</summary>
@@ -26,10 +26,11 @@ public static class ClassificationErrors
         try
         {
             var device = model.Device;
-            for (int start = 0; start < set.Count; start += batchSize)
+            int rows = Math.Min(batchSize, model.RowsPerPass);
+            for (int start = 0; start < set.Count; start += rows)
             {
                 using var batchScope = NewDisposeScope();
-                int count = Math.Min(batchSize, set.Count - start);
+                int count = Math.Min(rows, set.Count - start);
                 var predicted = model.forward(set.Images.narrow(0, start, count).to(device)).argmax(1);
                 var batchWrong = predicted.ne(set.Labels.narrow(0, start, count).to(device)).cpu().data<bool>().ToArray();
                 Array.Copy(batchWrong, 0, wrongImages, start, count);
