@@ -189,28 +189,35 @@ public sealed class Table1Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
             {
                 attackCount,
                 models = rows,
-                nonConvexity = new
-                {
-                    images = restarts.Images,
-                    starts = restarts.Starts,
-                    radius = restarts.Radius,
-                    tolerance = StartSpread.DefaultTolerance,
-                    seconds = restartSeconds,
-                    models = starts.Zip(spreads, (measured, model) => new
-                    {
-                        model = model.Model,
-                        convex = model.Convex,
-                        agreement = ConvexityVerdicts.Words(model.Agreement),
-                        asExpected = model.AsExpected,
-                        spread = model.Spread,
-                        perImage = measured.Images,
-                    }).ToList(),
-                },
-                tightestBound = bounds.Select(bound => new { model = bound.Model, bound = bound.Bound }).ToList(),
+                nonConvexity = NonConvexityData(restarts, restartSeconds, [.. starts.Select(model => model.Images)], spreads),
+                tightestBound = TightestBoundData(bounds),
             },
             Claims = [ConvexityVerdicts.Claim(ConvexityClaimId, spreads)],
         };
     }
+
+    /// <summary>report.json's <c>table1.nonConvexity</c>: the settings, the seconds, and per model its spread and per-image distortions.</summary>
+    internal static object NonConvexityData(MultiStartSettings restarts, double seconds, IReadOnlyList<IReadOnlyList<ImageStarts>> images, IReadOnlyList<ModelStarts> spreads) => new
+    {
+        images = restarts.Images,
+        starts = restarts.Starts,
+        radius = restarts.Radius,
+        tolerance = StartSpread.DefaultTolerance,
+        seconds,
+        models = images.Zip(spreads, (perImage, model) => new
+        {
+            model = model.Model,
+            convex = model.Convex,
+            agreement = ConvexityVerdicts.Words(model.Agreement),
+            asExpected = model.AsExpected,
+            spread = model.Spread,
+            perImage,
+        }).ToList(),
+    };
+
+    /// <summary>report.json's <c>table1.tightestBound</c>: per model, the bound and each attack beside it.</summary>
+    internal static object TightestBoundData(IReadOnlyList<(string Model, TightestBoundResult Bound)> bounds) =>
+        bounds.Select(bound => new { model = bound.Model, bound = bound.Bound }).ToList();
 
     /// <summary>The attacks the tightest bound takes, in the table's order: the minimal-distortion columns, then L-BFGS's random starts.</summary>
     private IReadOnlyList<(string Key, string Label)> BoundColumns =>
