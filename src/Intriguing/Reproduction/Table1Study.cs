@@ -284,7 +284,7 @@ public sealed class Table1Study(int attackCount, BoxConstrainedLbfgs? lbfgs = nu
         return "**The tightest upper bound.** Every verified example bounds the image's minimal distortion from above, so the smallest over the attacks " +
             "is the tightest bound we have. " +
             string.Join(". ", bestUntargeted.Select(entry => string.Create(CultureInfo.InvariantCulture,
-                $"On {entry.Model} the closest single attack is {entry.Best!.Label} (x{ReportFormat.Number(entry.Best.MeanRatio, 2)}, the tightest on {ReportFormat.Percent(entry.Best.ShareTightest, 0)} of its images)"))) + ". " +
+                $"On {entry.Model} the closest untargeted attack is {entry.Best!.Label} (x{ReportFormat.Number(entry.Best.MeanRatio, 2)}, the tightest on {ReportFormat.Percent(entry.Best.ShareTightest, 0)} of its images)"))) + ". " +
             (worst.attack is null ? "" :
                 $"The farthest is {worst.attack.Label} on {worst.Model} (x{ReportFormat.Number(worst.attack.MeanRatio, 2)})" +
                 (worst.attack.Key is "lbfgsTargeted" or RandomStartsKey ? ": a targeted attack must reach its chosen class, not the nearest wrong one." : "."));
