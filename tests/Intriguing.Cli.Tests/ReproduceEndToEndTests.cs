@@ -52,6 +52,22 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
             Assert.True(lbfgs.GetProperty("successRate").GetDouble() >= 0.99, row.ToString());
             Assert.InRange(lbfgs.GetProperty("meanDistortion").GetDouble(), 0.01, 0.2);
         }
+        // Non-convexity: the quick check (4 starts on 20 images) on the softmax and two networks, with a verdict; the softmax's
+        // targeted problem is convex, so its starts must agree.
+        var nonConvexity = root.GetProperty("table1").GetProperty("nonConvexity");
+        Assert.Equal(4, nonConvexity.GetProperty("starts").GetInt32());
+        Assert.Equal(["fc10-1e-4", "fc100-100-10", "conv"], nonConvexity.GetProperty("models").EnumerateArray().Select(model => model.GetProperty("model").GetString()));
+        var softmaxStarts = nonConvexity.GetProperty("models")[0];
+        Assert.Equal("starts agree", softmaxStarts.GetProperty("agreement").GetString());
+        Assert.InRange(softmaxStarts.GetProperty("spread").GetProperty("medianSpread").GetDouble(), 0, 0.01);
+        Assert.InRange(nonConvexity.GetProperty("seconds").GetDouble(), 0, 120);
+        // The tightest bound per image is never above any attack's own distortion.
+        foreach (var bound in root.GetProperty("table1").GetProperty("tightestBound").EnumerateArray())
+        {
+            Assert.All(bound.GetProperty("bound").GetProperty("attacks").EnumerateArray(),
+                attack => Assert.True(attack.GetProperty("meanRatio").GetDouble() >= 1 - 1e-9, bound.ToString()));
+        }
+
         var attacks = root.GetProperty("attacks");
         var fgsmSoftmax = attacks.GetProperty("fgsm").EnumerateArray().Single(row => row.GetProperty("model").GetString() == "fc10-1e-4");
         Assert.True(fgsmSoftmax.GetProperty("errorRate").GetDouble() >= 0.9);
@@ -86,7 +102,8 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
 
         // Claims at a glance: every judged claim once, with an allowed verdict and a link to its section, first in the html.
         var glance = root.GetProperty("claims").EnumerateArray().ToList();
-        Assert.Equal(15, glance.Count);
+        Assert.Equal(16, glance.Count);
+        Assert.Contains(glance, claim => claim.GetProperty("id").GetString() == "table1.convexity");
         Assert.All(glance, claim =>
         {
             Assert.Contains(claim.GetProperty("verdict").GetString(), Intriguing.Reporting.ReportClaim.VerdictWords);

@@ -20,7 +20,7 @@ public static class ReproduceCommand
         int attackCount = quick ? 100 : 1000;
         return
         [
-            new Table1Study(attackCount),
+            new Table1Study(attackCount, restarts: quick ? new(20, 4) : Table1Study.DefaultRestarts),
             new Table2Study(attackCount),
             new Table3Study(attackCount),
             new Table4Study(attackCount),

@@ -22,6 +22,12 @@ namespace Intriguing.Attacks;
 /// smallest-distortion success seen at any evaluation of any c is kept. L-BFGS finds local optima, so the distortion
 /// is an upper bound on the true minimum.
 /// </para>
+/// <para>
+/// Random starts: with <see cref="RandomStart"/> &gt; 0 the search starts from x + u instead of x (u uniform in
+/// [-RandomStart, RandomStart] per value, from the image's own stream (seed, image index, <see cref="Start"/>), clipped
+/// to the box), and every run returns there until one succeeds. The objective still measures |r| from x. On a convex
+/// problem (a softmax model, targeted) every start reaches the same minimum; on a network, different local ones.
+/// </para>
 /// Distance: L2 (reported as the paper's RMS distortion). Input: any model's; the box is handled inside the optimiser.
 /// Defaults: 8 values of c from c = 1, at most 40 L-BFGS iterations each, history 5 (3, 5, 8 and 12 pairs gave the
 /// same mean distortion on fc100-100-10 and ae400-10 to 4 digits; fewer pairs are cheaper).
@@ -49,6 +55,18 @@ public sealed record BoxConstrainedLbfgs : Attack
     /// <summary>Stop a run when the largest projected-gradient entry is below this.</summary>
     public double GradientTolerance { get; init; } = 1e-5;
 
+    /// <summary>Half-width of the uniform noise around the image where the search starts; 0 (the default, the paper's) starts at the image.</summary>
+    public double RandomStart { get; init; }
+
+    /// <summary>Which random start this is: the image's random stream (seed, image index, start); ignored when <see cref="RandomStart"/> is 0.</summary>
+    public int Start { get; init; }
+
+    /// <summary>The seed of every image's random-start stream (default 0); ignored when <see cref="RandomStart"/> is 0.</summary>
+    public int Seed { get; init; }
+
+    /// <inheritdoc/>
+    public override Attack WithSeed(int seed) => this with { Seed = seed };
+
     /// <inheritdoc/>
     protected override bool SeeksMinimalPerturbation => true;
 
@@ -56,11 +74,12 @@ public sealed record BoxConstrainedLbfgs : Attack
     public override void Validate()
     {
         if (SearchSteps < 1 || MaxIterations < 1 || History < 1 || !(InitialConstant > 0) || !double.IsFinite(InitialConstant)
-            || !(FunctionTolerance >= 0) || !(GradientTolerance >= 0))
+            || !(FunctionTolerance >= 0) || !(GradientTolerance >= 0) || !(RandomStart >= 0) || !double.IsFinite(RandomStart) || Start < 0)
         {
             throw new BadInputException(
-                $"{Name}: need search steps >= 1, iterations >= 1, history >= 1, a finite initial c > 0 and tolerances >= 0; got {SearchSteps}, " +
-                $"{MaxIterations}, {History}, {InitialConstant}, {FunctionTolerance} and {GradientTolerance}");
+                $"{Name}: need search steps >= 1, iterations >= 1, history >= 1, a finite initial c > 0, tolerances >= 0, a finite random start >= 0 " +
+                $"and a start index >= 0; got {SearchSteps}, {MaxIterations}, {History}, {InitialConstant}, {FunctionTolerance}, {GradientTolerance}, " +
+                $"{RandomStart} and {Start}");
         }
     }
 
@@ -105,7 +124,11 @@ public sealed record BoxConstrainedLbfgs : Attack
             return ++searchStepsTaken[row] < SearchSteps ? next : null;
         };
 
-        var outcome = optimizer.Minimize(images, model.Input.Box, InitialConstant, network, nextWeight);
+        using var starts = RandomStart > 0
+            ? model.Input.Box.Clamp(images.to(CPU).to_type(ScalarType.Float32)
+                .add(DrawPerRow(rowCount, images.shape[1], Seed, firstIndex, stream: Start, normal: false).mul_(RandomStart)))
+            : null;
+        var outcome = optimizer.Minimize(images, model.Input.Box, InitialConstant, network, nextWeight, starts);
         return new PerturbOutput(
             outcome.Best.to(device).to_type(images.dtype),
             tensor(outcome.Evaluations).to(device),

@@ -33,7 +33,7 @@ namespace Intriguing.Attacks;
 /// </para>
 /// <para>
 /// It also keeps, per row, the closest point to x0 that met the attack's criterion at any evaluation (a run starts
-/// from there, or from x0 before the first success).
+/// from there, or before the first success from the row's start: x0, or a point the caller gives, e.g. a random one).
 /// </para>
 /// </summary>
 internal sealed class ProjectedLbfgs
@@ -75,15 +75,21 @@ internal sealed class ProjectedLbfgs
     /// <summary>
     /// Minimises from the origins <paramref name="origins"/> (float32 [N, D] inside <paramref name="box"/>) with
     /// c = <paramref name="initialWeight"/> for every row's first run, until <paramref name="nextWeight"/> retires every row.
+    /// Each row starts at <paramref name="starts"/> (float32 [N, D] inside the box; the origins when null), and every
+    /// later run of a row that has found nothing adversarial yet starts there again.
     /// </summary>
-    public Outcome Minimize(Tensor origins, Models.InputBox box, double initialWeight, Network network, NextWeight nextWeight)
+    public Outcome Minimize(Tensor origins, Models.InputBox box, double initialWeight, Network network, NextWeight nextWeight, Tensor? starts = null)
     {
         using var scope = NewDisposeScope();
         if (box.Features != origins.shape[1])
         {
             throw new InvalidOperationException($"the box bounds {box.Features} values; the origins have {origins.shape[1]}");
         }
-        using var rows = new RowStates(this, origins, box, initialWeight, nextWeight);
+        if (starts is not null && !starts.shape.SequenceEqual(origins.shape))
+        {
+            throw new InvalidOperationException($"the starts [{string.Join(", ", starts.shape)}] must have the origins' shape [{string.Join(", ", origins.shape)}]");
+        }
+        using var rows = new RowStates(this, origins, box, initialWeight, nextWeight, starts);
         int threads = Math.Max(1, torch.get_num_threads());
         var live = rows.Live();
         while (live.Length > 0)
@@ -118,6 +124,8 @@ internal sealed class ProjectedLbfgs
         private readonly float[] lower;
         private readonly float[] upper;
         private readonly float[] origin;
+        // Where a row's runs start until it finds an adversarial point: the origin itself, or a point of the caller's.
+        private readonly float[] start;
         private readonly float[] point;
         private readonly float[] gradient;
         private readonly float[] direction;
@@ -143,7 +151,7 @@ internal sealed class ProjectedLbfgs
         private readonly bool[] alive;
         private readonly float[] bestSquaredDistance;
 
-        public RowStates(ProjectedLbfgs settings, Tensor origins, Models.InputBox box, double initialWeight, NextWeight nextWeight)
+        public RowStates(ProjectedLbfgs settings, Tensor origins, Models.InputBox box, double initialWeight, NextWeight nextWeight, Tensor? starts)
         {
             this.settings = settings;
             lower = box.Lower.ToArray();
@@ -162,6 +170,12 @@ internal sealed class ProjectedLbfgs
             // first touch, which for a batch of 1,000 MNIST images is as slow as several rounds of the search itself.
             origin = Rent(size);
             origins.detach().to(CPU).to_type(ScalarType.Float32).contiguous().data<float>().CopyTo(origin.AsSpan(0, (int)size), 0, 0);
+            start = origin;
+            if (starts is not null)
+            {
+                start = Rent(size);
+                starts.detach().to(CPU).to_type(ScalarType.Float32).contiguous().data<float>().CopyTo(start.AsSpan(0, (int)size), 0, 0);
+            }
             point = Rent(size);
             gradient = Rent(size);
             direction = Rent(size);
@@ -174,7 +188,7 @@ internal sealed class ProjectedLbfgs
                 // Native memory: it does not move, and Candidates keeps it alive until Dispose.
                 candidateAddress = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Candidates.bytes));
             }
-            origin.AsSpan(0, (int)size).CopyTo(MemoryMarshal.Cast<byte, float>(Candidates.bytes));
+            start.AsSpan(0, (int)size).CopyTo(MemoryMarshal.Cast<byte, float>(Candidates.bytes));
             inverseCurvature = new float[Count * history];
             weight = Enumerable.Repeat(initialWeight, Count).ToArray();
             value = new double[Count];
@@ -214,6 +228,10 @@ internal sealed class ProjectedLbfgs
             foreach (var array in new[] { origin, point, gradient, direction, pairs, Best })
             {
                 ArrayPool<float>.Shared.Return(array);
+            }
+            if (!ReferenceEquals(start, origin))
+            {
+                ArrayPool<float>.Shared.Return(start);
             }
         }
 
@@ -431,7 +449,7 @@ internal sealed class ProjectedLbfgs
             scaling[row] = 1f;
         }
 
-        /// <summary>The run for the current c is over: ask for the next c, and start from the best point so far (or x0).</summary>
+        /// <summary>The run for the current c is over: ask for the next c, and start from the best point so far (or the row's start).</summary>
         private void EndRun(int row)
         {
             double? next = nextWeight(row, weight[row], adversarialAtPoint[row]);
@@ -444,7 +462,7 @@ internal sealed class ProjectedLbfgs
             ForgetHistory(row);
             iterations[row] = 0;
             startingRun[row] = true;
-            (Found[row] ? Row(Best, row) : Row(origin, row)).CopyTo(CandidateRow(row));
+            (Found[row] ? Row(Best, row) : Row(start, row)).CopyTo(CandidateRow(row));
         }
     }
 }

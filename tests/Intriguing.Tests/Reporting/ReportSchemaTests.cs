@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Intriguing.DistortionBounds;
 using Intriguing.Reporting;
+using Intriguing.Reproduction;
 
 namespace Intriguing.Tests.Reporting;
 
@@ -26,6 +28,36 @@ public sealed class ReportSchemaTests
     public void The_report_json_the_writers_produce_is_valid()
     {
         Assert.Empty(Schema.Validate(WrittenReport()));
+    }
+
+    /// <summary>A report whose table1 carries the non-convexity check and the tightest bound as Table1Study writes them.</summary>
+    private static JsonObject ReportWithTable1Bounds()
+    {
+        var json = WrittenReport();
+        ImageStarts[] images = [new(0, [0.05, 0.051, null]), new(3, [0.04, 0.04, 0.041])];
+        var spreads = new[] { new ModelStarts("fc10-1e-4", true, StartSpread.From(images)) };
+        var bound = TightestBound.Compute([new AttackDistortions("cw", "C&W", new Dictionary<int, double> { [0] = 0.03 }, 2)]);
+        var data = new
+        {
+            models = Array.Empty<object>(),
+            nonConvexity = Table1Study.NonConvexityData(new MultiStartSettings(2, 3), 1.5, [images], spreads),
+            tightestBound = Table1Study.TightestBoundData([("fc10-1e-4", bound)]),
+        };
+        json["table1"] = System.Text.Json.JsonSerializer.SerializeToNode(data, JsonReportWriter.Options);
+        return json;
+    }
+
+    [Fact]
+    public void Table1s_non_convexity_check_and_tightest_bound_are_valid()
+    {
+        var json = ReportWithTable1Bounds();
+        Assert.Empty(Schema.Validate(json));
+
+        json["table1"]!["nonConvexity"]!.AsObject().Remove("seconds");
+        json["table1"]!["tightestBound"]![0]!["bound"]!["attacks"]![0]!.AsObject().Remove("meanRatio");
+        var errors = Schema.Validate(JsonNode.Parse(json.ToJsonString()));
+        Assert.Contains(errors, error => error.Contains("required field \"seconds\" is missing", StringComparison.Ordinal));
+        Assert.Contains(errors, error => error.Contains("required field \"meanRatio\" is missing", StringComparison.Ordinal));
     }
 
     public static TheoryData<string, string> Mutations => new()

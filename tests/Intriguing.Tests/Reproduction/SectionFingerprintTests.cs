@@ -16,6 +16,8 @@ public class SectionFingerprintTests
         var changed = ReproductionRun.SectionFingerprint(new Table1Study(100, new BoxConstrainedLbfgs { MaxIterations = 39 }), Settings);
         Assert.Equal(plain, same);
         Assert.NotEqual(plain, changed);
+        Assert.Equal(plain, ReproductionRun.SectionFingerprint(new Table1Study(100, restarts: Table1Study.DefaultRestarts), Settings));
+        Assert.NotEqual(plain, ReproductionRun.SectionFingerprint(new Table1Study(100, restarts: new(20, 4)), Settings));
         Assert.NotEqual(
             ReproductionRun.SectionFingerprint(new Table3Study(100), Settings),
             ReproductionRun.SectionFingerprint(new Table3Study(100, new BoxConstrainedLbfgs { History = 8 }), Settings));
