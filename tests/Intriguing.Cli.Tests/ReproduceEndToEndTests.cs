@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Intriguing.Cli.Tests;
 
@@ -122,6 +123,63 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         Assert.Contains("table1", resumed);
         Assert.Contains("table3", resumed);
         Assert.Contains("attacks", resumed);
+
+        // --quiet, for scripts: everything read back, so no progress, no tables, only the line saying where the report is.
+        var quiet = quick.InProcess("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--quiet");
+        Assert.True(quiet.ExitCode == 0, quiet.StandardError);
+        Assert.Equal("", quiet.StandardError);
+        Assert.Matches(@"^Report written to .*report\.html \(also report\.md and report\.json\) in \d+ s\.\r?\n$", quiet.StandardOutput);
+
+        // The environment: versions, seed, threads, device, wall time in all and per study, peak memory.
+        using var rewritten = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        var environment = rewritten.RootElement.GetProperty("environment");
+        Assert.Equal(0, environment.GetProperty("seed").GetInt32());
+        Assert.True(environment.GetProperty("torchThreads").GetInt32() >= 1);
+        Assert.Equal("cpu", environment.GetProperty("device").GetString());
+        Assert.True(environment.GetProperty("peakMemoryBytes").GetInt64() > 100_000_000, environment.ToString());
+        var studyTimes = environment.GetProperty("studyWallTimes").EnumerateArray().ToList();
+        Assert.Equal(root.EnumerateObject().Select(property => property.Name).Where(name => name is not ("environment" or "claims")),
+            studyTimes.Select(study => study.GetProperty("study").GetString()));
+        Assert.All(studyTimes, study => Assert.True(study.GetProperty("resumed").GetBoolean(), study.ToString()));
+        var firstTimes = root.GetProperty("environment").GetProperty("studyWallTimes").EnumerateArray().ToList();
+        Assert.All(firstTimes, study => Assert.False(study.GetProperty("resumed").GetBoolean(), study.ToString()));
+        Assert.True(firstTimes.Sum(study => study.GetProperty("seconds").GetDouble()) <= root.GetProperty("environment").GetProperty("wallTimeSeconds").GetDouble());
+        string markdown = File.ReadAllText(Path.Combine(outDir, "report.md"));
+        Assert.Matches(@"- \*\*Wall time per study:\*\* table1 [^,]+ \(read back\), table2 ", markdown);
+        Assert.Matches(@"- \*\*Peak memory:\*\* \d+(\.\d+)? [MG]iB", markdown);
+    }
+
+    /// <summary>
+    /// The shared run's report.html as a reader sees it, in headless Chromium at a phone's width and a laptop's: every figure
+    /// loads, nothing logs an error, nothing makes the page scroll sideways, no text is too small to read, and nothing is
+    /// loaded from outside the file. Without Chromium this fails and says how to install it.
+    /// </summary>
+    [Fact]
+    public void The_html_report_reads_well_in_a_browser_at_phone_and_laptop_width()
+    {
+        HeadlessChromium.Executable();
+        var run = quick.Run(mnist);
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        string htmlPath = Path.Combine(quick.Out, "report.html");
+        string html = File.ReadAllText(htmlPath);
+
+        Assert.Empty(HeadlessChromium.OutsideLoads(html));
+        var sources = Regex.Matches(html, "<img\\b[^>]*\\bsrc=\"([^\"]*)\"").Select(found => found.Groups[1].Value).ToList();
+        Assert.NotEmpty(sources);
+        Assert.All(sources, source => Assert.StartsWith("data:image/png;base64,", source, StringComparison.Ordinal));
+
+        var checks = HeadlessChromium.Check(htmlPath, [390, 1280], TimeSpan.FromSeconds(90));
+        Assert.Equal([390, 1280], checks.Select(check => check.Width));
+        foreach (var check in checks)
+        {
+            string at = $"at {check.Width} px";
+            Assert.Equal(check.Width, check.ViewportWidth);
+            Assert.True(check.Errors.Count == 0, $"{at} the page logged: {string.Join(" | ", check.Errors)}");
+            Assert.Equal(sources.Count, check.Images.Count);
+            Assert.All(check.Images, image => Assert.True(image.NaturalWidth > 0 && image.NaturalHeight > 0, $"{at} figure \"{image.Alt}\" did not load"));
+            Assert.True(check.ScrollWidth <= check.ViewportWidth, $"{at} the page is {check.ScrollWidth} px wide: it scrolls sideways");
+            Assert.True(check.SmallestFontPixels >= 11, $"{at} some text is {check.SmallestFontPixels} px, too small to read");
+        }
     }
 
     [Fact]
@@ -205,6 +263,30 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
             .Where(path => !path.EndsWith(Intriguing.IO.AtomicFile.TemporarySuffix, StringComparison.Ordinal))
             .ToDictionary(path => Path.GetFileName(path), path => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))),
             StringComparer.Ordinal);
+
+    [Fact]
+    public void Reproduce_quiet_is_in_the_help_and_a_quiet_run_with_bad_input_prints_only_the_reason()
+    {
+        var help = CliRun.Of("reproduce", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--quiet", help.StandardOutput);
+
+        string outDir = Path.Combine(Path.GetTempPath(), "intriguing-quiet-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var run = CliRun.Of("reproduce", "--quick", "--quiet", "--out", outDir, "--device", "cuda:7");
+            Assert.Equal(2, run.ExitCode);
+            Assert.Equal("", run.StandardOutput);
+            Assert.Matches(@"^intriguing: bad input: --device cuda:7: [^\n]+\n$", run.StandardError.Replace("\r", ""));
+        }
+        finally
+        {
+            if (Directory.Exists(outDir))
+            {
+                Directory.Delete(outDir, recursive: true);
+            }
+        }
+    }
 
     [Fact]
     public void Reproduce_with_a_bad_seed_is_bad_usage()

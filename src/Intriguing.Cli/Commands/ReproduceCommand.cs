@@ -41,6 +41,11 @@ public static class ReproduceCommand
         {
             Description = "Folder for report.html, report.md, report.json and figures/ (default: reports, or reports-quick with --quick).",
         };
+        var quiet = new Option<bool>("--quiet")
+        {
+            Description = "No progress and no tables: only warnings and errors (on standard error) and, at the end, the one line " +
+                "saying where the report is (or the JSON document with --json). The exit code says whether the run succeeded.",
+        };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var dataset = CommonOptions.Dataset();
@@ -53,6 +58,7 @@ public static class ReproduceCommand
         {
             quick,
             outDir,
+            quiet,
             seed,
             dataDir,
             dataset,
@@ -67,12 +73,21 @@ public static class ReproduceCommand
             string folder = CommonOptions.CheckOut(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"))!;
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, datasetChoice.Spec?.Name ?? DatasetChoice.FolderPrefix + datasetChoice.FolderPath, parseResult.GetValue(dataDir),
                 "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName, datasetChoice.Resize);
-            var result = ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress));
+            bool isQuiet = parseResult.GetValue(quiet);
+            // One display for the whole run: a line per study with its elapsed time, the study's own work beneath it.
+            var result = isQuiet
+                ? ProgressDisplay.Quiet(context.Io.StandardError, progress => ReproductionRun.Run(settings, Studies(isQuick), progress))
+                : ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress), ReproductionRun.StudyTaskPrefix);
             var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
                 result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,
                 result.Report.Environment.WallTimeSeconds, isQuick, settings.Seed, result.FailedStudies.Select(failure => failure.Key).ToList());
             context.Emit(summary, console =>
             {
+                if (isQuiet)
+                {
+                    console.Profile.Out.Writer.WriteLine($"Report written to {result.Files.Html} (also report.md and report.json) in {summary.WallTimeSeconds:F0} s.");
+                    return;
+                }
                 foreach (var section in result.Report.Sections)
                 {
                     foreach (var table in section.Tables)

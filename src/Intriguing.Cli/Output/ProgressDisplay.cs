@@ -17,7 +17,12 @@ public static class ProgressDisplay
     /// </summary>
     public const string LinesVariable = "INTRIGUING_PROGRESS";
 
-    public static T Run<T>(IAnsiConsole console, Func<IProgress<ProgressUpdate>, T> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with its progress drawn on <paramref name="console"/>. With <paramref name="groupPrefix"/>
+    /// (e.g. <c>study </c>), a task whose name starts with it is a group: one line that stays, with its elapsed time (stopped
+    /// when it ends), and the tasks reported while it runs show beneath it, indented, until it ends.
+    /// </summary>
+    public static T Run<T>(IAnsiConsole console, Func<IProgress<ProgressUpdate>, T> work, string? groupPrefix = null)
     {
         if (!console.Profile.Capabilities.Interactive)
         {
@@ -42,14 +47,14 @@ public static class ProgressDisplay
             .AutoClear(false)
             .HideCompleted(false)
             .Columns(
-                new TaskDescriptionColumn(),
+                new TaskDescriptionColumn { Alignment = Justify.Left },
                 new ProgressBarColumn(),
                 new PercentageColumn(),
                 new ElapsedTimeColumn(),
                 new RemainingTimeColumn())
             .Start(context =>
             {
-                var tasks = new Dictionary<string, ProgressTask>();
+                var board = new Board(context, groupPrefix);
                 var sink = new SynchronousProgress(update =>
                 {
                     if (update.IsWarning)
@@ -57,28 +62,104 @@ public static class ProgressDisplay
                         console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(update.Detail ?? update.Task)}");
                         return;
                     }
-                    lock (tasks)
-                    {
-                        if (!tasks.TryGetValue(update.Task, out var task))
-                        {
-                            task = context.AddTask(Markup.Escape(update.Task), maxValue: Math.Max(update.Total, 1e-9));
-                            tasks[update.Task] = task;
-                        }
-                        task.MaxValue = Math.Max(update.Total, 1e-9);
-                        task.Value = Math.Min(update.Done, task.MaxValue);
-                        task.Description = update.Detail is null ? Markup.Escape(update.Task) : $"{Markup.Escape(update.Task)} [grey]{Markup.Escape(update.Detail)}[/]";
-                    }
+                    board.Show(update);
                 });
                 result = work(sink);
-                lock (tasks)
-                {
-                    foreach (var task in tasks.Values)
-                    {
-                        task.Value = task.MaxValue;
-                    }
-                }
+                board.Finish();
             });
         return result;
+    }
+
+    /// <summary>
+    /// For <c>--quiet</c>: no progress at all; warnings still go to <paramref name="errors"/> (standard error), one line each.
+    /// </summary>
+    public static T Quiet<T>(TextWriter errors, Func<IProgress<ProgressUpdate>, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        return work(new SynchronousProgress(update =>
+        {
+            if (update.IsWarning)
+            {
+                errors.WriteLine($"intriguing: warning: {update.Detail ?? update.Task}");
+            }
+        }));
+    }
+
+    /// <summary>
+    /// The live rows: one per task name, in the order they started; with a group prefix, a group's inner rows sit beneath it
+    /// and are removed when it ends, so a long run shows its groups and only the current group's work.
+    /// </summary>
+    private sealed class Board(ProgressContext context, string? groupPrefix)
+    {
+        private readonly Lock gate = new();
+        private readonly Dictionary<string, ProgressTask> tasks = new(StringComparer.Ordinal);
+        private readonly List<string> inner = [];
+        private string? group;
+
+        public void Show(ProgressUpdate update)
+        {
+            lock (gate)
+            {
+                bool isGroup = groupPrefix is not null && update.Task.StartsWith(groupPrefix, StringComparison.Ordinal);
+                if (isGroup && !string.Equals(group, update.Task, StringComparison.Ordinal))
+                {
+                    EndGroup();
+                    group = update.Task;
+                }
+                if (!tasks.TryGetValue(update.Task, out var task))
+                {
+                    task = context.AddTask(Markup.Escape(update.Task), maxValue: Math.Max(update.Total, 1e-9));
+                    tasks[update.Task] = task;
+                    if (!isGroup && group is not null)
+                    {
+                        inner.Add(update.Task);
+                    }
+                }
+                task.MaxValue = Math.Max(update.Total, 1e-9);
+                task.Value = Math.Min(update.Done, task.MaxValue);
+                task.Description = Describe(update, isGroup);
+                if (isGroup && task.Value >= task.MaxValue)
+                {
+                    // The group's line keeps its elapsed time; its inner rows go.
+                    task.StopTask();
+                    EndGroup();
+                }
+            }
+        }
+
+        /// <summary>Fills every bar that is still open, at the end of the work.</summary>
+        public void Finish()
+        {
+            lock (gate)
+            {
+                EndGroup();
+                foreach (var task in tasks.Values.Where(task => !task.IsFinished))
+                {
+                    task.Value = task.MaxValue;
+                }
+            }
+        }
+
+        private void EndGroup()
+        {
+            foreach (string name in inner)
+            {
+                if (tasks.Remove(name, out var task))
+                {
+                    context.RemoveTask(task);
+                }
+            }
+            inner.Clear();
+            group = null;
+        }
+
+        private string Describe(ProgressUpdate update, bool isGroup)
+        {
+            string name = isGroup ? $"[bold]{Markup.Escape(update.Task[groupPrefix!.Length..])}[/]" : Markup.Escape(update.Task);
+            // A mark, not spaces: the description column drops leading whitespace.
+            string indent = !isGroup && group is not null ? "[grey]└[/] " : "";
+            return update.Detail is null ? indent + name : $"{indent}{name} [grey]{Markup.Escape(update.Detail)}[/]";
+        }
     }
 
     /// <summary>A progress line when a task starts (or starts again), ends, or, with at most 100 steps, takes a step.</summary>

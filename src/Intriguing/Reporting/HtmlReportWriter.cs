@@ -16,6 +16,7 @@ public static class HtmlReportWriter
         body { font-family: -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 16px;
                line-height: 1.55; color: #111827; max-width: 62rem; margin: 2rem auto; padding: 0 1.25rem;
                overflow-wrap: break-word; -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+        p, li { max-width: 52rem; }
         h1 { font-size: 1.9rem; line-height: 1.25; margin-bottom: .3rem; }
         h2 { font-size: 1.4rem; line-height: 1.3; margin-top: 2.6rem; padding-bottom: .25rem; border-bottom: 1px solid var(--rule); }
         nav ol { margin: .4rem 0 0; padding-left: 1.6rem; }
@@ -30,8 +31,11 @@ public static class HtmlReportWriter
         .table-block { margin: .6rem 0 1.4rem; }
         .table-caption { font-weight: 600; margin: 0 0 .35rem; font-size: .92rem; }
         .table-scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+        /* A wide table may use the window beyond the text column (centred on it, clear of the edges); a narrow one keeps to the column. */
+        .table-block .table-scroll { width: max-content; min-width: 100%; max-width: calc(100vw - 3rem); margin-left: 50%; transform: translateX(-50%); }
         table { border-collapse: collapse; font-size: .92rem; font-variant-numeric: tabular-nums; }
-        th, td { padding: .3rem .7rem; border-bottom: 1px solid var(--rule); text-align: right; }
+        th, td { padding: .3rem .6rem; border-bottom: 1px solid var(--rule); text-align: right; }
+        .nw { white-space: nowrap; }
         th:first-child, td:first-child { text-align: left; }
         thead th { border-bottom: 2px solid #9ca3af; }
         .ours { color: var(--ours); background: var(--ours-bg); font-weight: 600; }
@@ -40,10 +44,13 @@ public static class HtmlReportWriter
         figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
         figcaption { font-size: .88rem; color: #374151; margin-top: .3rem; }
         #claims h2 { margin-top: 1.2rem; }
-        table.claims { width: 100%; }
+        table.claims { width: 100%; table-layout: fixed; }
         table.claims th, table.claims td { text-align: left; vertical-align: top; }
-        table.claims td.evidence { font-size: .85rem; color: #374151; min-width: 14rem; }
-        table.claims td.where { white-space: nowrap; font-size: .85rem; }
+        table.claims th:nth-child(1) { width: 8.5rem; }
+        table.claims th:nth-child(2) { width: 38%; }
+        table.claims th:nth-child(4) { width: 9.5rem; }
+        table.claims td.evidence { font-size: .85rem; color: #374151; }
+        table.claims td.where { font-size: .85rem; }
         .verdict { display: inline-block; white-space: nowrap; font-size: .78rem; font-weight: 700; padding: .1rem .45rem; border-radius: 999px; border: 1px solid transparent; }
         .verdict-holds { background: #dcfce7; color: #166534; border-color: #86efac; }
         .verdict-partly { background: #fef9c3; color: #854d0e; border-color: #fde047; }
@@ -57,8 +64,10 @@ public static class HtmlReportWriter
           dl.environment { grid-template-columns: 1fr; gap: 0; }
           dl.environment dd { margin-bottom: .35rem; }
           th, td { padding: .25rem .45rem; }
+          /* Row labels stay in view while a wide table scrolls sideways. */
+          .table-block th:first-child, .table-block td:first-child { position: sticky; left: 0; z-index: 1; background: #fff; box-shadow: inset -1px 0 0 var(--rule); }
           table.claims thead { display: none; }
-          table.claims, table.claims tbody, table.claims tr, table.claims td { display: block; width: 100%; }
+          table.claims, table.claims tbody, table.claims tr, table.claims td { display: block; width: 100%; table-layout: auto; }
           table.claims tr { padding: .5rem 0; border-bottom: 1px solid var(--rule); }
           table.claims td { border: 0; padding: .1rem 0; }
           table.claims td.evidence { min-width: 0; }
@@ -178,7 +187,7 @@ public static class HtmlReportWriter
         html.Append("<thead><tr>");
         foreach (ReportCell header in table.Headers)
         {
-            html.Append("<th").Append(ClassAttribute(header.Kind)).Append('>').Append(Escape(header.Text)).Append("</th>");
+            html.Append("<th").Append(ClassAttribute(header.Kind)).Append('>').Append(CellHtml(header.Text)).Append("</th>");
         }
         html.AppendLine("</tr></thead>").AppendLine("<tbody>");
         foreach (IReadOnlyList<ReportCell> row in table.Rows)
@@ -186,11 +195,44 @@ public static class HtmlReportWriter
             html.Append("<tr>");
             foreach (ReportCell cell in row)
             {
-                html.Append("<td").Append(ClassAttribute(cell.Kind)).Append('>').Append(Escape(cell.Text)).Append("</td>");
+                html.Append("<td").Append(ClassAttribute(cell.Kind)).Append('>').Append(CellHtml(cell.Text)).Append("</td>");
             }
             html.AppendLine("</tr>");
         }
         html.AppendLine("</tbody>").AppendLine("</table>").AppendLine("</div>").AppendLine("</div>");
+    }
+
+    /// <summary>
+    /// A table cell's text, escaped, that wraps only between its parts: a bracketed or parenthesised group ("[96.1%, 100.0%]",
+    /// "(paper 7.40%)") and a hyphenated name ("fc100-100-10") never break inside, so a narrow cell reads as
+    /// "63.7%" / "[52.8%, 73.4%]" / "(paper 71.9%)" rather than splitting at every space and hyphen.
+    /// </summary>
+    internal static string CellHtml(string? text)
+    {
+        var html = new StringBuilder();
+        var part = new StringBuilder();
+        int depth = 0;
+        foreach (char character in text ?? "")
+        {
+            if (character == ' ' && depth == 0)
+            {
+                AppendPart(html, part);
+                html.Append(' ');
+                continue;
+            }
+            depth += character is '(' or '[' ? 1 : character is ')' or ']' && depth > 0 ? -1 : 0;
+            part.Append(character);
+        }
+        AppendPart(html, part);
+        return html.ToString();
+
+        static void AppendPart(StringBuilder html, StringBuilder part)
+        {
+            string text = part.ToString();
+            part.Clear();
+            bool breakable = text.Contains(' ', StringComparison.Ordinal) || text.Contains('-', StringComparison.Ordinal);
+            html.Append(breakable ? "<span class=\"nw\">" + Escape(text) + "</span>" : Escape(text));
+        }
     }
 
     private static string ClassAttribute(CellKind kind) => kind switch

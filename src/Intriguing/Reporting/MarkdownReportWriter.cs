@@ -77,11 +77,24 @@ public static class MarkdownReportWriter
         yield return ("Command", environment.CommandLine);
         yield return ("Started (UTC)", environment.StartedUtc.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
         yield return ("Wall time", ReportFormat.Duration(environment.WallTime));
+        if (environment.StudyWallTimes.Count > 0)
+        {
+            yield return ("Wall time per study", string.Join(", ", environment.StudyWallTimes.Select(StudyWallTimeText)));
+        }
         yield return ("Dataset", environment.Dataset == "mnist" ? "mnist (the paper's data)" : $"{environment.Dataset} (the paper's numbers are for MNIST)");
         yield return ("Seed", environment.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("Quick", environment.Quick ? "yes (--quick: fewer epochs and images)" : "no");
         yield return ("Software", $"{environment.DotnetVersion}, TorchSharp {environment.TorchSharpVersion}, libtorch {environment.LibTorchVersion}");
         yield return ("Machine", $"{environment.OperatingSystem}, {environment.CpuThreads} CPU threads (libtorch uses {environment.TorchThreads})");
+        yield return ("Device", environment.Device);
+        yield return ("Peak memory", environment.PeakMemoryBytes > 0 ? ReportFormat.Bytes(environment.PeakMemoryBytes) : ReportFormat.NotAvailable);
+    }
+
+    /// <summary>"table1 12.3 s", with "(read back)" or "(failed)" when the study did not compute in this run.</summary>
+    private static string StudyWallTimeText(StudyWallTime study)
+    {
+        string text = $"{study.Study} {ReportFormat.Duration(TimeSpan.FromSeconds(study.Seconds))}";
+        return study.Failed ? text + " (failed)" : study.Resumed ? text + " (read back)" : text;
     }
 
     private static void AppendTable(StringBuilder markdown, ReportTable table)

@@ -22,7 +22,10 @@ namespace Intriguing.Reporting;
 /// <param name="StartedUtc">When the run started.</param>
 /// <param name="Device">Where models trained and attacks ran ("cpu", "cuda:0").</param>
 /// <param name="Dataset">The dataset the run used.</param>
-/// <param name="PeakMemoryBytes">The process's peak resident memory when the report was written.</param>
+/// <param name="PeakMemoryBytes">
+/// The process's peak resident memory (on Linux the kernel's high-water mark, VmHWM) when the report was written: the
+/// most RAM the run needed at once, native libtorch buffers included.
+/// </param>
 public sealed record ReportEnvironment(
     string DotnetVersion,
     string TorchSharpVersion,
@@ -48,6 +51,12 @@ public sealed record ReportEnvironment(
         : $"This run used {Dataset}, not MNIST. The paper's numbers beside ours are for MNIST, so the two columns measure different data: " +
           "compare our numbers across models and studies, not with the paper's.";
 
+    /// <summary>
+    /// Each study's wall time in this run, in report order (report.json's <c>environment.studyWallTimes</c>); a study read
+    /// back from an earlier run took only the time to read it. Empty for a report not made by <c>reproduce</c>.
+    /// </summary>
+    public IReadOnlyList<StudyWallTime> StudyWallTimes { get; init; } = [];
+
     /// <summary>Wall time in seconds (report.json keeps numbers, not "hh:mm:ss" strings).</summary>
     public double WallTimeSeconds => Math.Round(WallTime.TotalSeconds, 3);
 
@@ -68,7 +77,17 @@ public sealed record ReportEnvironment(
             StartedUtc: startedUtc,
             Device: device,
             Dataset: dataset,
-            PeakMemoryBytes: System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64);
+            PeakMemoryBytes: PeakMemory());
+
+    /// <summary>
+    /// The process's peak resident memory so far, in bytes: <see cref="System.Diagnostics.Process.PeakWorkingSet64"/>
+    /// (on Linux read from VmHWM in /proc/self/status, on Windows the peak working set); 0 where the platform has no such count.
+    /// </summary>
+    public static long PeakMemory()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return Math.Max(0, process.PeakWorkingSet64);
+    }
 
     private static string InformationalVersion(Assembly assembly)
     {
@@ -77,3 +96,10 @@ public sealed record ReportEnvironment(
         return informational?.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "unknown";
     }
 }
+
+/// <summary>One study's wall time in a <c>reproduce</c> run (an entry of <see cref="ReportEnvironment.StudyWallTimes"/>).</summary>
+/// <param name="Study">The study's section key ("table1", "attacks", ...).</param>
+/// <param name="Seconds">Its wall time in this run, in seconds.</param>
+/// <param name="Resumed">True when its section was read back from an earlier run instead of computed.</param>
+/// <param name="Failed">True when the study failed in this run (its section says why).</param>
+public sealed record StudyWallTime(string Study, double Seconds, bool Resumed = false, bool Failed = false);

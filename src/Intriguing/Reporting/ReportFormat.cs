@@ -36,6 +36,26 @@ public static class ReportFormat
     public static ReportCell[] OursAndPaperCells(string ours, string? paper) =>
         [ReportCell.Ours(ours), ReportCell.Paper(paper ?? NotAvailable)];
 
+    /// <summary>A size in bytes in binary units: 512 -> "512 B", 3_500_000 -> "3.34 MiB", 2_147_483_648 -> "2.00 GiB".</summary>
+    public static string Bytes(long bytes)
+    {
+        if (bytes < 1024)
+        {
+            return $"{Math.Max(0, bytes).ToString(CultureInfo.InvariantCulture)} B";
+        }
+        string[] units = ["KiB", "MiB", "GiB", "TiB"];
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        // Three significant figures at most, so "3.34 MiB", "850 MiB" and "2.00 GiB" read alike.
+        string format = value >= 100 ? "F0" : value >= 10 ? "F1" : "F2";
+        return $"{value.ToString(format, CultureInfo.InvariantCulture)} {units[unit]}";
+    }
+
     /// <summary>A wall time that reads at a glance: "850 ms", "12.3 s", "4 min 05 s", "1 h 02 min".</summary>
     public static string Duration(TimeSpan duration)
     {

@@ -22,6 +22,13 @@ public sealed record ReproductionResult(Report Report, ReportFiles Files, IReadO
 /// </summary>
 public static class ReproductionRun
 {
+    /// <summary>
+    /// The start of the progress task of each study (<c>study table1</c>, ...): 0 of 1 when the study starts (detail: its
+    /// title), 1 of 1 when it ends (detail: "done in 12.3 s", "read back in 80 ms" or "failed in ..."). Every other task
+    /// reported between the two is the study's own work (training, attacks), so a display can show it beneath the study.
+    /// </summary>
+    public const string StudyTaskPrefix = "study ";
+
     /// <summary>The report's title.</summary>
     public const string Title = "Intriguing properties of neural networks: the paper's numbers beside ours";
 
@@ -46,11 +53,17 @@ public static class ReproductionRun
         var sections = new List<ReportSection>();
         var resumed = new List<string>();
         var failed = new List<(string Key, string Reason)>();
+        var wallTimes = new List<StudyWallTime>();
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
             string fingerprint = SectionFingerprint(study, settings);
             progress?.Report(new ProgressUpdate("studies", index, studies.Count, study.Key));
+            string studyTask = StudyTaskPrefix + study.Key;
+            progress?.Report(new ProgressUpdate(studyTask, 0, 1, study.Title));
+            var studyClock = Stopwatch.StartNew();
+            bool studyResumed = false;
+            bool studyFailed = false;
             // Another run sharing this folder may be computing this very section: wait for it, then read it back.
             using (cache.Lock(study.Key, fingerprint, progress))
             {
@@ -67,18 +80,25 @@ public static class ReproductionRun
                     {
                         // Not kept: the study runs again next time.
                         failed.Add((study.Key, failure));
+                        studyFailed = true;
                     }
                 }
                 else
                 {
                     resumed.Add(study.Key);
+                    studyResumed = true;
                 }
                 sections.Add(section);
             }
+            var seconds = Math.Round(studyClock.Elapsed.TotalSeconds, 3);
+            wallTimes.Add(new StudyWallTime(study.Key, seconds, studyResumed, studyFailed));
+            string outcome = studyFailed ? "failed" : studyResumed ? "read back" : "done";
+            progress?.Report(new ProgressUpdate(studyTask, 1, 1, $"{outcome} in {ReportFormat.Duration(studyClock.Elapsed)}"));
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
         var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
-            device.ToString(), data.Origin);
+            device.ToString(), data.Origin) with
+        { StudyWallTimes = wallTimes };
         var report = new Report(Title, environment, sections);
         ReportFiles files;
         // Two runs writing one folder take turns, so the figures and the three report files all come from one of them.

@@ -20,6 +20,16 @@ public class ReportFormatTests
     public void Distortion_has_three_decimals(double distortion, string expected) =>
         Assert.Equal(expected, ReportFormat.Distortion(distortion));
 
+    [Theory]
+    [InlineData(0L, "0 B")]
+    [InlineData(1023L, "1023 B")]
+    [InlineData(3_500_000L, "3.34 MiB")]
+    [InlineData(891_289_600L, "850 MiB")]
+    [InlineData(2_147_483_648L, "2.00 GiB")]
+    [InlineData(13_421_772_800L, "12.5 GiB")]
+    public void Bytes_read_in_binary_units_with_three_figures(long bytes, string expected) =>
+        Assert.Equal(expected, ReportFormat.Bytes(bytes));
+
     [Fact]
     public void Ours_vs_paper_names_both()
     {

@@ -95,6 +95,21 @@ public class ReportWriterTests
     }
 
     [Fact]
+    public void Html_table_cells_wrap_between_a_number_its_interval_and_the_papers_value_never_inside_them()
+    {
+        var table = new ReportTable("", ["examples made for", ReportCell.Ours("fc100-100-10")],
+            [["Gaussian noise, stddev 0.1", ReportCell.Ours("63.7% [52.8%, 73.4%] (paper 71.9%)")], ["a <b>", "x&y"]]);
+        var report = ReportSamples.TwoSections() with { Sections = [new ReportSection("table2", "Table 2", "") { Tables = [table] }] };
+
+        string html = HtmlReportWriter.Render(report);
+
+        Assert.Contains("<th class=\"ours\"><span class=\"nw\">fc100-100-10</span></th>", html);
+        Assert.Contains("<td class=\"ours\">63.7% <span class=\"nw\">[52.8%, 73.4%]</span> <span class=\"nw\">(paper 71.9%)</span></td>", html);
+        Assert.Contains("<td>Gaussian noise, stddev 0.1</td>", html);
+        Assert.Contains("<td>a &lt;b&gt;</td><td>x&amp;y</td>", html);
+    }
+
+    [Fact]
     public void Markdown_has_a_pipe_table_and_a_relative_figure_link()
     {
         string markdown = MarkdownReportWriter.Render(ReportSamples.TwoSections());
