@@ -123,7 +123,7 @@ public abstract record Square : Attack
         var images = inputs.reshape(geometry.BatchShape(rows));
         // A model that scores plain memory (an ONNX model, or a TorchSharp model on the CPU through a reused input
         // tensor) runs the variant's managed search, when it has one: the same results.
-        if (!TensorEngineOnly && criterion is Misclassification or TargetedMisclassification)
+        if (!TensorEngineOnly && HasManagedSearch && criterion is Misclassification or TargetedMisclassification)
         {
             using var adapter = TensorModelScorer.Applies(model) ? new TensorModelScorer(model, geometry.Features, rows) : null;
             if ((model as IBatchScorer ?? adapter) is { } scorer
@@ -173,6 +173,9 @@ public abstract record Square : Attack
         }
         return new PerturbOutput(best.reshape(rows, geometry.Features), queries, success);
     }
+
+    /// <summary>Whether the variant has a managed search (<see cref="PerturbScored"/>); no scorer is made for one that has not.</summary>
+    private protected virtual bool HasManagedSearch => false;
 
     /// <summary>
     /// The search on plain arrays for a model that scores memory (<see cref="IBatchScorer"/>), giving exactly what the

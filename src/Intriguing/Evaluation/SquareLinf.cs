@@ -65,6 +65,9 @@ public sealed record SquareLinf : Square
         return ClampToBox(inBall, geometry, box);
     }
 
+    /// <summary>Square-L-inf has the managed search (<see cref="SquareLinfSearch"/>).</summary>
+    private protected override bool HasManagedSearch => true;
+
     /// <summary>The same search on float arrays (<see cref="SquareLinfSearch"/>): the same points, queries and successes.</summary>
     private protected override PerturbOutput? PerturbScored(
         IBatchScorer scorer, Tensor images, Criterion criterion, long firstIndex, Geometry geometry, InputBox box, int classes)
