@@ -71,7 +71,7 @@ public sealed class PublicApiTests
         Assert.Equal(first.Order(StringComparer.Ordinal), first);
         Assert.Contains("Intriguing.Attacks.Attack | method | public Intriguing.Attacks.AttackResult Run(" +
             "Intriguing.Models.Classifier model, TorchSharp.torch.Tensor inputs, TorchSharp.torch.Tensor labels, " +
-            "TorchSharp.torch.Tensor? targets = null, int batchSize = 500, System.IProgress<Intriguing.ProgressUpdate>? progress = null)", first);
+            "TorchSharp.torch.Tensor? targets = null, int batchSize = 500, System.IProgress<Intriguing.ProgressUpdate>? progress = null, long[]? keys = null)", first);
         Assert.Contains("Intriguing.Attacks.Fgsm | property | public double Epsilon { get; init; }", first);
     }
 

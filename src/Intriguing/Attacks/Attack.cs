@@ -70,7 +70,7 @@ public abstract record Attack
         CheckGradients(model);
         using var scope = NewDisposeScope();
         var shaped = AttackInputs.CheckShapes(model.Input, inputs, labels, targets);
-        var perturbed = PerturbFlat(model, shaped.Inputs, CriterionFor(shaped), firstIndex, cleanLogits: null);
+        var perturbed = PerturbFlat(model, shaped.Inputs, CriterionFor(shaped), RowKeys.From(firstIndex), cleanLogits: null);
         return new PerturbedBatch(
             perturbed.Adversarials.reshape(inputs.shape).MoveToOuterDisposeScope(),
             perturbed.ClaimedSuccess?.MoveToOuterDisposeScope(),
@@ -81,7 +81,11 @@ public abstract record Attack
     /// Attacks <paramref name="inputs"/> (float32 [N, D] or [N, ...shape], finite, inside the model's box) with true
     /// <paramref name="labels"/> (int64 [N], 0..classes-1). With <paramref name="targets"/> (int64 [N], each different
     /// from its label) the attack is targeted. Runs in eval mode, <paramref name="batchSize"/> inputs at a time, and
-    /// reports progress once per batch. The adversarial points come back flattened, [N, D].
+    /// reports progress once per batch. The adversarial points come back flattened, [N, D]. Each row's random streams
+    /// are keyed on its position, or on <paramref name="keys"/>[i] when given (the image's own index when the rows are
+    /// a subset of a larger run: the cascade's images still robust, a shard's images), so a row's result does not
+    /// depend on which other rows are attacked with it. Records (<see cref="AdversarialExample.Index"/>) always number
+    /// the rows by position.
     /// </summary>
     /// <exception cref="BadInputException">A tensor of the wrong shape or type, a NaN, a value outside the model's box,
     /// a label or target out of range, a target equal to its label, or a setting out of range.</exception>
@@ -91,13 +95,19 @@ public abstract record Attack
         Tensor labels,
         Tensor? targets = null,
         int batchSize = 500,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        long[]? keys = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (batchSize < 1)
         {
             throw new BadInputException($"batch size must be at least 1; got {batchSize}");
         }
+        if (keys is not null && keys.LongLength != inputs.shape[0])
+        {
+            throw new BadInputException($"{Name}: {keys.LongLength} row keys for {inputs.shape[0]} inputs");
+        }
+        var rowKeys = keys is null ? RowKeys.From(0) : RowKeys.Of(keys);
         Validate();
         CheckGradients(model);
         using var scope = NewDisposeScope();
@@ -120,7 +130,7 @@ public abstract record Attack
             {
                 int size = Math.Min(rowsPerBatch, count - start);
                 using var batchScope = NewDisposeScope();
-                var batch = RunBatch(model, checkedInputs.Inputs.narrow(0, start, size), criterion.Narrow(start, size), start);
+                var batch = RunBatch(model, checkedInputs.Inputs.narrow(0, start, size), criterion.Narrow(start, size), start, rowKeys.Skip(start));
                 examples.AddRange(batch.Examples);
                 rejectedClaims += batch.RejectedClaims;
                 verified &= batch.Verified;
@@ -148,8 +158,8 @@ public abstract record Attack
     /// <param name="model">The model under attack, its input as it declares.</param>
     /// <param name="inputs">The clean inputs, float [N, D], inside the model's box.</param>
     /// <param name="criterion">What counts as success for these rows.</param>
-    /// <param name="firstIndex">The run index of the batch's first row, for per-row random streams (<see cref="DrawPerRow"/>).</param>
-    protected abstract PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, long firstIndex);
+    /// <param name="keys">Each row's key for its random streams (<see cref="DrawPerRow"/>).</param>
+    protected abstract PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys);
 
     /// <param name="Adversarials">Candidates, float [N, D].</param>
     /// <param name="GradientEvaluations">Forward+backward passes per row, int64 [N].</param>
@@ -157,10 +167,10 @@ public abstract record Attack
     protected sealed record PerturbOutput(Tensor Adversarials, Tensor GradientEvaluations, Tensor? ClaimedSuccess = null);
 
     /// <summary>
-    /// Random numbers for rows <paramref name="firstIndex"/> .. + N - 1, float [N, D] on the CPU: uniform in [-1, 1)
-    /// or standard normal, from each row's own stream (seed, row index, <paramref name="stream"/>).
+    /// Random numbers for N rows, float [N, D] on the CPU: uniform in [-1, 1) or standard normal, from each row's own
+    /// stream (seed, the row's key in <paramref name="keys"/>, <paramref name="stream"/>).
     /// </summary>
-    protected static Tensor DrawPerRow(long rows, long features, int seed, long firstIndex, int stream, bool normal)
+    protected static Tensor DrawPerRow(long rows, long features, int seed, RowKeys keys, int stream, bool normal)
     {
         // Drawn straight into a libtorch tensor: a managed array of a batch's size would be a fresh large-object
         // allocation (page faults) and a copy on every call.
@@ -171,11 +181,11 @@ public abstract record Attack
             var destination = values.Slice((int)(row * features), (int)features);
             if (normal)
             {
-                RowRandom.FillNormal(destination, seed, firstIndex + row, stream);
+                RowRandom.FillNormal(destination, seed, keys[row], stream);
             }
             else
             {
-                RowRandom.FillSymmetricUniform(destination, seed, firstIndex + row, stream);
+                RowRandom.FillSymmetricUniform(destination, seed, keys[row], stream);
             }
         }
         return result;
@@ -226,9 +236,9 @@ public abstract record Attack
     /// The core step, then the box: non-finite candidate values fall back to the clean input, every point is projected
     /// onto the model's box, and (minimal-perturbation attacks, untargeted) inputs already misclassified stay clean.
     /// </summary>
-    private PerturbedBatch PerturbFlat(Classifier model, Tensor inputs, Criterion criterion, long firstIndex, Tensor? cleanLogits)
+    private PerturbedBatch PerturbFlat(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys, Tensor? cleanLogits)
     {
-        var output = PerturbCore(model, inputs, criterion, firstIndex);
+        var output = PerturbCore(model, inputs, criterion, keys);
         var candidates = output.Adversarials.detach().to_type(inputs.dtype);
         var adversarials = CandidatesInBox ? candidates : model.Input.Box.Clamp(where(candidates.isfinite(), candidates, inputs));
         var claimed = output.ClaimedSuccess;
@@ -243,10 +253,10 @@ public abstract record Attack
 
     private sealed record BatchOutcome(Tensor Adversarials, IReadOnlyList<AdversarialExample> Examples, int RejectedClaims, bool Verified);
 
-    private BatchOutcome RunBatch(Classifier model, Tensor inputs, Criterion criterion, int firstIndex)
+    private BatchOutcome RunBatch(Classifier model, Tensor inputs, Criterion criterion, int firstIndex, RowKeys keys)
     {
         var cleanLogits = GradientOracle.Logits(model, inputs);
-        var perturbed = PerturbFlat(model, inputs, criterion, firstIndex, cleanLogits);
+        var perturbed = PerturbFlat(model, inputs, criterion, keys, cleanLogits);
         var adversarials = perturbed.Adversarials;
 
         // The re-check: a fresh forward pass of exactly the points we hand out decides success, and only points inside

@@ -84,7 +84,7 @@ public sealed record BoxConstrainedLbfgs : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         int rowCount = (int)images.shape[0];
         var device = images.device;
@@ -126,7 +126,7 @@ public sealed record BoxConstrainedLbfgs : Attack
 
         using var starts = RandomStart > 0
             ? model.Input.Box.Clamp(images.to(CPU).to_type(ScalarType.Float32)
-                .add(DrawPerRow(rowCount, images.shape[1], Seed, firstIndex, stream: Start, normal: false).mul_(RandomStart)))
+                .add(DrawPerRow(rowCount, images.shape[1], Seed, keys, stream: Start, normal: false).mul_(RandomStart)))
             : null;
         var outcome = optimizer.Minimize(images, model.Input.Box, InitialConstant, network, nextWeight, starts);
         return new PerturbOutput(

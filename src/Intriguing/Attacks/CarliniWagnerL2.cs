@@ -62,7 +62,7 @@ public sealed record CarliniWagnerL2 : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         var box = model.Input.Box;
         // The fused sweep handles one finite interval for every value (the paper's [0,1] among them).

@@ -38,7 +38,7 @@ public sealed record DeepFool : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         long rowCount = images.shape[0];
         int classCount = model.ClassCount;

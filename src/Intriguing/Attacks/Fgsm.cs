@@ -28,7 +28,7 @@ public sealed record Fgsm : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         var evaluation = GradientOracle.Evaluate(model, images, (_, logits) => criterion.CrossEntropyLoss(logits));
         // Descend the loss to minimise (minus the true label's cross-entropy, or the target's); the base clips to the box.

@@ -38,10 +38,10 @@ public sealed record GaussianNoise : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         // Drawn on the CPU whatever the device, so a seed gives the same noise everywhere.
-        var noise = DrawPerRow(images.shape[0], images.shape[1], Seed, firstIndex, stream: 0, normal: true).mul_(StandardDeviation).to(images.device);
+        var noise = DrawPerRow(images.shape[0], images.shape[1], Seed, keys, stream: 0, normal: true).mul_(StandardDeviation).to(images.device);
         return new PerturbOutput(images + noise, zeros(images.shape[0], dtype: ScalarType.Int64, device: images.device));
     }
 }

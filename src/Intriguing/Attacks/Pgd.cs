@@ -43,8 +43,8 @@ public abstract record Pgd : Attack
     /// <summary>Projects a perturbation [N, D] onto the eps-ball of the norm.</summary>
     protected abstract Tensor ProjectPerturbation(Tensor perturbation);
 
-    /// <summary>A random perturbation inside the eps-ball for rows firstIndex.., float [N, D] on the CPU.</summary>
-    protected abstract Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart);
+    /// <summary>A random perturbation inside the eps-ball for rows keyed on <paramref name="keys"/>, float [N, D] on the CPU.</summary>
+    protected abstract Tensor RandomPerturbation(long rows, long features, RowKeys keys, int restart);
 
     /// <summary>
     /// The step for one batch: given (adversarial, gradient), descend, project onto the eps-ball around
@@ -68,7 +68,7 @@ public abstract record Pgd : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         var box = model.Input.Box;
         long rowCount = images.shape[0];
@@ -77,7 +77,7 @@ public abstract record Pgd : Attack
         if (Restarts == 1)
         {
             // One run is its own best: no bookkeeping across restarts (PGD training calls this on every batch).
-            var only = Descend(model, images, criterion, firstIndex, restart: 0, step);
+            var only = Descend(model, images, criterion, keys, restart: 0, step);
             return new PerturbOutput(only, evaluations, criterion.IsAdversarial(GradientOracle.Logits(model, only)));
         }
         var best = images.clone();
@@ -86,7 +86,7 @@ public abstract record Pgd : Attack
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
-            var adversarial = Descend(model, images, criterion, firstIndex, restart, step);
+            var adversarial = Descend(model, images, criterion, keys, restart, step);
             var logits = GradientOracle.Logits(model, adversarial);
             var success = criterion.IsAdversarial(logits);
             var loss = -criterion.CrossEntropyLoss(logits);
@@ -101,10 +101,10 @@ public abstract record Pgd : Attack
     }
 
     /// <summary>One run from restart <paramref name="restart"/>'s start: <see cref="Steps"/> steps, the final iterate.</summary>
-    private Tensor Descend(Classifier model, Tensor images, Criterion criterion, long firstIndex, int restart, Action<Tensor, Tensor> step)
+    private Tensor Descend(Classifier model, Tensor images, Criterion criterion, RowKeys keys, int restart, Action<Tensor, Tensor> step)
     {
         var start = RandomStart
-            ? ProjectPerturbation(RandomPerturbation(images.shape[0], images.shape[1], firstIndex, restart).to(images.device))
+            ? ProjectPerturbation(RandomPerturbation(images.shape[0], images.shape[1], keys, restart).to(images.device))
             : zeros_like(images);
         var adversarial = model.Input.Box.Clamp(images + start).contiguous();
         for (int stepIndex = 0; stepIndex < Steps; stepIndex++)

@@ -31,12 +31,12 @@ public sealed record PgdL2 : Pgd
     }
 
     /// <inheritdoc/>
-    protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart)
+    protected override Tensor RandomPerturbation(long rows, long features, RowKeys keys, int restart)
     {
         // Uniform in the ball: a random direction, radius eps * u^(1/d), u uniform in [0, 1) from the row's own stream.
-        var direction = DrawPerRow(rows, features, Seed, firstIndex, stream: 2 * restart, normal: true);
+        var direction = DrawPerRow(rows, features, Seed, keys, stream: 2 * restart, normal: true);
         direction = direction / direction.norm(1, keepdim: true).clamp_min(1e-12);
-        var uniform = DrawPerRow(rows, 1, Seed, firstIndex, stream: 2 * restart + 1, normal: false).add_(1).div_(2);
+        var uniform = DrawPerRow(rows, 1, Seed, keys, stream: 2 * restart + 1, normal: false).add_(1).div_(2);
         return direction * uniform.pow(1.0 / features) * Epsilon;
     }
 }

@@ -71,6 +71,6 @@ public sealed record PgdLinf : Pgd
     private static Span<float> Floats(Tensor tensor) => MemoryMarshal.Cast<byte, float>(tensor.bytes);
 
     /// <inheritdoc/>
-    protected override Tensor RandomPerturbation(long rows, long features, long firstIndex, int restart) =>
-        DrawPerRow(rows, features, Seed, firstIndex, stream: restart, normal: false).mul_(Epsilon);
+    protected override Tensor RandomPerturbation(long rows, long features, RowKeys keys, int restart) =>
+        DrawPerRow(rows, features, Seed, keys, stream: restart, normal: false).mul_(Epsilon);
 }

@@ -72,8 +72,8 @@ public abstract record Apgd : Attack
     /// <summary>Projects points [N, D] onto the eps-ball around <paramref name="images"/> (not the box).</summary>
     protected abstract Tensor ProjectOntoBall(Tensor points, Tensor images);
 
-    /// <summary>A random start inside the eps-ball for rows firstIndex.. of run <paramref name="run"/>, float [N, D] on the CPU.</summary>
-    protected abstract Tensor RandomStart(long rows, long features, long firstIndex, int run);
+    /// <summary>A random start inside the eps-ball for rows keyed on <paramref name="keys"/> of run <paramref name="run"/>, float [N, D] on the CPU.</summary>
+    protected abstract Tensor RandomStart(long rows, long features, RowKeys keys, int run);
 
     /// <summary>
     /// The iterations after which the step size is checked: the first after 22% of <paramref name="iterations"/>, then
@@ -105,7 +105,7 @@ public abstract record Apgd : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         long rows = images.shape[0];
         var result = images.clone();
@@ -134,7 +134,7 @@ public abstract record Apgd : Attack
                 {
                     return new PerturbOutput(result, evaluations, fooled);
                 }
-                var start = RandomStart(rows, images.shape[1], firstIndex, run).to(images.device).index_select(0, active);
+                var start = RandomStart(rows, images.shape[1], keys, run).to(images.device).index_select(0, active);
                 var targets = rank > 0 ? sortedClasses.index_select(0, active)[.., rank] : null;
                 var outcome = SingleRun(model, images.index_select(0, active), criterion.Take(active), targets, start);
                 result.index_copy_(0, active, where(outcome.Fooled.unsqueeze(1), outcome.Adversarials, result.index_select(0, active)));

@@ -1,3 +1,4 @@
+using Intriguing.Attacks;
 using static TorchSharp.torch;
 
 namespace Intriguing.Evaluation;
@@ -32,9 +33,9 @@ public sealed record ApgdL2 : Apgd
     }
 
     /// <inheritdoc/>
-    protected override Tensor RandomStart(long rows, long features, long firstIndex, int run)
+    protected override Tensor RandomStart(long rows, long features, RowKeys keys, int run)
     {
-        var draw = DrawPerRow(rows, features, Seed, firstIndex, stream: run, normal: true);
+        var draw = DrawPerRow(rows, features, Seed, keys, stream: run, normal: true);
         return draw.div_(draw.square().sum(1, keepdim: true).sqrt_().add_(1e-12)).mul_(Epsilon);
     }
 }

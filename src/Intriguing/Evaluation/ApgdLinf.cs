@@ -1,3 +1,4 @@
+using Intriguing.Attacks;
 using static TorchSharp.torch;
 
 namespace Intriguing.Evaluation;
@@ -28,9 +29,9 @@ public sealed record ApgdLinf : Apgd
         points.clamp(images - Epsilon, images + Epsilon);
 
     /// <inheritdoc/>
-    protected override Tensor RandomStart(long rows, long features, long firstIndex, int run)
+    protected override Tensor RandomStart(long rows, long features, RowKeys keys, int run)
     {
-        var draw = DrawPerRow(rows, features, Seed, firstIndex, stream: run, normal: false);
+        var draw = DrawPerRow(rows, features, Seed, keys, stream: run, normal: false);
         return draw.div_(draw.abs().amax([1], keepdim: true).add_(1e-12)).mul_(Epsilon);
     }
 }

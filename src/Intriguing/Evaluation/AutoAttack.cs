@@ -117,7 +117,9 @@ public static class AutoAttack
     /// Runs the cascade on <paramref name="images"/> (float32 [N, D] or [N, ...shape], in the model's box) with
     /// <paramref name="labels"/>, <paramref name="batchSize"/> images at a time per stage, with progress per stage.
     /// A score-only model (<see cref="Classifier.ProvidesInputGradients"/> false) gets only the score-based stage
-    /// (<see cref="ScoreOnlyStages"/>), and a warning says so.
+    /// (<see cref="ScoreOnlyStages"/>), and a warning says so. Every stage keys each image's random numbers on its index
+    /// in the whole evaluation (<paramref name="firstImage"/> + its position here), never on its place among the images
+    /// still robust: an image's outcome is the same whichever images are evaluated with it, in one run or split.
     /// </summary>
     public static AutoAttackResult Run(
         Classifier model,
@@ -128,11 +130,12 @@ public static class AutoAttack
         AutoAttackVersion version = AutoAttackVersion.Standard,
         int seed = 0,
         int batchSize = 500,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        long firstImage = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         var stages = model.ProvidesInputGradients ? Stages(version, norm, epsilon, seed) : ScoreOnlyStages(norm, epsilon, seed);
-        return RunStages(model, images, labels, epsilon, norm, version, stages, batchSize, progress);
+        return RunStages(model, images, labels, epsilon, norm, version, stages, batchSize, progress, firstImage);
     }
 
     /// <summary><see cref="Run"/> with stages of the caller's choosing (a custom cascade, or tests).</summary>
@@ -145,9 +148,14 @@ public static class AutoAttack
         AutoAttackVersion version,
         IReadOnlyList<CascadeStage> stages,
         int batchSize = 500,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null,
+        long firstImage = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (firstImage < 0)
+        {
+            throw new BadInputException($"the first image's index must be >= 0; got {firstImage}");
+        }
         using var scope = NewDisposeScope();
         var stopwatch = Stopwatch.StartNew();
         var checkedInputs = AttackInputs.Check(model.Input, images, labels, null);
@@ -175,7 +183,8 @@ public static class AutoAttack
                 {
                     var rows = tensor(robust.Select(i => (long)i).ToArray(), device: flat.device);
                     var stageProgress = progress.Renamed($"autoattack {stage.Name}");
-                    var result = stage.Attack.Run(model, flat.index_select(0, rows), truth.index_select(0, rows), batchSize: batchSize, progress: stageProgress);
+                    var result = stage.Attack.Run(model, flat.index_select(0, rows), truth.index_select(0, rows), batchSize: batchSize, progress: stageProgress,
+                        keys: [.. robust.Select(i => firstImage + i)]);
                     var found = new List<long>();
                     foreach (var example in result.Examples.Where(example => example.Success))
                     {

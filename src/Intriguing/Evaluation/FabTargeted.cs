@@ -68,7 +68,7 @@ public sealed record FabTargeted : Attack
 
     /// <inheritdoc/>
     /// <exception cref="BadInputException">A model whose box is not [0, 1], or a targeted criterion (FAB-T picks its own targets).</exception>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
     {
         if (!model.Input.Box.IsUnitInterval)
         {
@@ -96,7 +96,7 @@ public sealed record FabTargeted : Attack
                     return new PerturbOutput(result, evaluations, fooled);
                 }
                 var x = images.index_select(0, active);
-                var start = restart == 0 ? x : RandomStart(images, firstIndex, run, active);
+                var start = restart == 0 ? x : RandomStart(images, keys, run, active);
                 var (found, distance) = SingleRun(model, x, criterion.Labels.index_select(0, active), ranked.index_select(0, active)[.., rank], start);
                 var success = distance.le(Epsilon * (1 + 1e-6));
                 result.index_copy_(0, active, where(success.unsqueeze(1), found, x));
@@ -147,9 +147,9 @@ public sealed record FabTargeted : Attack
         Norm == ThreatNorm.Linf ? steps.abs().amax([1]) : steps.square().sum(1).sqrt();
 
     /// <summary>A random point within eps / 2 of each active row (the reference's restarts), from the row's own stream.</summary>
-    private Tensor RandomStart(Tensor images, long firstIndex, int run, Tensor active)
+    private Tensor RandomStart(Tensor images, RowKeys keys, int run, Tensor active)
     {
-        var draw = DrawPerRow(images.shape[0], images.shape[1], Seed, firstIndex, stream: run, normal: Norm == ThreatNorm.L2)
+        var draw = DrawPerRow(images.shape[0], images.shape[1], Seed, keys, stream: run, normal: Norm == ThreatNorm.L2)
             .to(images.device).index_select(0, active);
         var size = Norm == ThreatNorm.Linf ? draw.abs().amax([1], keepdim: true) : draw.square().sum(1, keepdim: true).sqrt();
         return (images.index_select(0, active) + draw / size.add(1e-12) * (Epsilon / 2)).clamp(0, 1);

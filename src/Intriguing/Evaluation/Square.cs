@@ -115,7 +115,7 @@ public abstract record Square : Attack
     private static readonly int[] Halvings = [10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000];
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, long firstIndex)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys)
     {
         var geometry = GeometryOf(model.Input.Shape);
         var box = model.Input.Box;
@@ -127,12 +127,12 @@ public abstract record Square : Attack
         {
             using var adapter = TensorModelScorer.Applies(model) ? new TensorModelScorer(model, geometry.Features, rows) : null;
             if ((model as IBatchScorer ?? adapter) is { } scorer
-                && PerturbScored(scorer, images, criterion, firstIndex, geometry, box, model.ClassCount) is { } scored)
+                && PerturbScored(scorer, images, criterion, keys, geometry, box, model.ClassCount) is { } scored)
             {
                 return scored;
             }
         }
-        long[] allRows = [.. Enumerable.Range(0, (int)rows).Select(row => firstIndex + row)];
+        long[] allRows = [.. Enumerable.Range(0, (int)rows).Select(row => keys[row])];
         var best = Start(images, geometry, box, allRows).contiguous();
         var startLogits = Logits(model, best, geometry);
         var success = criterion.IsAdversarial(startLogits).contiguous();
@@ -153,7 +153,7 @@ public abstract record Square : Attack
             for (int row = 0; row < activeCount; row++)
             {
                 // Stream 0 is the start; iteration i draws from stream i + 1.
-                RowRandom.FillSymmetricUniform(uniforms.AsSpan(row * randomCount, randomCount), Seed, firstIndex + activeRows[row], iteration + 1);
+                RowRandom.FillSymmetricUniform(uniforms.AsSpan(row * randomCount, randomCount), Seed, keys[activeRows[row]], iteration + 1);
             }
             var activeImages = images.index_select(0, active);
             var activeBest = best.index_select(0, active);
@@ -182,7 +182,7 @@ public abstract record Square : Attack
     /// tensor engine gives; null (the default) sends the variant to the tensor engine.
     /// </summary>
     private protected virtual PerturbOutput? PerturbScored(
-        IBatchScorer scorer, Tensor images, Criterion criterion, long firstIndex, Geometry geometry, InputBox box, int classes) => null;
+        IBatchScorer scorer, Tensor images, Criterion criterion, RowKeys keys, Geometry geometry, InputBox box, int classes) => null;
 
     /// <summary>A window of side <paramref name="side"/> at (top, left) per row, as a float mask [n, 1, H, W].</summary>
     protected static Tensor WindowMask(long[] top, long[] left, long side, Geometry geometry, Device device)

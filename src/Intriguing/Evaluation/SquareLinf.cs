@@ -70,10 +70,10 @@ public sealed record SquareLinf : Square
 
     /// <summary>The same search on float arrays (<see cref="SquareLinfSearch"/>): the same points, queries and successes.</summary>
     private protected override PerturbOutput? PerturbScored(
-        IBatchScorer scorer, Tensor images, Criterion criterion, long firstIndex, Geometry geometry, InputBox box, int classes)
+        IBatchScorer scorer, Tensor images, Criterion criterion, RowKeys keys, Geometry geometry, InputBox box, int classes)
     {
         long rows = images.shape[0];
-        long[] rowIndices = [.. Enumerable.Range(0, (int)rows).Select(row => firstIndex + row)];
+        long[] rowIndices = [.. Enumerable.Range(0, (int)rows).Select(row => keys[row])];
         float[] start = Start(images, geometry, box, rowIndices).contiguous().cpu().data<float>().ToArray();
         float[] clean = images.contiguous().cpu().data<float>().ToArray();
         long[] labels = criterion.Labels.cpu().data<long>().ToArray();
@@ -81,7 +81,7 @@ public sealed record SquareLinf : Square
         var search = new SquareLinfSearch(scorer, (int)geometry.Channels, (int)geometry.Height, (int)geometry.Width, classes, (float)Epsilon, box);
         int seed = Seed;
         var outcome = search.Run(clean, start, labels, targets, Queries,
-            (destination, row, stream) => RowRandom.FillSymmetricUniform(destination, seed, firstIndex + row, stream),
+            (destination, row, stream) => RowRandom.FillSymmetricUniform(destination, seed, keys[row], stream),
             iteration => (int)Side(FractionAt(iteration), geometry));
         var device = images.device;
         return new PerturbOutput(

@@ -16,7 +16,7 @@ public class AttackWorkflowTests
     {
         public override string Name => "boast";
 
-        protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, long firstIndex) =>
+        protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys) =>
             new(images.clone(), zeros(images.shape[0], dtype: ScalarType.Int64), ones(images.shape[0], dtype: ScalarType.Bool));
     }
 

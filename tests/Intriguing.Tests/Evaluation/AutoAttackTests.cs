@@ -70,6 +70,30 @@ public class AutoAttackTests
     }
 
     [Fact]
+    public void An_images_outcome_does_not_depend_on_which_images_are_evaluated_with_it()
+    {
+        using var scope = NewDisposeScope();
+        var model = SyntheticData.Mlp;
+        var (images, labels) = SyntheticData.Images(60, seed: 23);
+        const double eps = 0.1;
+
+        using var whole = AutoAttack.Run(model, images, labels, eps, ThreatNorm.Linf, AutoAttackVersion.Fast, seed: 5);
+        // The last 35 images as a run of their own (a shard), numbered from their place in the whole: the images the
+        // first stage breaks differ in number from the whole run's, so the robust images sit at other positions.
+        using var part = AutoAttack.Run(model, images.narrow(0, 25, 35), labels.narrow(0, 25, 35), eps, ThreatNorm.Linf,
+            AutoAttackVersion.Fast, seed: 5, firstImage: 25);
+
+        Assert.Contains(whole.Images, image => image.BrokenBy == "apgd-ce");
+        Assert.Contains(whole.Images.Skip(25), image => image.Robust);
+        for (int i = 0; i < 35; i++)
+        {
+            Assert.Equal(whole.Images[25 + i].BrokenBy, part.Images[i].BrokenBy);
+            Assert.Equal(whole.Images[25 + i].Linf, part.Images[i].Linf);
+        }
+        Assert.True(whole.Adversarials.narrow(0, 25, 35).eq(part.Adversarials).all().item<bool>());
+    }
+
+    [Fact]
     public void The_checks_flag_probabilities_randomness_and_zero_gradients()
     {
         using var scope = NewDisposeScope();

@@ -182,7 +182,7 @@ public static class RobustnessEvaluation
         string.Join(";", PgdEpsilons.Select(eps => (Pgd40(eps, settings.Seed) with { Restarts = settings.MaskingRestarts }).Describe())
             .Append(new Fgsm().Describe())
             .Concat(PgdEpsilons.SelectMany(eps => AutoAttack.Stages(settings.Cascade, ThreatNorm.Linf, eps, settings.Seed).Select(stage => stage.Attack.Describe())))
-            .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin},paired")));
+            .Append(string.Create(CultureInfo.InvariantCulture, $"maskingCount={settings.MaskingCount},margin={MaskingMargin},paired,cascade starts keyed on image index")));
 
     /// <summary>
     /// Runs the gradient-masking checks of <paramref name="model"/> (see <see cref="MaskingCheck"/>), the transfer
