@@ -51,5 +51,6 @@ public static class IntriguingCli
         yield return EvaluateCommand.Create(io);
         yield return ExportCommand.Create(io);
         yield return ReproduceCommand.Create(io);
+        yield return MergeCommand.Create(io);
     }
 }

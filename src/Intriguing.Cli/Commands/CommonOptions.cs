@@ -208,5 +208,29 @@ public static class CommonOptions
     /// when the option was not given (then nothing is written).
     /// </summary>
     /// <exception cref="BadInputException">The folder cannot be written, or its parent does not exist, named.</exception>
+    /// <summary><c>--shard i/n</c>: this process's share of the run's images.</summary>
+    public static Option<string?> Shard() => new("--shard")
+    {
+        Description = "Compute only shard i of n (0 <= i < n) of the images, e.g. 0/4 (a Slurm array task or a Kubernetes Indexed Job pod: " +
+            "the index from its environment); needs --out, where the shard writes its part. `intriguing merge` puts the parts together into " +
+            "what one unsplit run gives.",
+    };
+
+    /// <summary>The shard <c>--shard</c> asks for (the whole run when absent); a split run needs <paramref name="outFolder"/>.</summary>
+    /// <exception cref="BadInputException">A malformed shard, or a split run without <c>--out</c>.</exception>
+    public static Sharding.Shard ParseShard(string? text, string? outFolder)
+    {
+        if (text is null)
+        {
+            return Sharding.Shard.Whole;
+        }
+        var shard = Sharding.Shard.Parse(text);
+        if (outFolder is null)
+        {
+            throw new BadInputException($"--shard {shard}: give --out DIR, the folder where this shard writes its part for `intriguing merge`");
+        }
+        return shard;
+    }
+
     public static string? CheckOut(string? folder) => folder is null ? null : PathChecks.WritableFolder(folder, "--out");
 }

@@ -4,6 +4,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Evaluation;
 using Intriguing.Models;
+using Intriguing.Sharding;
 using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
@@ -72,13 +73,15 @@ public static class EvaluateCommand
         var threads = CommonOptions.Threads();
         var dataset = CommonOptions.Dataset();
         var resize = CommonOptions.Resize();
+        var shard = CommonOptions.Shard();
+        var output = CommonOptions.Out("With --shard: the folder this shard writes its part to (evaluate.part-I-of-N.json).");
         var command = new Command("evaluate",
             "Robust accuracy under AutoAttack (Croce and Hein 2020): an image counts as robust only if the model classifies it " +
             "correctly and every attack of the cascade fails on it. Each attack runs on the images still robust; every success " +
             "is verified by a fresh forward pass. Warnings flag randomised models, probability outputs, zero gradients and " +
             "gradient masking.")
         {
-            model, eps, norm, version, count, seed, batch, dataDir, dataset, resize, device, quick, threads,
+            model, eps, norm, version, count, seed, batch, dataDir, dataset, resize, device, quick, threads, shard, output,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -113,6 +116,8 @@ public static class EvaluateCommand
             string modelName = parseResult.GetValue(model)!;
             var declared = declaration.Read(parseResult);
             CommonOptions.CheckModel(modelName, declared);
+            string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
+            var part = CommonOptions.ParseShard(parseResult.GetValue(shard), outFolder);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
 
@@ -122,14 +127,31 @@ public static class EvaluateCommand
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
                     declaration: declared);
                 // A folder dataset may hold fewer test images than --count asks for: all of them are evaluated then.
-                using var test = data.Test.Slice(0, Math.Min(imageCount, data.Test.Count));
-                using var result = AutoAttack.Run(trained.Model, test.Images.to(target), test.Labels.to(target), epsilon, threatNorm, cascade,
-                    seedValue, batchSize, progress);
-                return new EvaluateReport(
-                    trained.Name, epsilon, threatNorm == ThreatNorm.Linf ? "linf" : "l2", cascade.ToString().ToLowerInvariant(), result.Count,
-                    result.CleanAccuracy, result.RobustAccuracy, result.RobustInterval,
-                    [.. result.Stages.Select(stage => new StageReport(stage.Name, stage.Attacked, stage.BrokeImages, Math.Round(stage.Seconds, 2), stage.Settings))],
-                    result.Warnings, Math.Round(result.Seconds, 2), seedValue, target.ToString(), TorchSharp.torch.get_num_threads(), data.Name);
+                int total = Math.Min(imageCount, data.Test.Count);
+                if (!part.IsSplit)
+                {
+                    using var test = data.Test.Slice(0, total);
+                    using var result = AutoAttack.Run(trained.Model, test.Images.to(target), test.Labels.to(target), epsilon, threatNorm, cascade,
+                        seedValue, batchSize, progress);
+                    return ToReport(CascadeTotals.Of(result), trained.Name, seedValue, target.ToString(), data.Name);
+                }
+                // A shard: its own images, numbered in the whole run, and the checks on the whole run's first images,
+                // so that the merged parts say exactly what one unsplit run says.
+                var (start, length) = part.Range(total);
+                IReadOnlyList<string> checks;
+                using (var sample = data.Test.Slice(0, Math.Min(AutoAttackChecks.SampleSize, total)))
+                {
+                    checks = AutoAttackChecks.Before(trained.Model, sample.Images.to(target), sample.Labels.to(target));
+                }
+                using var mine = data.Test.Slice(start, length);
+                using var shardResult = AutoAttack.Run(trained.Model, mine.Images.to(target), mine.Labels.to(target), epsilon, threatNorm, cascade,
+                    seedValue, batchSize, progress, firstImage: start, checksBefore: checks);
+                var manifest = new ShardManifest("evaluate",
+                    Settings(epsilon, threatNorm, cascade, seedValue, total, parseResult.GetValue(quick), target.ToString()),
+                    part.ToString(), total, start, length, data.Name,
+                    new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, ReproductionVersion());
+                ShardParts.Write(outFolder!, manifest, CascadeParts.Of(shardResult, start, checks, shardResult.Seconds));
+                return ToReport(CascadeTotals.Of(shardResult), trained.Name, seedValue, target.ToString(), data.Name);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -137,7 +159,30 @@ public static class EvaluateCommand
         return command;
     }
 
-    private static void Render(IAnsiConsole console, EvaluateReport report)
+    /// <summary>The settings a part records: everything that changes a number (the batch size does not).</summary>
+    private static Dictionary<string, string> Settings(double epsilon, ThreatNorm norm, AutoAttackVersion version, int seed, int count, bool quick, string device) => new()
+    {
+        ["device"] = device,
+        ["eps"] = epsilon.ToString("R", CultureInfo.InvariantCulture),
+        ["norm"] = NormName(norm),
+        ["version"] = version.ToString().ToLowerInvariant(),
+        ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+        ["count"] = count.ToString(CultureInfo.InvariantCulture),
+        ["quickModels"] = quick ? "true" : "false",
+    };
+
+    private static string NormName(ThreatNorm norm) => norm == ThreatNorm.Linf ? "linf" : "l2";
+
+    internal static string ReproductionVersion() => Intriguing.Reproduction.ReproductionRun.CodeVersion;
+
+    /// <summary>The JSON document of a run's (or merged parts') totals.</summary>
+    internal static EvaluateReport ToReport(CascadeTotals totals, string model, int seed, string device, string dataset) => new(
+        model, totals.Epsilon, NormName(totals.Norm), totals.Version.ToString().ToLowerInvariant(), totals.Count,
+        totals.CleanAccuracy, totals.RobustAccuracy, totals.RobustInterval,
+        [.. totals.Stages.Select(stage => new StageReport(stage.Name, stage.Attacked, stage.BrokeImages, Math.Round(stage.Seconds, 2), stage.Settings))],
+        totals.Warnings, Math.Round(totals.Seconds, 2), seed, device, TorchSharp.torch.get_num_threads(), dataset);
+
+    internal static void Render(IAnsiConsole console, EvaluateReport report)
     {
         var table = new Table()
             .Title($"AutoAttack ({report.Version}) on {Markup.Escape(report.Model)}: {report.Norm} eps {report.Eps.ToString(CultureInfo.InvariantCulture)}, {report.Count} test images of {Markup.Escape(report.Dataset)}")

@@ -119,7 +119,9 @@ public static class AutoAttack
     /// A score-only model (<see cref="Classifier.ProvidesInputGradients"/> false) gets only the score-based stage
     /// (<see cref="ScoreOnlyStages"/>), and a warning says so. Every stage keys each image's random numbers on its index
     /// in the whole evaluation (<paramref name="firstImage"/> + its position here), never on its place among the images
-    /// still robust: an image's outcome is the same whichever images are evaluated with it, in one run or split.
+    /// still robust: an image's outcome is the same whichever images are evaluated with it, in one run or split. A shard
+    /// of a split run passes <paramref name="checksBefore"/>, the warnings of <see cref="AutoAttackChecks.Before"/> on
+    /// the whole run's first images, so that every shard reports what the unsplit run would.
     /// </summary>
     public static AutoAttackResult Run(
         Classifier model,
@@ -131,11 +133,12 @@ public static class AutoAttack
         int seed = 0,
         int batchSize = 500,
         IProgress<ProgressUpdate>? progress = null,
-        long firstImage = 0)
+        long firstImage = 0,
+        IReadOnlyList<string>? checksBefore = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var stages = model.ProvidesInputGradients ? Stages(version, norm, epsilon, seed) : ScoreOnlyStages(norm, epsilon, seed);
-        return RunStages(model, images, labels, epsilon, norm, version, stages, batchSize, progress, firstImage);
+        return RunStages(model, images, labels, epsilon, norm, version, stages, batchSize, progress, firstImage, checksBefore);
     }
 
     /// <summary><see cref="Run"/> with stages of the caller's choosing (a custom cascade, or tests).</summary>
@@ -149,7 +152,8 @@ public static class AutoAttack
         IReadOnlyList<CascadeStage> stages,
         int batchSize = 500,
         IProgress<ProgressUpdate>? progress = null,
-        long firstImage = 0)
+        long firstImage = 0,
+        IReadOnlyList<string>? checksBefore = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (firstImage < 0)
@@ -167,7 +171,7 @@ public static class AutoAttack
         try
         {
             var warnings = new List<string>();
-            warnings.AddRange(AutoAttackChecks.Before(model, flat, truth));
+            warnings.AddRange(checksBefore ?? AutoAttackChecks.Before(model, flat, truth));
             var adversarials = flat.clone();
             bool[] correct = model.Predict(flat).eq(truth).cpu().data<bool>().ToArray();
             string?[] brokenBy = new string?[count];

@@ -20,10 +20,32 @@ public static class AutoAttackChecks
     /// <summary>The share of images Square may break after the gradient attacks before the masking warning (the reference's 0.2%).</summary>
     public const double SquareMargin = 0.002;
 
-    /// <summary>The checks that need only the model and the images: randomness, probabilities, zero gradients.</summary>
+    /// <summary>
+    /// The checks that need only the model and the images (float [N, D] or [N, ...shape]; the first
+    /// <see cref="SampleSize"/> are used): randomness, probabilities, zero gradients. The model runs in eval mode.
+    /// </summary>
     public static IReadOnlyList<string> Before(Classifier model, Tensor images, Tensor labels)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
         using var scope = NewDisposeScope();
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            return BeforeInEvalMode(model, images.reshape(images.shape[0], -1), labels);
+        }
+        finally
+        {
+            if (wasTraining)
+            {
+                model.train();
+            }
+        }
+    }
+
+    private static List<string> BeforeInEvalMode(Classifier model, Tensor images, Tensor labels)
+    {
         var warnings = new List<string>();
         long n = Math.Min(SampleSize, images.shape[0]);
         var sample = images.narrow(0, 0, n);
