@@ -36,17 +36,17 @@ public static class MergeCommand
             switch (manifest.Command)
             {
                 case "evaluate":
-                {
-                    var totals = CascadeParts.Merge(parts);
-                    var report = EvaluateCommand.ToReport(totals, manifest.Models.Keys.Single(),
-                        int.Parse(manifest.Settings["seed"], CultureInfo.InvariantCulture), manifest.Settings["device"], manifest.Dataset);
-                    if (outFolder is not null)
                     {
-                        AtomicFile.WriteAllText(Path.Combine(outFolder, "evaluate.json"), System.Text.Json.JsonSerializer.Serialize(report, CliIo.JsonOptions));
+                        var totals = CascadeParts.Merge(parts);
+                        var report = EvaluateCommand.ToReport(totals, manifest.Models.Keys.Single(),
+                            int.Parse(manifest.Settings["seed"], CultureInfo.InvariantCulture), manifest.Settings["device"], manifest.Dataset);
+                        if (outFolder is not null)
+                        {
+                            AtomicFile.WriteAllText(Path.Combine(outFolder, "evaluate.json"), System.Text.Json.JsonSerializer.Serialize(report, CliIo.JsonOptions));
+                        }
+                        context.Emit(report, console => EvaluateCommand.Render(console, report));
+                        return ExitCodes.Success;
                     }
-                    context.Emit(report, console => EvaluateCommand.Render(console, report));
-                    return ExitCodes.Success;
-                }
                 default:
                     throw new BadInputException($"merge: '{parts[0].Path}' is a part of '{manifest.Command}', which merge does not know");
             }
