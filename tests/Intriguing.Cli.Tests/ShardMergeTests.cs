@@ -97,6 +97,16 @@ public sealed class ShardMergeTests : IDisposable
     }
 
     [Fact]
+    public void A_shard_with_no_images_is_refused_naming_the_option()
+    {
+        string model = TinyModelFiles.SoftmaxOnRealMnist(mnist, folder);
+        var run = CliRun.Of("evaluate", "--model", model, "--count", "2", "--data-dir", mnist.Folder, "--shard", "2/4", "--out", folder);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--shard 2/4", run.StandardError);
+        Assert.Contains("at most 2 shards", run.StandardError);
+    }
+
+    [Fact]
     public void A_shard_without_out_is_refused()
     {
         var run = CliRun.Of("evaluate", "--model", "fc10-1", "--shard", "0/2");

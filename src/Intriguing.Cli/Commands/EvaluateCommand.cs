@@ -138,6 +138,10 @@ public static class EvaluateCommand
                 // A shard: its own images, numbered in the whole run, and the checks on the whole run's first images,
                 // so that the merged parts say exactly what one unsplit run says.
                 var (start, length) = part.Range(total);
+                if (length == 0)
+                {
+                    throw new BadInputException($"--shard {part}: {total} images split {part.Count} ways leave this shard none; use at most {total} shards");
+                }
                 IReadOnlyList<string> checks;
                 using (var sample = data.Test.Slice(0, Math.Min(AutoAttackChecks.SampleSize, total)))
                 {
