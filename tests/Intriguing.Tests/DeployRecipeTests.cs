@@ -42,15 +42,5 @@ public class DeployRecipeTests
         Assert.Contains("/usr/local/bin/intriguing", dockerfile);
     }
 
-    private static string Repository()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Intriguing.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"cannot find the repository (Intriguing.slnx) above {AppContext.BaseDirectory}");
-    }
+    private static string Repository() => RepositoryRoot.Path();
 }

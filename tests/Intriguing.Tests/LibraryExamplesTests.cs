@@ -163,15 +163,5 @@ public sealed class LibraryExamplesTests : IDisposable
     private static List<string> Lines(string text) =>
         [.. text.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0)];
 
-    private static string Repository()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Intriguing.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"cannot find the repository (Intriguing.slnx) above {AppContext.BaseDirectory}");
-    }
+    private static string Repository() => RepositoryRoot.Path();
 }

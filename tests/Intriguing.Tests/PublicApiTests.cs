@@ -76,15 +76,5 @@ public sealed class PublicApiTests
     }
 
     /// <summary>The approved file in the source tree: found from the test's output folder up to the repository root.</summary>
-    private static string SourcePath()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Intriguing.slnx")))
-            {
-                return Path.Combine(folder.FullName, "tests", "Intriguing.Tests", ApprovedFileName);
-            }
-        }
-        throw new InvalidOperationException($"cannot find the repository (Intriguing.slnx) above {AppContext.BaseDirectory}");
-    }
+    private static string SourcePath() => Path.Combine(RepositoryRoot.Path(), "tests", "Intriguing.Tests", ApprovedFileName);
 }
