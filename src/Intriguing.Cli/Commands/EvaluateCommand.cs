@@ -153,8 +153,8 @@ public static class EvaluateCommand
                 var manifest = new ShardManifest("evaluate",
                     Settings(epsilon, threatNorm, cascade, seedValue, total, parseResult.GetValue(quick), target.ToString()),
                     part.ToString(), total, start, length, data.Name,
-                    new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, ReproductionVersion());
-                ShardParts.Write(outFolder!, manifest, CascadeParts.Of(shardResult, start, checks, shardResult.Seconds));
+                    new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, Intriguing.Reproduction.ReproductionRun.CodeVersion);
+                ShardParts.Write(outFolder!, manifest, CascadeParts.Of(shardResult, start, checks));
                 return ToReport(CascadeTotals.Of(shardResult), trained.Name, seedValue, target.ToString(), data.Name);
             });
             context.Emit(report, console => Render(console, report));
@@ -176,8 +176,6 @@ public static class EvaluateCommand
     };
 
     private static string NormName(ThreatNorm norm) => norm == ThreatNorm.Linf ? "linf" : "l2";
-
-    internal static string ReproductionVersion() => Intriguing.Reproduction.ReproductionRun.CodeVersion;
 
     /// <summary>The JSON document of a run's (or merged parts') totals.</summary>
     internal static EvaluateReport ToReport(CascadeTotals totals, string model, int seed, string device, string dataset) => new(

@@ -49,12 +49,12 @@ public sealed record CascadeTotals(
 public static class CascadeParts
 {
     /// <summary>The part of <paramref name="result"/>, a run on the images from <paramref name="firstImage"/> on.</summary>
-    public static CascadePart Of(AutoAttackResult result, int firstImage, IReadOnlyList<string> checksBefore, double seconds)
+    public static CascadePart Of(AutoAttackResult result, int firstImage, IReadOnlyList<string> checksBefore)
     {
         ArgumentNullException.ThrowIfNull(result);
         return new CascadePart(result.Epsilon, result.Norm, result.Version,
             [.. result.Images.Select(image => image with { Index = image.Index + firstImage })],
-            result.Stages, checksBefore, seconds);
+            result.Stages, checksBefore, result.Seconds);
     }
 
     /// <summary>
