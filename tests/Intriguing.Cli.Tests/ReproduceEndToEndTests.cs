@@ -117,6 +117,16 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         Assert.True(html.IndexOf("<table class=\"claims\">", StringComparison.Ordinal) < html.IndexOf("<section id=\"table1\">", StringComparison.Ordinal));
         Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
 
+        // The first run had a helper process train arms (its log is kept); asked again for one of them, it is read back.
+        Assert.True(File.Exists(Path.Combine(outDir, ".results", "helper-1.log")), "no helper process ran");
+        var trainOnly = quick.InProcess("reproduce", "--quick", "--train-arms", "fgsm", "--data-dir", mnist, "--json");
+        Assert.True(trainOnly.ExitCode == 0, trainOnly.StandardError);
+        Assert.Equal(fgsmArm.GetProperty("path").GetString(), trainOnly.Json().GetProperty("models")[0].GetString());
+        var unknownArm = quick.InProcess("reproduce", "--quick", "--train-arms", "fgsm,nope", "--data-dir", mnist, "--json");
+        Assert.Equal(2, unknownArm.ExitCode);
+        Assert.Contains("'nope'", unknownArm.StandardError);
+        Assert.Contains("dropout", unknownArm.StandardError);
+
         var again = quick.InProcess("reproduce", "--quick", "--out", outDir, "--data-dir", mnist, "--json");
         Assert.True(again.ExitCode == 0, again.StandardError);
         var resumed = again.Json().GetProperty("resumed").EnumerateArray().Select(key => key.GetString()).ToList();
@@ -318,7 +328,7 @@ public sealed class QuickReproduction : IDisposable
     {
         lock (gate)
         {
-            return run ??= CliProcess.Run(Home, ["reproduce", "--quick", "--out", Out, "--data-dir", mnist, "--json"], TimeSpan.FromMinutes(60));
+            return run ??= CliProcess.Run(Home, ["reproduce", "--quick", "--workers", "2", "--out", Out, "--data-dir", mnist, "--json"], TimeSpan.FromMinutes(60));
         }
     }
 

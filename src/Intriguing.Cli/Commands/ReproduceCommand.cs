@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Reproduction;
@@ -15,7 +16,7 @@ public static class ReproduceCommand
     public sealed record ReproduceSummary(string Out, string Html, string Markdown, string Json, IReadOnlyList<string> Sections, IReadOnlyList<string> Resumed, double WallTimeSeconds, bool Quick, int Seed, IReadOnlyList<string> Failed);
 
     /// <summary>The studies in report order. Each later study appends itself here.</summary>
-    public static IReadOnlyList<IStudy> Studies(bool quick)
+    public static IReadOnlyList<IStudy> Studies(bool quick, bool extended = false)
     {
         int attackCount = quick ? 100 : 1000;
         return
@@ -27,7 +28,7 @@ public static class ReproduceCommand
             new AttacksStudy(attackCount),
             new UnitsStudy(quick ? 2000 : 10_000, quick ? 100 : 500),
             new SpectralStudy(attackCount, quick ? 2 : 4),
-            new AdversarialTrainingStudy(),
+            new AdversarialTrainingStudy(extended: extended && !quick),
         ];
     }
 
@@ -46,6 +47,24 @@ public static class ReproduceCommand
             Description = "No progress and no tables: only warnings and errors (on standard error) and, at the end, the one line " +
                 "saying where the report is (or the JSON document with --json). The exit code says whether the run succeeded.",
         };
+        var extended = new Option<bool>("--extended")
+        {
+            Description = "Also train and evaluate the arms at a later paper's full scale that no default claim needs: a convnet PGD-trained at " +
+                "Madry et al.'s eps 0.3 (" + AdversarialTrainingStudy.ExtendedCost + "). Ignored with --quick.",
+        };
+        var workers = new Option<int?>("--workers")
+        {
+            Description = "Processes to use (default 2 on a machine with at least 2 cores, else 1; 1 with --quick unless given). Each extra process " +
+                "trains a share of the adversarial-training arms whose training is single-threaded (the fc100-100-10 arms) while this one runs the " +
+                "studies; the arms are cached with their evaluations and read back, so the numbers are the same as with 1. Helper logs go to " +
+                "<out>/.results/helper-N.log.",
+        };
+        var trainArms = new Option<string?>("--train-arms")
+        {
+            Description = "Only train and evaluate these adversarial-training arms of the run (comma-separated names, or all) into the model " +
+                "cache, and write no report: a later reproduce with the same seed and mode reads them back. For spreading the training over " +
+                "processes or cluster jobs that share $INTRIGUING_HOME.",
+        };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var dataset = CommonOptions.Dataset();
@@ -59,6 +78,9 @@ public static class ReproduceCommand
             quick,
             outDir,
             quiet,
+            extended,
+            workers,
+            trainArms,
             seed,
             dataDir,
             dataset,
@@ -69,15 +91,52 @@ public static class ReproduceCommand
         {
             var datasetChoice = CommonOptions.ParseDataset(parseResult, dataset, resize);
             bool isQuick = parseResult.GetValue(quick);
+            bool isExtended = parseResult.GetValue(extended);
             string deviceName = parseResult.GetValue(device)!;
+            int workerCount = parseResult.GetValue(workers) ?? (Environment.ProcessorCount >= 2 && !isQuick ? 2 : 1);
+            if (workerCount < 1 || workerCount > 64)
+            {
+                throw new BadInputException($"--workers must be 1..64; got {workerCount}");
+            }
+            if (parseResult.GetValue(trainArms) is { } armList)
+            {
+                return TrainArmsOnly(context, armList, datasetChoice, parseResult.GetValue(dataDir), parseResult.GetValue(seed), isQuick, isExtended,
+                    parseResult.GetValue(quiet));
+            }
             string folder = CommonOptions.CheckOut(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"))!;
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, datasetChoice.Spec?.Name ?? DatasetChoice.FolderPrefix + datasetChoice.FolderPath, parseResult.GetValue(dataDir),
                 "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName, datasetChoice.Resize);
             bool isQuiet = parseResult.GetValue(quiet);
+            // The helpers' options: what decides an arm's numbers (seed, mode, data), nothing about the report.
+            var helperArguments = new List<string> { "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--dataset", parseResult.GetValue(dataset)! };
+            if (parseResult.GetValue(resize) is { } size)
+            {
+                helperArguments.AddRange(["--resize", size]);
+            }
+            if (settings.DataDir is { } folderOfData)
+            {
+                helperArguments.AddRange(["--data-dir", folderOfData]);
+            }
+            if (isExtended)
+            {
+                helperArguments.Add("--extended");
+            }
+            IReadOnlyList<string> helperFailures = [];
+            ReproductionResult Work(IProgress<ProgressUpdate> progress)
+            {
+                using var helpers = StartHelpers(workerCount, isQuick, isExtended, datasetChoice, settings.DataDir, helperArguments, folder, progress);
+                var run = ReproductionRun.Run(settings, Studies(isQuick, isExtended), progress);
+                helperFailures = helpers.WaitForAll();
+                return run;
+            }
             // One display for the whole run: a line per study with its elapsed time, the study's own work beneath it.
             var result = isQuiet
-                ? ProgressDisplay.Quiet(context.Io.StandardError, progress => ReproductionRun.Run(settings, Studies(isQuick), progress))
-                : ProgressDisplay.Run(context.Console, progress => ReproductionRun.Run(settings, Studies(isQuick), progress), ReproductionRun.StudyTaskPrefix);
+                ? ProgressDisplay.Quiet(context.Io.StandardError, Work)
+                : ProgressDisplay.Run(context.Console, Work, ReproductionRun.StudyTaskPrefix);
+            foreach (var failure in helperFailures)
+            {
+                context.Io.StandardError.WriteLine($"intriguing: warning: {failure}");
+            }
             var summary = new ReproduceSummary(folder, result.Files.Html, result.Files.Markdown, result.Files.Json,
                 result.Report.Sections.Select(section => section.Key).ToList(), result.ResumedStudies,
                 result.Report.Environment.WallTimeSeconds, isQuick, settings.Seed, result.FailedStudies.Select(failure => failure.Key).ToList());
@@ -120,5 +179,50 @@ public static class ReproduceCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Starts the helper processes of a run (none with one worker), after the data is in the cache
+    /// so that no two processes fetch it at once.
+    /// </summary>
+    private static HelperProcesses StartHelpers(int workers, bool quick, bool extended, DatasetChoice datasetChoice, string? dataDir,
+        IReadOnlyList<string> arguments, string folder, IProgress<ProgressUpdate> progress)
+    {
+        var arms = AdversarialTrainingStudy.HelperArms(quick, extended);
+        if (workers < 2)
+        {
+            return HelperProcesses.Start(1, [], [], folder);
+        }
+        using (ImageDataset.Load(datasetChoice, dataDir, progress))
+        {
+            // Loaded (and fetched if missing) once here; each process then reads the cached files.
+        }
+        return HelperProcesses.Start(workers, arms, arguments, Path.Combine(folder, ".results"));
+    }
+
+    /// <summary>The arms summary of <c>--train-arms</c>.</summary>
+    public sealed record TrainArmsSummary(IReadOnlyList<string> Arms, IReadOnlyList<string> Models, double Seconds, int Seed, bool Quick);
+
+    private static int TrainArmsOnly(CommandContext context, string list, DatasetChoice datasetChoice, string? dataDir, int seed,
+        bool quick, bool extended, bool quiet)
+    {
+        var names = list.Trim() == "all"
+            ? [.. AdversarialTrainingStudy.ForRun(AdversarialTrainingStudy.DefaultArms, quick, seed, extended).Select(arm => arm.Name)]
+            : list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (names.Count == 0)
+        {
+            throw new BadInputException("--train-arms: give at least one arm name (or all)");
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<Intriguing.Training.Adversarial.AdversarialTrainingResult> Work(IProgress<ProgressUpdate> progress)
+        {
+            using var data = ImageDataset.Load(datasetChoice, dataDir, progress);
+            return AdversarialTrainingStudy.TrainArms(data, names, seed, quick, extended, progress);
+        }
+        var results = quiet ? ProgressDisplay.Quiet(context.Io.StandardError, Work) : ProgressDisplay.Run(context.Console, Work);
+        var summary = new TrainArmsSummary(names, [.. results.Select(result => result.Path)], Math.Round(clock.Elapsed.TotalSeconds, 1), seed, quick);
+        context.Emit(summary, console =>
+            console.MarkupLine($"Trained and evaluated {Markup.Escape(string.Join(", ", names))} into the model cache in {summary.Seconds:F0} s."));
+        return ExitCodes.Success;
     }
 }

@@ -9,8 +9,8 @@ namespace Intriguing.Attacks;
 /// Schmidt, Tsipras and Vladu, "Towards Deep Learning Models Resistant to Adversarial Attacks", ICLR 2018,
 /// https://arxiv.org/abs/1706.06083. From a random start in the eps-ball (optional), take <see cref="Steps"/> steps
 /// of <see cref="StepSize"/> along the norm's steepest-ascent direction of the cross-entropy, projecting back onto
-/// the eps-ball and the box after each. With several <see cref="Restarts"/> each image keeps its best run: a success
-/// if any, else the one with the highest loss. A subclass supplies only the norm: its step, projection and random start.
+/// the eps-ball and the box after each. With several <see cref="Restarts"/> each restart runs only on the images no
+/// earlier run fooled: an image keeps its first success, else the run with the highest loss. A subclass supplies only the norm: its step, projection and random start.
 /// Input: any model's; every iterate stays in the eps-ball and the model's box. The random start of each row comes from
 /// its own stream (seed, row index, restart), so the batch size never changes a result.
 /// </summary>
@@ -28,7 +28,7 @@ public abstract record Pgd : Attack
     /// <summary>Start from a random point of the eps-ball instead of the clean input (default true).</summary>
     public bool RandomStart { get; init; } = true;
 
-    /// <summary>Runs per image, each from its own random start; the best is kept (default 1).</summary>
+    /// <summary>Runs per image, each from its own random start, each after the first only on the images not yet fooled (default 1).</summary>
     public int Restarts { get; init; } = 1;
 
     /// <summary>The seed of the random starts (default 0).</summary>
@@ -72,30 +72,45 @@ public abstract record Pgd : Attack
     {
         var box = model.Input.Box;
         long rowCount = images.shape[0];
-        var evaluations = full(rowCount, (long)Steps * Restarts, dtype: ScalarType.Int64, device: images.device);
-        var step = CreateStep(images, box);
         if (Restarts == 1)
         {
             // One run is its own best: no bookkeeping across restarts (PGD training calls this on every batch).
-            var only = Descend(model, images, criterion, keys, restart: 0, step);
-            return new PerturbOutput(only, evaluations, criterion.IsAdversarial(GradientOracle.Logits(model, only)));
+            var only = Descend(model, images, criterion, keys, restart: 0, CreateStep(images, box));
+            return new PerturbOutput(only, full(rowCount, (long)Steps, dtype: ScalarType.Int64, device: images.device),
+                criterion.IsAdversarial(GradientOracle.Logits(model, only)));
         }
+        var evaluations = zeros(rowCount, dtype: ScalarType.Int64, device: images.device);
         var best = images.clone();
         var bestSuccess = zeros(rowCount, dtype: ScalarType.Bool, device: images.device);
         var bestLoss = full(rowCount, double.NegativeInfinity, dtype: images.dtype, device: images.device);
         for (int restart = 0; restart < Restarts; restart++)
         {
             using var restartScope = NewDisposeScope();
-            var adversarial = Descend(model, images, criterion, keys, restart, step);
+            // A restart runs only on the images no earlier run has fooled (as Madry et al.'s and AutoAttack's restarts
+            // do): a fooled image keeps its first success. Each row keeps its own key, so its start does not depend on
+            // which other rows are still in.
+            var active = bestSuccess.logical_not().nonzero().squeeze(1);
+            long activeCount = active.shape[0];
+            if (activeCount == 0)
+            {
+                break;
+            }
+            var rows = active.cpu().data<long>().ToArray();
+            var subset = activeCount == rowCount ? images : images.index_select(0, active);
+            var subsetKeys = activeCount == rowCount ? keys : RowKeys.Of(Array.ConvertAll(rows, row => keys[row]));
+            var subsetCriterion = activeCount == rowCount ? criterion : criterion.Take(active);
+            var adversarial = Descend(model, subset, subsetCriterion, subsetKeys, restart, CreateStep(subset, box));
             var logits = GradientOracle.Logits(model, adversarial);
-            var success = criterion.IsAdversarial(logits);
-            var loss = -criterion.CrossEntropyLoss(logits);
-            // Best per image: a success beats a failure; among equals, the higher loss wins.
-            var better = success.logical_and(bestSuccess.logical_not())
-                .logical_or(success.eq(bestSuccess).logical_and(loss.gt(bestLoss)));
-            best.copy_(where(better.unsqueeze(1), adversarial, best));
-            bestLoss.copy_(where(better, loss, bestLoss));
-            bestSuccess.logical_or_(success);
+            var success = subsetCriterion.IsAdversarial(logits);
+            var loss = -subsetCriterion.CrossEntropyLoss(logits);
+            // Among failures the higher loss wins; a success always replaces a failure.
+            var better = success.logical_or(loss.gt(bestLoss.index_select(0, active)));
+            var keep = better.nonzero().squeeze(1);
+            var improvedRows = active.index_select(0, keep);
+            best.index_copy_(0, improvedRows, adversarial.index_select(0, keep));
+            bestLoss.index_copy_(0, improvedRows, loss.index_select(0, keep));
+            bestSuccess.index_copy_(0, active, success);
+            evaluations.index_add_(0, active, full(activeCount, (long)Steps, dtype: ScalarType.Int64, device: images.device), 1);
         }
         return new PerturbOutput(best, evaluations, bestSuccess);
     }

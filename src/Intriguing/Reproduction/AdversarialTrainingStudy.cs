@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Intriguing.Data;
 using Intriguing.Reporting;
 using Intriguing.Statistics;
 using Intriguing.Training;
@@ -16,13 +17,20 @@ namespace Intriguing.Reproduction;
 /// <see cref="AdversarialTraining.Run"/> (it trains, caches the model under its variant and its evaluation next to it);
 /// this class only runs it once per <see cref="Arm"/> and writes the section.
 /// </summary>
-public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingStudy.Arm>? arms = null) : IStudy
+public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingStudy.Arm>? arms = null, bool extended = false) : IStudy
 {
     /// <summary>
     /// One trained model of the study: a name the claims refer to (<see cref="PoolArm"/>, ...), what the table shows,
     /// the training settings (seed and quick are the run's), the evaluation, and whether the quick run trains it too.
     /// </summary>
-    public sealed record Arm(string Name, string Label, AdversarialTrainingSettings Settings, EvaluationSettings Evaluation, bool InQuick);
+    public sealed record Arm(string Name, string Label, AdversarialTrainingSettings Settings, EvaluationSettings Evaluation, bool InQuick)
+    {
+        /// <summary>Trained only by an extended run (<c>reproduce --extended</c>): an arm at a later paper's full scale, not needed by any claim.</summary>
+        public bool ExtendedOnly { get; init; }
+    }
+
+    /// <summary>What <c>--extended</c> adds, measured on the 2-core reference machine: the Madry-style PGD-trained convnet, training and evaluation.</summary>
+    public const string ExtendedCost = "about 10 minutes on 2 CPU cores (603 s measured: 325 s training, 253 s masking checks)";
 
     /// <summary>The paper's MLP, the model most arms train.</summary>
     public const string Fc100 = "fc100-100-10";
@@ -102,7 +110,10 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         new(ConvArm, "FGSM training with random start, eps 0.15, 3 epochs",
             new AdversarialTrainingSettings { Model = Conv, Method = AdversarialMethod.Fgsm, Epsilon = 0.15, RandomStart = true, Epochs = 3 }, ConvEvaluation, InQuick: false),
         new(ConvPgdArm, "PGD-10 training at eps 0.3, eps ramped over 2 epochs, 4 epochs",
-            new AdversarialTrainingSettings { Model = Conv, Method = AdversarialMethod.Pgd, Epsilon = 0.3, Steps = 10, EpsilonRampEpochs = 2 }, ConvEvaluation, InQuick: false),
+            new AdversarialTrainingSettings { Model = Conv, Method = AdversarialMethod.Pgd, Epsilon = 0.3, Steps = 10, EpsilonRampEpochs = 2 }, ConvEvaluation, InQuick: false)
+        {
+            ExtendedOnly = true,
+        },
     ];
 
     private readonly IReadOnlyList<Arm> allArms = arms ?? DefaultArms;
@@ -112,21 +123,58 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     /// <inheritdoc/>
     public string Fingerprint => string.Join("|", allArms.Select(Describe)) +
-        string.Create(CultureInfo.InvariantCulture, $"|quickEpochs={QuickEpochs}|quickEvaluation={RobustnessEvaluation.Describe(QuickEvaluation)}");
+        string.Create(CultureInfo.InvariantCulture, $"|quickEpochs={QuickEpochs}|quickEvaluation={RobustnessEvaluation.Describe(QuickEvaluation)}") +
+        (extended ? "|extended" : "");
+
+    /// <summary>Whether this run trains the <see cref="Arm.ExtendedOnly"/> arms too.</summary>
+    public bool Extended => extended;
 
     /// <summary>An arm's settings in one line: everything its model and evaluation depend on besides the run's seed.</summary>
     public static string Describe(Arm arm) => string.Create(CultureInfo.InvariantCulture,
         $"{arm.Name}:{arm.Settings.Model}:{arm.Settings.DescribeMethod()}:epochs={arm.Settings.Epochs?.ToString(CultureInfo.InvariantCulture) ?? "recipe"}:quick={arm.InQuick}:{RobustnessEvaluation.Describe(arm.Evaluation)}");
 
-    /// <summary>The arms a run trains: all of them, or in a quick run those marked <see cref="Arm.InQuick"/> with one epoch and small counts.</summary>
-    public static IReadOnlyList<Arm> ForRun(IReadOnlyList<Arm> arms, bool quick, int seed) => arms
-        .Where(arm => !quick || arm.InQuick)
+    /// <summary>
+    /// The arms a run trains: all of them but the <see cref="Arm.ExtendedOnly"/> ones unless <paramref name="extended"/>,
+    /// or in a quick run those marked <see cref="Arm.InQuick"/> with one epoch and small counts.
+    /// </summary>
+    public static IReadOnlyList<Arm> ForRun(IReadOnlyList<Arm> arms, bool quick, int seed, bool extended = false) => arms
+        .Where(arm => quick ? arm.InQuick : extended || !arm.ExtendedOnly)
         .Select(arm => arm with
         {
             Settings = arm.Settings with { Seed = seed, Quick = quick, Epochs = quick ? QuickEpochs : arm.Settings.Epochs },
             Evaluation = (quick ? QuickEvaluation : arm.Evaluation) with { Seed = seed },
         })
         .ToList();
+
+    /// <summary>
+    /// The arms a helper process can train while the studies run: those whose training is single-threaded (the MLP
+    /// arms; the convnet arms use both cores themselves), last first, so that the study, which takes the arms first to
+    /// last, meets the helper in the middle.
+    /// </summary>
+    public static IReadOnlyList<string> HelperArms(bool quick, bool extended = false) =>
+        [.. ForRun(DefaultArms, quick, seed: 0, extended).Where(arm => arm.Settings.Model != Conv).Select(arm => arm.Name).Reverse()];
+
+    /// <summary>
+    /// Trains and evaluates the arms named <paramref name="names"/> exactly as a run of this study with
+    /// <paramref name="seed"/>, <paramref name="quick"/> and <paramref name="extended"/> does, into the model cache
+    /// (results cached beside each model), so that the study reads them back instead of training them. An arm another
+    /// process is training is waited for. Returns each arm's result in the order given.
+    /// </summary>
+    /// <exception cref="BadInputException">A name that is not an arm of such a run.</exception>
+    public static IReadOnlyList<AdversarialTrainingResult> TrainArms(ImageDataset data, IReadOnlyList<string> names, int seed, bool quick, bool extended = false,
+        IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(names);
+        var arms = ForRun(DefaultArms, quick, seed, extended).ToDictionary(arm => arm.Name, StringComparer.Ordinal);
+        var unknown = names.Where(name => !arms.ContainsKey(name)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new BadInputException($"--train-arms: no arm named {string.Join(", ", unknown.Select(name => $"'{name}'"))} in this run; " +
+                $"the arms are {string.Join(", ", arms.Keys)}{(quick ? " (a quick run trains only these)" : extended ? "" : $" ({string.Join(", ", DefaultArms.Where(arm => arm.ExtendedOnly).Select(arm => arm.Name))} only with --extended)")}");
+        }
+        return [.. names.Select(name => AdversarialTraining.Run(arms[name].Settings, data, arms[name].Evaluation, progress))];
+    }
 
     /// <summary>What one arm produced, and its wall time in this run (training, or loading the cached model, plus evaluations).</summary>
     public sealed record ArmOutcome(Arm Arm, AdversarialTrainingResult Result, double WallSeconds);
@@ -136,13 +184,13 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     {
         ArgumentNullException.ThrowIfNull(context);
         var outcomes = new List<ArmOutcome>();
-        foreach (var arm in ForRun(allArms, context.Quick, context.Seed))
+        foreach (var arm in ForRun(allArms, context.Quick, context.Seed, extended))
         {
             var clock = Stopwatch.StartNew();
             var result = AdversarialTraining.Run(arm.Settings, context.Data, arm.Evaluation, context.Progress);
             outcomes.Add(new ArmOutcome(arm, result, clock.Elapsed.TotalSeconds));
         }
-        return Section(outcomes, context.Quick, context.Seed, allArms.Where(arm => context.Quick && !arm.InQuick).Select(arm => arm.Name).ToList());
+        return Section(outcomes, context.Quick, context.Seed, allArms.Where(arm => context.Quick ? !arm.InQuick : arm.ExtendedOnly && !extended).Select(arm => arm.Name).ToList());
     }
 
     /// <summary>The section's title.</summary>
@@ -512,11 +560,15 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
               $"models; FGSM and PGD run on the first {QuickEvaluation.RobustCount} test images and L-BFGS on {QuickEvaluation.LbfgsCount}; arms left out: " +
               $"{string.Join(", ", leftOut.DefaultIfEmpty("none"))}. The numbers show that the harness runs, " +
               "not what the methods reach, and the verdicts below are the smoke run's."
-            : "**Schedules** (an arm marked cached was trained by an earlier run; its time is that run's, under that run's load). " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
+            : "**Schedules** (an arm marked cached was trained by an earlier run or by a helper process of this one (`reproduce --workers`); its time is that process's, under its load). " + string.Join("; ", outcomes.Select(outcome => string.Create(CultureInfo.InvariantCulture,
                 $"{outcome.Arm.Name}: {outcome.Result.Epochs} epochs{(outcome.Arm.Settings.Epochs is null ? " (the zoo recipe's)" : " (shorter than the recipe's)")}, " +
                 $"{ReportFormat.Number(outcome.Result.TrainingSeconds, 0)} s of training{(outcome.Result.Reused ? " (cached)" : "")}"))) +
               ". **Settings:** " + string.Join("; ", outcomes.Select(outcome => $"{outcome.Arm.Name} ({outcome.Result.Model}): {outcome.Result.MethodSettings}")) +
-              ". `./intriguing adv-train` runs any of them with other settings.";
+              ". `./intriguing adv-train` runs any of them with other settings." +
+              (leftOut.Count > 0
+                  ? $" **Not run by default:** {string.Join(", ", leftOut)} (a convnet PGD-trained at Madry's eps 0.3, to compare with that paper at its scale); " +
+                    $"`./intriguing reproduce --extended` adds it, {ExtendedCost}. Claim (f) then rests on it instead of on {ConvArm}."
+                  : "");
         return
             "The paper trained a 100-100-10 net with a pool of adversarial examples kept per layer and continuously refreshed, mixed into every batch, and " +
             $"reports a test error below {Percent(PaperPools, 1)} (weight decay alone {Percent(PaperWeightDecay, 1)}, dropout about {Percent(PaperDropout, 1)}), " +

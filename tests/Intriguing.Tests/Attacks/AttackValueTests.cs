@@ -147,4 +147,35 @@ public class AttackValueTests
 
         Assert.True(Same(whole.narrow(0, 3, 3), secondHalf));
     }
+
+    [Fact]
+    public void A_pgd_restart_runs_only_on_the_images_no_earlier_run_fooled()
+    {
+        using var scope = NewDisposeScope();
+        var model = SyntheticData.Mlp;
+        var (images, labels) = SyntheticData.Images(40, seed: 25);
+        var once = new PgdLinf { Epsilon = 0.15, StepSize = 0.03, Steps = 5, Seed = 2 };
+        var thrice = once with { Restarts = 3 };
+
+        var first = once.Perturb(model, images, labels, firstIndex: 0);
+        var all = thrice.Perturb(model, images, labels, firstIndex: 0);
+        var firstFooled = first.ClaimedSuccess!.data<bool>().ToArray();
+        var allFooled = all.ClaimedSuccess!.data<bool>().ToArray();
+        var spent = all.GradientEvaluations.data<long>().ToArray();
+
+        Assert.Contains(false, firstFooled);
+        Assert.Contains(true, firstFooled);
+        for (int row = 0; row < firstFooled.Length; row++)
+        {
+            // The first run is the single run itself; an image it fooled keeps that point and costs no more passes.
+            Assert.True(!firstFooled[row] || allFooled[row], $"row {row}: restarts lost a success");
+            Assert.True(firstFooled[row] ? spent[row] == 5 : spent[row] is 10 or 15, $"row {row} spent {spent[row]} passes");
+        }
+        Assert.True(Same(first.Adversarials.index_select(0, first.ClaimedSuccess!.nonzero().squeeze(1)),
+            all.Adversarials.index_select(0, first.ClaimedSuccess!.nonzero().squeeze(1))), "a first-run success was replaced");
+
+        // A row's outcome does not depend on which rows share its batch.
+        var secondHalf = thrice.Perturb(model, images.narrow(0, 20, 20), labels.narrow(0, 20, 20), firstIndex: 20);
+        Assert.True(Same(all.Adversarials.narrow(0, 20, 20), secondHalf.Adversarials), "the batch changed a restarted row");
+    }
 }

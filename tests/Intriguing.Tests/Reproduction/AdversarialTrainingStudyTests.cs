@@ -71,7 +71,10 @@ public sealed class AdversarialTrainingStudyTests
         });
 
         var full = ForRun(DefaultArms, quick: false, seed: 0);
-        Assert.Equal(DefaultArms.Count, full.Count);
+        Assert.Equal(DefaultArms.Where(arm => !arm.ExtendedOnly).Select(arm => arm.Name), full.Select(arm => arm.Name));
+        Assert.DoesNotContain(full, arm => arm.Name == ConvPgdArm);
+        Assert.Equal(DefaultArms.Select(arm => arm.Name), ForRun(DefaultArms, quick: false, seed: 0, extended: true).Select(arm => arm.Name));
+        Assert.Equal(quick.Select(arm => arm.Name), ForRun(DefaultArms, quick: true, seed: 7, extended: true).Select(arm => arm.Name));
         Assert.Equal(3, full.Single(arm => arm.Name == ConvArm).Settings.Epochs);
         Assert.Null(full.Single(arm => arm.Name == PoolArm).Settings.Epochs);
     }

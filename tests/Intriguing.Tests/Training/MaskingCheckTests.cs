@@ -90,4 +90,30 @@ public class MaskingCheckTests
             $"transfer {check.TransferError["0.3"].Value} vs white-box {check.PgdError["0.3"].Value}");
         Assert.True(check.Suspect);
     }
+
+    [Fact]
+    public void The_evaluations_own_pgd_outcomes_are_reused_and_give_the_check_it_would_measure()
+    {
+        using var scope = NewDisposeScope();
+        using var train = SyntheticDigits.Make(200, seed: 5);
+        using var test = SyntheticDigits.Make(60, seed: 6);
+        using var model = Trained(train, 1);
+        using var natural = Trained(train, 2);
+        var settings = new EvaluationSettings(RobustCount: 60, LbfgsCount: 2, MaskingCount: 40, MaskingRestarts: 2, BatchSize: 20);
+        var measured = RobustnessEvaluation.Evaluate(model, test, settings);
+
+        var alone = RobustnessEvaluation.CheckMasking(model, natural, test, settings);
+        var lent = RobustnessEvaluation.CheckMasking(model, natural, test, settings, measured: measured);
+
+        foreach (var key in alone.PgdError.Keys)
+        {
+            Assert.Equal(alone.PgdError[key], lent.PgdError[key]);
+            Assert.Equal(alone.RestartsExcess[key], lent.RestartsExcess[key]);
+            Assert.Equal(alone.AutoAttackExcess[key], lent.AutoAttackExcess[key]);
+        }
+        // The lent outcomes are what the check reads (here made up: every image fooled).
+        var madeUp = measured with { PgdFooled = measured.PgdFooled!.ToDictionary(pair => pair.Key, pair => new string('1', pair.Value.Length)) };
+        var read = RobustnessEvaluation.CheckMasking(model, natural, test, settings, measured: madeUp);
+        Assert.All(read.PgdError.Values, rate => Assert.Equal(1.0, rate.Value));
+    }
 }

@@ -231,6 +231,9 @@ public static class AdversarialTraining
         string methodText = settings.DescribeMethod();
         string recipeText = recipe.Describe() + "; adversarial training: " + methodText;
         string path = ModelStore.CachePath(spec, Split.Train, settings.Seed, settings.Quick, settings.Epochs, data.Name, settings.Variant);
+        // One process at a time trains and evaluates an arm: another run (a helper process of `reproduce`, a cluster job)
+        // asking for the same arm waits, then reads what the first one cached.
+        using var armLock = WaitForArm(path, $"adv-train {spec.Name} {Name(settings)}", progress);
         var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs,
             out var run, out var refreshes);
         using var trainedModel = trained;
@@ -245,7 +248,8 @@ public static class AdversarialTraining
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
         var masking = evaluation.MaskingCount > 0 && settings.Method is AdversarialMethod.Fgsm or AdversarialMethod.Pgd or AdversarialMethod.Pool
             ? Cached(trainedModel, RobustnessEvaluation.DescribeMasking(evaluation) + "|natural=" + Sidecar(baseline), "masking",
-                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}"), progress)
+                () => RobustnessEvaluation.CheckMasking(trainedModel.Model, baseline.Model, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}",
+                    trainedRobustness), progress)
             : null;
         return new AdversarialTrainingResult(spec.Name, AdversarialTrainingSettings.Name(settings.Method), methodText, recipeText,
             trainedModel.Report.Epochs, run?.ResumedFromEpoch ?? 0, run is null, run?.Seconds ?? trainedModel.Report.Seconds, path, baseline.Path,
@@ -253,6 +257,28 @@ public static class AdversarialTraining
     }
 
     private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
+
+    /// <summary>Takes the arm's run lock (beside its model file), reporting the wait as progress, not as a warning: waiting for a helper is expected.</summary>
+    private static FileLock WaitForArm(string modelPath, string task, IProgress<ProgressUpdate>? progress)
+    {
+        string lockPath = FileLock.PathFor(modelPath + ".run");
+        string waiting = $"{task}: waiting for the process training it";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (bool waited = false; ; waited = true)
+        {
+            var taken = FileLock.TryAcquire(lockPath);
+            if (taken is not null)
+            {
+                if (waited)
+                {
+                    progress?.Report(new ProgressUpdate(waiting, 1, 1, string.Create(CultureInfo.InvariantCulture, $"waited {clock.Elapsed.TotalSeconds:0} s")));
+                }
+                return taken;
+            }
+            progress?.Report(new ProgressUpdate(waiting, 0, 1, string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds:0} s")));
+            Thread.Sleep(TimeSpan.FromSeconds(1));
+        }
+    }
 
     /// <summary>The stored model when a finished run of these exact settings is in the cache; else trains (resuming a checkpoint).</summary>
     private static TrainedModel TrainOrReuse(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
