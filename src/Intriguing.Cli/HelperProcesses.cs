@@ -6,7 +6,7 @@ namespace Intriguing.Cli;
 /// <summary>
 /// The helper processes of <c>reproduce --workers N</c>: N - 1 copies of this program, each running
 /// <c>reproduce --train-arms ...</c> on its share of the single-threaded adversarial-training arms while the main process
-/// runs the studies on the other core. Each arm is trained under its own lock and cached with its evaluation, so the
+/// runs the adversarial-training study on the other core. Each arm is trained under its own lock and cached with its evaluation, so the
 /// study reads back what a helper made (the same numbers: same code, seed and thread settings) or waits for it. A helper's
 /// output goes to a log file; a helper that fails only costs time, as the study then trains the arm itself.
 /// </summary>

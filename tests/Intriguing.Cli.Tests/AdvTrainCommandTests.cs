@@ -58,4 +58,18 @@ public class AdvTrainCommandTests
         Assert.Equal(2, model.ExitCode);
         Assert.Contains("unknown model 'fc999'", model.StandardError);
     }
+
+    [Fact]
+    public void Cuda_where_this_build_has_none_is_bad_input_for_adv_train_and_the_arms_of_reproduce()
+    {
+        var advTrain = CliRun.Of("adv-train", "--model", "fc100-100-10", "--method", "fgsm", "--device", "cuda");
+        Assert.Equal(2, advTrain.ExitCode);
+        Assert.Contains("--device cuda: CUDA is not available here", advTrain.StandardError);
+        var arms = CliRun.Of("reproduce", "--quick", "--train-arms", "fgsm", "--device", "cuda:1");
+        Assert.Equal(2, arms.ExitCode);
+        Assert.Contains("--device cuda:1: CUDA is not available here", arms.StandardError);
+        var workers = CliRun.Of("reproduce", "--quick", "--workers", "0");
+        Assert.Equal(2, workers.ExitCode);
+        Assert.Contains("--workers must be 1..64", workers.StandardError);
+    }
 }

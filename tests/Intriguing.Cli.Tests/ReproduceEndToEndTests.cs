@@ -118,7 +118,12 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         Assert.Contains("1.64%", File.ReadAllText(Path.Combine(outDir, "report.md")));
 
         // The first run had a helper process train arms (its log is kept); asked again for one of them, it is read back.
-        Assert.True(File.Exists(Path.Combine(outDir, ".results", "helper-1.log")), "no helper process ran");
+        string helperLog = File.ReadAllText(Path.Combine(outDir, ".results", "helper-1.log"));
+        Assert.Contains("Trained and evaluated fgsm, pool, dropout", helperLog);
+        // In the run's own mode: the quick arms, never the full recipe's.
+        var armFiles = Directory.GetFiles(Path.Combine(quick.Home, "models"), "*-adv-*.safetensors").Select(Path.GetFileName).ToList();
+        Assert.NotEmpty(armFiles);
+        Assert.All(armFiles, file => Assert.Contains("-quick-", file));
         var trainOnly = quick.InProcess("reproduce", "--quick", "--train-arms", "fgsm", "--data-dir", mnist, "--json");
         Assert.True(trainOnly.ExitCode == 0, trainOnly.StandardError);
         Assert.Equal(fgsmArm.GetProperty("path").GetString(), trainOnly.Json().GetProperty("models")[0].GetString());

@@ -42,5 +42,39 @@ public class DeployRecipeTests
         Assert.Contains("/usr/local/bin/intriguing", dockerfile);
     }
 
+    [Fact]
+    public void The_cuda_build_property_swaps_torchsharp_cpu_for_torchsharp_with_libtorch_cuda()
+    {
+        string project = Path.Combine(Repository(), "src", "Intriguing", "Intriguing.csproj");
+
+        var cpu = PackageReferences(project, "");
+        var cuda = PackageReferences(project, "-p:TorchSharpBackend=cuda");
+
+        Assert.Contains("TorchSharp-cpu", cpu);
+        Assert.DoesNotContain("TorchSharp", cpu);
+        Assert.Contains("TorchSharp", cuda);
+        Assert.Contains("libtorch-cuda-12.8-linux-x64", cuda);
+        Assert.DoesNotContain("TorchSharp-cpu", cuda);
+        string versions = File.ReadAllText(Path.Combine(Repository(), "Directory.Packages.props"));
+        Assert.Contains("Include=\"libtorch-cuda-12.8-linux-x64\"", versions);
+    }
+
+    /// <summary>The package references MSBuild evaluates for <paramref name="project"/> with <paramref name="property"/> (no restore, no build).</summary>
+    private static List<string> PackageReferences(string project, string property)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "msbuild", project, "-getItem:PackageReference", "-nologo" }.Concat(property.Length > 0 ? [property] : []))
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using var process = System.Diagnostics.Process.Start(info)!;
+        string output = process.StandardOutput.ReadToEnd();
+        string errors = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, output + errors);
+        using var document = System.Text.Json.JsonDocument.Parse(output);
+        return [.. document.RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray().Select(item => item.GetProperty("Identity").GetString()!)];
+    }
+
     private static string Repository() => RepositoryRoot.Path();
 }

@@ -67,12 +67,13 @@ public static class AdvTrainCommand
         var dataDir = CommonOptions.DataDir();
         var dataset = CommonOptions.Dataset();
         var resize = CommonOptions.Resize();
+        var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         threads.Description = "libtorch intra-op threads for training and evaluation (default for training: 2 for conv, 1 for the fully connected nets, as `intriguing bench --training` measured on a quiet 2-core machine; on a loaded machine 1 is safer).";
         var command = new Command("adv-train",
             "Adversarial training: the paper's per-layer pools, FGSM and PGD training, or the weight-decay and dropout baselines; stores the model and compares it with the zoo's.")
         {
-            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, dataset, resize, threads,
+            model, method, layers, eps, steps, ramp, randomStart, epochs, capacity, replace, refresh, mix, poolAttack, robustCount, lbfgsCount, maskingCount, quick, seed, dataDir, dataset, resize, device, threads,
         };
         command.Aliases.Add("advtrain");
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -129,13 +130,14 @@ public static class AdvTrainCommand
             {
                 throw new BadInputException($"--masking-count must be 0..10000 (test images; 0 skips the checks); got {masking}");
             }
+            var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var evaluation = new EvaluationSettings(robust, lbfgs, seedValue, MaskingCount: masking);
 
             var result = ProgressDisplay.Run(context.Console, progress =>
             {
                 using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
-                var run = AdversarialTraining.Run(settings, data, evaluation, progress);
+                var run = AdversarialTraining.Run(settings, data, evaluation, progress, device: target);
                 return ToResult(run, seedValue);
             });
             context.Emit(result, console => Render(console, result));

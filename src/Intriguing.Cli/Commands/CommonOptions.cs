@@ -47,7 +47,7 @@ public static class CommonOptions
 
     public static Option<string> Device() => new("--device")
     {
-        Description = "Where the model and images live: cpu, or cuda / cuda:N where TorchSharp's CUDA package is installed.",
+        Description = "Where the model and images live: cpu, or cuda / cuda:N in a build with TorchSharp's CUDA package (dotnet build -p:TorchSharpBackend=cuda, docs/scale.md).",
         DefaultValueFactory = _ => "cpu",
     };
 

@@ -55,9 +55,9 @@ public static class ReproduceCommand
         var workers = new Option<int?>("--workers")
         {
             Description = "Processes to use (default 2 on a machine with at least 2 cores, else 1; 1 with --quick unless given). Each extra process " +
-                "trains a share of the adversarial-training arms whose training is single-threaded (the fc100-100-10 arms) while this one runs the " +
-                "studies; the arms are cached with their evaluations and read back, so the numbers are the same as with 1. Helper logs go to " +
-                "<out>/.results/helper-N.log.",
+                "starts with the adversarial-training study and trains a share of its arms whose training is single-threaded (the fc100-100-10 " +
+                "arms, last first) while this one takes them first to last; each arm is cached with its evaluations and read back, so the numbers " +
+                "are the same as with 1. Helper logs go to <out>/.results/helper-N.log.",
         };
         var trainArms = new Option<string?>("--train-arms")
         {
@@ -101,7 +101,7 @@ public static class ReproduceCommand
             if (parseResult.GetValue(trainArms) is { } armList)
             {
                 return TrainArmsOnly(context, armList, datasetChoice, parseResult.GetValue(dataDir), parseResult.GetValue(seed), isQuick, isExtended,
-                    parseResult.GetValue(quiet));
+                    parseResult.GetValue(quiet), ComputeDevice.Parse(deviceName));
             }
             string folder = CommonOptions.CheckOut(parseResult.GetValue(outDir) ?? (isQuick ? "reports-quick" : "reports"))!;
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, datasetChoice.Spec?.Name ?? DatasetChoice.FolderPrefix + datasetChoice.FolderPath, parseResult.GetValue(dataDir),
@@ -117,17 +117,38 @@ public static class ReproduceCommand
             {
                 helperArguments.AddRange(["--data-dir", folderOfData]);
             }
+            if (isQuick)
+            {
+                helperArguments.Add("--quick");
+            }
             if (isExtended)
             {
                 helperArguments.Add("--extended");
             }
+            helperArguments.AddRange(["--device", deviceName]);
             IReadOnlyList<string> helperFailures = [];
             ReproductionResult Work(IProgress<ProgressUpdate> progress)
             {
-                using var helpers = StartHelpers(workerCount, isQuick, isExtended, datasetChoice, settings.DataDir, helperArguments, folder, progress);
-                var run = ReproductionRun.Run(settings, Studies(isQuick, isExtended), progress);
-                helperFailures = helpers.WaitForAll();
-                return run;
+                // The helpers start with the adversarial-training study, not before: the studies before it keep both cores
+                // busy themselves, while its fc100-100-10 arms train on one thread each.
+                HelperProcesses? helpers = null;
+                try
+                {
+                    var run = ReproductionRun.Run(settings, Studies(isQuick, isExtended), progress, key =>
+                    {
+                        if (key == AdversarialTrainingStudy.StudyKey && workerCount > 1)
+                        {
+                            helpers = HelperProcesses.Start(workerCount, AdversarialTrainingStudy.HelperArms(isQuick, isExtended), helperArguments,
+                                Path.Combine(folder, ".results"));
+                        }
+                    });
+                    helperFailures = helpers?.WaitForAll() ?? [];
+                    return run;
+                }
+                finally
+                {
+                    helpers?.Dispose();
+                }
             }
             // One display for the whole run: a line per study with its elapsed time, the study's own work beneath it.
             var result = isQuiet
@@ -181,30 +202,11 @@ public static class ReproduceCommand
         return command;
     }
 
-    /// <summary>
-    /// Starts the helper processes of a run (none with one worker), after the data is in the cache
-    /// so that no two processes fetch it at once.
-    /// </summary>
-    private static HelperProcesses StartHelpers(int workers, bool quick, bool extended, DatasetChoice datasetChoice, string? dataDir,
-        IReadOnlyList<string> arguments, string folder, IProgress<ProgressUpdate> progress)
-    {
-        var arms = AdversarialTrainingStudy.HelperArms(quick, extended);
-        if (workers < 2)
-        {
-            return HelperProcesses.Start(1, [], [], folder);
-        }
-        using (ImageDataset.Load(datasetChoice, dataDir, progress))
-        {
-            // Loaded (and fetched if missing) once here; each process then reads the cached files.
-        }
-        return HelperProcesses.Start(workers, arms, arguments, Path.Combine(folder, ".results"));
-    }
-
     /// <summary>The arms summary of <c>--train-arms</c>.</summary>
     public sealed record TrainArmsSummary(IReadOnlyList<string> Arms, IReadOnlyList<string> Models, double Seconds, int Seed, bool Quick);
 
     private static int TrainArmsOnly(CommandContext context, string list, DatasetChoice datasetChoice, string? dataDir, int seed,
-        bool quick, bool extended, bool quiet)
+        bool quick, bool extended, bool quiet, TorchSharp.torch.Device device)
     {
         var names = list.Trim() == "all"
             ? [.. AdversarialTrainingStudy.ForRun(AdversarialTrainingStudy.DefaultArms, quick, seed, extended).Select(arm => arm.Name)]
@@ -217,7 +219,7 @@ public static class ReproduceCommand
         IReadOnlyList<Intriguing.Training.Adversarial.AdversarialTrainingResult> Work(IProgress<ProgressUpdate> progress)
         {
             using var data = ImageDataset.Load(datasetChoice, dataDir, progress);
-            return AdversarialTrainingStudy.TrainArms(data, names, seed, quick, extended, progress);
+            return AdversarialTrainingStudy.TrainArms(data, names, seed, quick, extended, progress, device);
         }
         var results = quiet ? ProgressDisplay.Quiet(context.Io.StandardError, Work) : ProgressDisplay.Run(context.Console, Work);
         var summary = new TrainArmsSummary(names, [.. results.Select(result => result.Path)], Math.Round(clock.Elapsed.TotalSeconds, 1), seed, quick);

@@ -10,8 +10,8 @@ namespace Intriguing.Attacks;
 /// https://arxiv.org/abs/1706.06083. From a random start in the eps-ball (optional), take <see cref="Steps"/> steps
 /// of <see cref="StepSize"/> along the norm's steepest-ascent direction of the cross-entropy, projecting back onto
 /// the eps-ball and the box after each. With several <see cref="Restarts"/> each restart runs only on the images no
-/// earlier run fooled: an image keeps its first success, else the run with the highest loss. A subclass supplies only the norm: its step, projection and random start.
-/// Input: any model's; every iterate stays in the eps-ball and the model's box. The random start of each row comes from
+/// earlier run fooled: an image keeps its first success, else the run with the highest loss. A subclass supplies only
+/// the norm: its step, projection and random start. Input: any model's; every iterate stays in the eps-ball and the model's box. The random start of each row comes from
 /// its own stream (seed, row index, restart), so the batch size never changes a result.
 /// </summary>
 public abstract record Pgd : Attack

@@ -118,8 +118,11 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
 
     private readonly IReadOnlyList<Arm> allArms = arms ?? DefaultArms;
 
+    /// <summary>The study's key in the report and in report.json.</summary>
+    public const string StudyKey = "adversarialTraining";
+
     /// <inheritdoc/>
-    public string Key => "adversarialTraining";
+    public string Key => StudyKey;
 
     /// <inheritdoc/>
     public string Fingerprint => string.Join("|", allArms.Select(Describe)) +
@@ -158,11 +161,12 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     /// Trains and evaluates the arms named <paramref name="names"/> exactly as a run of this study with
     /// <paramref name="seed"/>, <paramref name="quick"/> and <paramref name="extended"/> does, into the model cache
     /// (results cached beside each model), so that the study reads them back instead of training them. An arm another
-    /// process is training is waited for. Returns each arm's result in the order given.
+    /// process is training is waited for. Training and evaluation run on <paramref name="device"/> (the CPU when null).
+    /// Returns each arm's result in the order given.
     /// </summary>
     /// <exception cref="BadInputException">A name that is not an arm of such a run.</exception>
     public static IReadOnlyList<AdversarialTrainingResult> TrainArms(ImageDataset data, IReadOnlyList<string> names, int seed, bool quick, bool extended = false,
-        IProgress<ProgressUpdate>? progress = null)
+        IProgress<ProgressUpdate>? progress = null, TorchSharp.torch.Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(names);
@@ -173,7 +177,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
             throw new BadInputException($"--train-arms: no arm named {string.Join(", ", unknown.Select(name => $"'{name}'"))} in this run; " +
                 $"the arms are {string.Join(", ", arms.Keys)}{(quick ? " (a quick run trains only these)" : extended ? "" : $" ({string.Join(", ", DefaultArms.Where(arm => arm.ExtendedOnly).Select(arm => arm.Name))} only with --extended)")}");
         }
-        return [.. names.Select(name => AdversarialTraining.Run(arms[name].Settings, data, arms[name].Evaluation, progress))];
+        return [.. names.Select(name => AdversarialTraining.Run(arms[name].Settings, data, arms[name].Evaluation, progress, device: device))];
     }
 
     /// <summary>What one arm produced, and its wall time in this run (training, or loading the cached model, plus evaluations).</summary>
@@ -187,7 +191,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
         foreach (var arm in ForRun(allArms, context.Quick, context.Seed, extended))
         {
             var clock = Stopwatch.StartNew();
-            var result = AdversarialTraining.Run(arm.Settings, context.Data, arm.Evaluation, context.Progress);
+            var result = AdversarialTraining.Run(arm.Settings, context.Data, arm.Evaluation, context.Progress, device: context.Device);
             outcomes.Add(new ArmOutcome(arm, result, clock.Elapsed.TotalSeconds));
         }
         return Section(outcomes, context.Quick, context.Seed, allArms.Where(arm => context.Quick ? !arm.InQuick : arm.ExtendedOnly && !extended).Select(arm => arm.Name).ToList());

@@ -35,9 +35,12 @@ public static class ReproductionRun
     /// <summary>
     /// Runs <paramref name="studies"/> (reading back those a previous run of the same code and settings finished) and
     /// writes the report into <see cref="ReproductionSettings.OutDir"/>, which is checked first: a folder that cannot be
-    /// written is a <see cref="BadInputException"/> before any work.
+    /// written is a <see cref="BadInputException"/> before any work. <paramref name="beforeStudy"/>, when given, is called
+    /// with a study's key just before that study runs (not when it is read back): the command line starts its helper
+    /// processes there.
     /// </summary>
-    public static ReproductionResult Run(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress = null)
+    public static ReproductionResult Run(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress = null,
+        Action<string>? beforeStudy = null)
     {
         PathChecks.WritableFolder(settings.OutDir, "report folder");
         var device = ComputeDevice.Parse(settings.Device);
@@ -71,6 +74,7 @@ public static class ReproductionRun
                 if (section is null)
                 {
                     using var scope = TorchSharp.torch.NewDisposeScope();
+                    beforeStudy?.Invoke(study.Key);
                     (section, string? failure) = Attempt(study, () => study.Run(context), progress);
                     if (failure is null)
                     {

@@ -80,6 +80,22 @@ public sealed class AdversarialTrainingStudyTests
     }
 
     [Fact]
+    public void Helpers_take_the_single_threaded_arms_last_first_and_unknown_arm_names_are_refused()
+    {
+        var helperArms = HelperArms(quick: false);
+        Assert.Equal(ForRun(DefaultArms, quick: false, seed: 0).Where(arm => arm.Settings.Model == Fc100).Select(arm => arm.Name).Reverse(), helperArms);
+        Assert.DoesNotContain(ConvArm, helperArms);
+        Assert.Equal(["fgsm", "pool", "dropout"], HelperArms(quick: true));
+
+        using var data = new Intriguing.Data.ImageDataset("synthetic", Intriguing.Tests.Models.SyntheticDigits.Make(10, seed: 1),
+            Intriguing.Tests.Models.SyntheticDigits.Make(10, seed: 2));
+        var error = Assert.Throws<BadInputException>(() => TrainArms(data, ["pool", "nope"], seed: 0, quick: false));
+        Assert.Contains("'nope'", error.Message);
+        Assert.Contains(ConvPgdArm + " only with --extended", error.Message);
+        Assert.Contains("'conv-pgd'", Assert.Throws<BadInputException>(() => TrainArms(data, [ConvPgdArm], seed: 0, quick: false)).Message);
+    }
+
+    [Fact]
     public void The_section_renders_the_comparison_the_ablation_and_the_claims_from_results()
     {
         var numbers = new Dictionary<string, Robustness>

@@ -212,6 +212,7 @@ public static class AdversarialTraining
     /// Trains (or reuses from the cache, or resumes) <paramref name="settings"/>' model on <paramref name="data"/>, then
     /// evaluates it and the zoo's baseline model the same way (<paramref name="evaluation"/>), each evaluation cached beside
     /// its model. <paramref name="stopAfterEpochs"/> stops training early, leaving the checkpoint (as an interrupted run would).
+    /// Training and evaluation run on <paramref name="device"/> (the CPU when null); the stored model is the same file either way.
     /// </summary>
     /// <exception cref="BadInputException">Settings out of range, or data the zoo model cannot be trained on.</exception>
     public static AdversarialTrainingResult Run(
@@ -219,7 +220,8 @@ public static class AdversarialTraining
         ImageDataset data,
         EvaluationSettings evaluation,
         IProgress<ProgressUpdate>? progress = null,
-        int? stopAfterEpochs = null)
+        int? stopAfterEpochs = null,
+        Device? device = null)
     {
         settings.Validate();
         using var scope = NewDisposeScope();
@@ -234,7 +236,7 @@ public static class AdversarialTraining
         // One process at a time trains and evaluates an arm: another run (a helper process of `reproduce`, a cluster job)
         // asking for the same arm waits, then reads what the first one cached.
         using var armLock = WaitForArm(path, $"adv-train {spec.Name} {Name(settings)}", progress);
-        var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs,
+        var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs, device,
             out var run, out var refreshes);
         using var trainedModel = trained;
         var history = run?.History ?? ReadHistory(path, progress);
@@ -243,7 +245,7 @@ public static class AdversarialTraining
             AtomicFile.WriteAllBytes(path + ".curves.png",
                 TrainingCurves.Render($"{spec.Name} trained by {Name(settings)} (seed {settings.Seed})", history));
         }
-        using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress);
+        using var baseline = ModelStore.GetOrTrain(spec.Name, data, Split.Train, settings.Seed, settings.Quick, null, progress, device: device);
         var trainedRobustness = EvaluateCached(trainedModel, data.Test, evaluation, progress, $"{spec.Name} {Name(settings)}");
         var baselineRobustness = EvaluateCached(baseline, data.Test, evaluation, progress, $"{spec.Name} baseline");
         var masking = evaluation.MaskingCount > 0 && settings.Method is AdversarialMethod.Fgsm or AdversarialMethod.Pgd or AdversarialMethod.Pool
@@ -282,7 +284,7 @@ public static class AdversarialTraining
 
     /// <summary>The stored model when a finished run of these exact settings is in the cache; else trains (resuming a checkpoint).</summary>
     private static TrainedModel TrainOrReuse(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
-        string path, EvaluationSettings evaluation, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out TrainingRun? run,
+        string path, EvaluationSettings evaluation, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, Device? device, out TrainingRun? run,
         out IReadOnlyList<PoolRefresh> refreshes)
     {
         refreshes = [];
@@ -293,17 +295,19 @@ public static class AdversarialTraining
             IReadOnlyList<PoolRefresh> trainedRefreshes = [];
             // Under the model's lock: a second run asking for the same arm waits and then loads what the first stored.
             var stored = ModelStore.LoadOrTrain(path, recipeText, data.Name, () =>
-                Train(settings, data, spec, recipe, recipeText, path, progress, null, out trainedRun, out trainedRefreshes), progress);
+                Train(settings, data, spec, recipe, recipeText, path, progress, null, device, out trainedRun, out trainedRefreshes), progress);
             run = trainedRun;
             refreshes = trainedRefreshes;
+            // A model read back from the cache comes to the CPU; one just trained is already on the device.
+            ModelStore.MoveTo(stored.Model, device);
             return stored;
         }
-        return Train(settings, data, spec, recipe, recipeText, path, progress, stopAfterEpochs, out run, out refreshes);
+        return Train(settings, data, spec, recipe, recipeText, path, progress, stopAfterEpochs, device, out run, out refreshes);
     }
 
     /// <summary>Trains the arm (resuming its checkpoint) and stores it when every epoch ran.</summary>
     private static TrainedModel Train(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
-        string path, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, out TrainingRun run, out IReadOnlyList<PoolRefresh> refreshes)
+        string path, IProgress<ProgressUpdate>? progress, int? stopAfterEpochs, Device? device, out TrainingRun run, out IReadOnlyList<PoolRefresh> refreshes)
     {
         refreshes = [];
         torch.random.manual_seed(settings.Seed);
@@ -311,6 +315,7 @@ public static class AdversarialTraining
         string checkpointPath = path + ".checkpoint";
         try
         {
+            ModelStore.MoveTo(model, device);
             var hook = settings.CreateHook();
             try
             {
@@ -320,7 +325,7 @@ public static class AdversarialTraining
                 var checkpoint = new TrainingCheckpoint(checkpointPath, $"{recipeText}|seed={settings.Seed}|{data.Name}");
                 run = TrainingLoop.Train(model, data.Train, recipe, settings.Seed, task, hook, checkpoint, progress, stopAfterEpochs,
                     probe: current => (ClassificationErrors.ErrorRate(current, data.Test),
-                        probeAttack.Run(current, probeSet.Images, probeSet.Labels, null, 500).Summary.ErrorRate),
+                        probeAttack.Run(current, probeSet.Images.to(current.Device), probeSet.Labels.to(current.Device), null, 500).Summary.ErrorRate),
                     threads: settings.EffectiveTrainingThreads(model));
                 if (hook is PoolTraining pool)
                 {

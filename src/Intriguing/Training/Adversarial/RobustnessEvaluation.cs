@@ -224,7 +224,7 @@ public static class RobustnessEvaluation
                 $"{name} masking: pgd-40 x {settings.MaskingRestarts} restarts eps {key}");
             var transferFooled = TransferFooled(pgd, natural, model, set, settings, progress, $"{name} masking: pgd-40 eps {key} from the natural model");
             var fgsmFooled = FooledBy(new Fgsm { Epsilon = eps }, model, set, null, settings, progress, $"{name} masking: fgsm eps {key}");
-            using (var cascade = AutoAttack.Run(model, set.Images, set.Labels, eps, ThreatNorm.Linf, settings.Cascade, settings.Seed, settings.BatchSize,
+            using (var cascade = AutoAttack.Run(model, set.Images.to(model.Device), set.Labels.to(model.Device), eps, ThreatNorm.Linf, settings.Cascade, settings.Seed, settings.BatchSize,
                 progress.Renamed($"{name} masking: autoattack eps {key}")))
             {
                 var cascadeFooled = cascade.Images.Select(image => !image.Robust).ToArray();
@@ -272,7 +272,7 @@ public static class RobustnessEvaluation
         IProgress<ProgressUpdate>? progress, string task)
     {
         using var scope = NewDisposeScope();
-        var adversarials = attack.Run(source, set.Images, set.Labels, null, settings.BatchSize, Forward(progress, task)).Adversarials;
+        var adversarials = attack.Run(source, set.Images.to(source.Device), set.Labels.to(source.Device), null, settings.BatchSize, Forward(progress, task)).Adversarials;
         // The examples with the set's own labels; both tensors belong to this scope and the caller, so the set is not disposed.
         return ClassificationErrors.Wrong(target, new LabeledImages(adversarials, set.Labels), settings.BatchSize);
     }
@@ -314,7 +314,8 @@ public static class RobustnessEvaluation
         }
         using var lbfgsSet = testSet.Slice(0, Math.Min(settings.LbfgsCount, testSet.Count));
         var targets = AttackTargets.RandomWrong(lbfgsSet.Labels, settings.Seed, model.ClassCount);
-        var lbfgsRun = Lbfgs.Run(model, lbfgsSet.Images, lbfgsSet.Labels, targets, settings.BatchSize, Forward(progress, $"{name} lbfgs"));
+        var lbfgsRun = Lbfgs.Run(model, lbfgsSet.Images.to(model.Device), lbfgsSet.Labels.to(model.Device), targets.to(model.Device), settings.BatchSize,
+            Forward(progress, $"{name} lbfgs"));
         var lbfgs = lbfgsRun.Summary;
         var distortions = lbfgsRun.Examples.Where(example => example.OriginallyCorrect && example.Success).Select(example => example.Distortion).ToList();
         double spread = distortions.Count > 1
@@ -334,7 +335,7 @@ public static class RobustnessEvaluation
         IProgress<ProgressUpdate>? progress, string task)
     {
         using var scope = NewDisposeScope();
-        var examples = attack.Run(model, set.Images, set.Labels, targets, settings.BatchSize, Forward(progress, task)).Examples;
+        var examples = attack.Run(model, set.Images.to(model.Device), set.Labels.to(model.Device), targets?.to(model.Device), settings.BatchSize, Forward(progress, task)).Examples;
         // The examples come in the set's order, one per image.
         return examples.Select(example => example.FinalPrediction != example.Label).ToArray();
     }
