@@ -25,7 +25,7 @@ public sealed class AdversarialTrainingStudy(IReadOnlyList<AdversarialTrainingSt
     /// </summary>
     public sealed record Arm(string Name, string Label, AdversarialTrainingSettings Settings, EvaluationSettings Evaluation, bool InQuick)
     {
-        /// <summary>Trained only by an extended run (<c>reproduce --extended</c>): an arm at a later paper's full scale, not needed by any claim.</summary>
+        /// <summary>Trained only by an extended run (<c>reproduce --extended</c>): an arm at a later paper's full scale, whose claim falls back on a cheaper arm without it.</summary>
         public bool ExtendedOnly { get; init; }
     }
 
