@@ -39,11 +39,12 @@ public sealed class FileLock : IDisposable
     /// <summary>
     /// Takes the lock at <paramref name="path"/>, waiting while another process (or thread) holds it. The first wait is
     /// reported as a warning on <paramref name="progress"/> naming the lock file and <paramref name="work"/> (what the
-    /// holder is doing), so a run that waits does not look stuck. Without <paramref name="timeout"/> it waits as long as
-    /// the holder lives.
+    /// holder is doing), so a run that waits does not look stuck; with <paramref name="expected"/> (a wait that is part of
+    /// the plan, such as for a helper process) it is plain progress instead. Without <paramref name="timeout"/> it waits
+    /// as long as the holder lives.
     /// </summary>
     /// <exception cref="IOException">The lock was still held after <paramref name="timeout"/>, or the file cannot be opened.</exception>
-    public static FileLock Acquire(string path, string work, IProgress<ProgressUpdate>? progress = null, TimeSpan? timeout = null)
+    public static FileLock Acquire(string path, string work, IProgress<ProgressUpdate>? progress = null, TimeSpan? timeout = null, bool expected = false)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath) ?? ".");
@@ -54,6 +55,10 @@ public sealed class FileLock : IDisposable
             var stream = TryOpen(fullPath);
             if (stream is not null)
             {
+                if (reported && expected)
+                {
+                    progress?.Report(new ProgressUpdate(WaitTask(fullPath), 1, 1, $"waited {waited.Elapsed.TotalSeconds:0} s"));
+                }
                 return new FileLock(stream, fullPath, reported);
             }
             if (timeout is TimeSpan limit && waited.Elapsed >= limit)
@@ -63,13 +68,15 @@ public sealed class FileLock : IDisposable
             }
             if (!reported)
             {
-                progress?.Report(ProgressUpdate.Warning($"wait for {System.IO.Path.GetFileName(fullPath)}",
-                    $"{fullPath}: another process is {work}; waiting for it to finish"));
+                string message = $"{fullPath}: another process is {work}; waiting for it to finish";
+                progress?.Report(expected ? new ProgressUpdate(WaitTask(fullPath), 0, 1, message) : ProgressUpdate.Warning(WaitTask(fullPath), message));
                 reported = true;
             }
             Thread.Sleep(PollInterval);
         }
     }
+
+    private static string WaitTask(string fullPath) => $"wait for {System.IO.Path.GetFileName(fullPath)}";
 
     /// <summary>Takes the lock if it is free; null when another holder has it.</summary>
     public static FileLock? TryAcquire(string path)

@@ -235,7 +235,8 @@ public static class AdversarialTraining
         string path = ModelStore.CachePath(spec, Split.Train, settings.Seed, settings.Quick, settings.Epochs, data.Name, settings.Variant);
         // One process at a time trains and evaluates an arm: another run (a helper process of `reproduce`, a cluster job)
         // asking for the same arm waits, then reads what the first one cached.
-        using var armLock = WaitForArm(path, $"adv-train {spec.Name} {Name(settings)}", progress);
+        // The wait is expected (a helper process), so it is progress, not a warning.
+        using var armLock = FileLock.Acquire(FileLock.PathFor(path + ".run"), $"training and evaluating {spec.Name} {Name(settings)}", progress, expected: true);
         var trained = TrainOrReuse(settings, data, spec, recipe, recipeText, path, evaluation, progress, stopAfterEpochs, device,
             out var run, out var refreshes);
         using var trainedModel = trained;
@@ -259,28 +260,6 @@ public static class AdversarialTraining
     }
 
     private static string Name(AdversarialTrainingSettings settings) => AdversarialTrainingSettings.Name(settings.Method);
-
-    /// <summary>Takes the arm's run lock (beside its model file), reporting the wait as progress, not as a warning: waiting for a helper is expected.</summary>
-    private static FileLock WaitForArm(string modelPath, string task, IProgress<ProgressUpdate>? progress)
-    {
-        string lockPath = FileLock.PathFor(modelPath + ".run");
-        string waiting = $"{task}: waiting for the process training it";
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (bool waited = false; ; waited = true)
-        {
-            var taken = FileLock.TryAcquire(lockPath);
-            if (taken is not null)
-            {
-                if (waited)
-                {
-                    progress?.Report(new ProgressUpdate(waiting, 1, 1, string.Create(CultureInfo.InvariantCulture, $"waited {clock.Elapsed.TotalSeconds:0} s")));
-                }
-                return taken;
-            }
-            progress?.Report(new ProgressUpdate(waiting, 0, 1, string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds:0} s")));
-            Thread.Sleep(TimeSpan.FromSeconds(1));
-        }
-    }
 
     /// <summary>The stored model when a finished run of these exact settings is in the cache; else trains (resuming a checkpoint).</summary>
     private static TrainedModel TrainOrReuse(AdversarialTrainingSettings settings, ImageDataset data, ModelSpec spec, TrainingRecipe recipe, string recipeText,
