@@ -6,6 +6,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Evaluation;
 using Intriguing.Models;
+using Intriguing.Sharding;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -106,10 +107,12 @@ public static class AttackCommand
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, adversarials.npy, png/, figure5.png.");
+        var output = CommonOptions.Out("Folder for the adversarial examples: adversarials.safetensors, adversarials.npy, png/, figure5.png " +
+            "(with --shard: the folder this shard writes its part to, attack.part-I-of-N.json; `merge --out` writes the examples).");
+        var shard = CommonOptions.Shard();
         var command = new Command("attack", "Attack a model with the paper's box-constrained L-BFGS or a later attack, verify every success, report distortion and error rates.")
         {
-            model, method, count, eps, stddev, queries, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output,
+            model, method, count, eps, stddev, queries, targeted, seed, batch, dataDir, dataset, resize, device, quick, threads, output, shard,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -135,6 +138,7 @@ public static class AttackCommand
             var declared = declaration.Read(parseResult);
             CommonOptions.CheckModel(modelName, declared);
             string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
+            var part = CommonOptions.ParseShard(parseResult.GetValue(shard), outFolder);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
             var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
             bool isTargeted = parseResult.GetValue(targeted);
@@ -146,18 +150,31 @@ public static class AttackCommand
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, seedValue, parseResult.GetValue(quick), progress: progress, device: target,
                     declaration: declared);
                 // A folder dataset may hold fewer test images than --count asks for: all of them are attacked then.
-                using var test = data.Test.Slice(0, Math.Min(imageCount, data.Test.Count));
+                int total = Math.Min(imageCount, data.Test.Count);
+                // A split run is cut at the attack's batch boundaries: every image is attacked beside the same images as in one run
+                // (an optimiser that drops finished rows multiplies matrices of other sizes otherwise, which can move a last bit).
+                int block = Math.Min(batchSize, trained.Model.RowsPerPass);
+                var (start, length) = part.Range(total, block);
+                if (length == 0)
+                {
+                    int blocks = (total + block - 1) / block;
+                    throw new BadInputException($"--shard {part}: {total} images in batches of {block} make {blocks} batch{(blocks == 1 ? "" : "es")}, which leave this shard none; " +
+                        $"use at most {blocks} shards, or a smaller --batch");
+                }
+                using var test = data.Test.Slice(start, length);
                 var images = test.Images.to(target);
                 var labels = test.Labels.to(target);
-                var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue, trained.Model.ClassCount) : null;
-                var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress);
-                var survival = EightBitSurvival.Measure(trained.Model, result);
-                AdversarialFiles? files = null;
-                if (outFolder is not null)
+                // Targets are drawn for the whole run, then cut to this shard's images: an image's target does not depend on the split.
+                Tensor? targets = null;
+                if (isTargeted)
                 {
-                    var originals = ImageRows(test.Images, trained.Model.Features);
-                    files = AdversarialExport.Write(outFolder, result, originals, trained.Name, trained.Model.Input);
+                    using var all = data.Test.Slice(0, total);
+                    targets = AttackTargets.RandomWrong(all.Labels, seedValue, trained.Model.ClassCount).narrow(0, start, length).to(target);
                 }
+                // Each image's random streams are keyed on its index in the whole run, so a shard's images come out as in one run.
+                long[]? keys = part.IsSplit ? [.. Enumerable.Range(start, length).Select(index => (long)index)] : null;
+                var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress, keys);
+                var survival = EightBitSurvival.Measure(trained.Model, result);
                 // The paper's distortions were measured on MNIST: none is shown beside a run on other data.
                 double? paper = methodName == "lbfgs" && data.Name == DatasetSpec.Mnist.Name && ModelZoo.TryGet(trained.Name, out var spec)
                     ? spec.PaperFor(trained.Split)?.MinDistortion
@@ -165,8 +182,21 @@ public static class AttackCommand
                 // The settings the attack used, read from the attack itself: never an option it ignored.
                 double? usedEpsilon = attack switch { Fgsm fgsm => fgsm.Epsilon, Pgd pgd => pgd.Epsilon, Intriguing.Evaluation.Apgd apgd => apgd.Epsilon, Intriguing.Evaluation.FabTargeted fab => fab.Epsilon, Square square => square.Epsilon, _ => null };
                 double? usedStddev = attack is GaussianNoise noise ? noise.StandardDeviation : null;
-                var report = ToReport(trained.Name, result, survival, usedEpsilon, usedStddev, seedValue, paper, files, attack.Describe(), target.ToString(), data);
-                return attack is Square squareAttack ? WithQueries(report, result, squareAttack.Queries) : report;
+                var shared = new AttackShared(trained.Name, usedEpsilon, usedStddev, seedValue, paper, attack.Describe(), target.ToString(), data.Origin, data.ClassNames,
+                    (attack as Square)?.Queries, trained.Model.Input.Shape);
+                AdversarialFiles? files = null;
+                if (part.IsSplit)
+                {
+                    var manifest = new ShardManifest("attack", PartSettings(shared, methodName, isTargeted, total, parseResult.GetValue(quick)),
+                        part.ToString(), total, start, length, data.Name,
+                        new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, Intriguing.Reproduction.ReproductionRun.CodeVersion, block);
+                    ShardParts.Write(outFolder!, manifest, new AttackShardPayload(AttackParts.Of(result, survival, test.Images, start), shared));
+                }
+                else if (outFolder is not null)
+                {
+                    files = AdversarialExport.Write(outFolder, result, ImageRows(test.Images, trained.Model.Features), trained.Name, trained.Model.Input);
+                }
+                return ToReport(shared, result, survival, files);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
@@ -177,19 +207,74 @@ public static class AttackCommand
     private static float[][] ImageRows(Tensor images, int features) =>
         [.. Intriguing.Reporting.ImageGrid.SplitRows(images.contiguous().data<float>().ToArray(), features)];
 
-    private static AttackReport ToReport(string model, AttackResult result, EightBitSurvival survival, double? epsilon,
-        double? stddev, int seed, double? paper, AdversarialFiles? files, string settings, string device, ImageDataset data)
+    /// <summary>What a run's report says beside the attack's outcome: the same in every shard of a split run.</summary>
+    public sealed record AttackShared(string Model, double? Epsilon, double? Stddev, int Seed, double? PaperMinDistortion, string Settings, string Device,
+        string Dataset, IReadOnlyList<string> ClassNames, int? Queries, long[] InputShape);
+
+    /// <summary>A shard's part of an attack run: its share of the outcome and what the report says beside it.</summary>
+    public sealed record AttackShardPayload(AttackPart Attack, AttackShared Shared);
+
+    /// <summary>The settings an attack part records: everything that changes a number (the batch size is the manifest's block).</summary>
+    private static Dictionary<string, string> PartSettings(AttackShared shared, string method, bool targeted, int count, bool quick) => new()
+    {
+        ["method"] = method,
+        ["attack"] = shared.Settings,
+        ["targeted"] = targeted ? "true" : "false",
+        ["seed"] = shared.Seed.ToString(CultureInfo.InvariantCulture),
+        ["count"] = count.ToString(CultureInfo.InvariantCulture),
+        ["quickModels"] = quick ? "true" : "false",
+        ["device"] = shared.Device,
+        ["dataset"] = shared.Dataset,
+    };
+
+    /// <summary>
+    /// The parts of a split attack run put together (see <see cref="AttackParts.Merge"/>): the report one unsplit run
+    /// prints, and with <paramref name="outFolder"/> the same adversarial files it writes.
+    /// </summary>
+    public static AttackReport Merge(IReadOnlyList<Sharding.ShardPart> parts, string? outFolder)
+    {
+        var payloads = parts.Select(part => Read(part)).ToList();
+        var shared = payloads[0].Shared;
+        using var scope = NewDisposeScope();
+        var merged = AttackParts.Merge([.. payloads.Select(payload => payload.Attack)]);
+        AdversarialFiles? files = null;
+        if (outFolder is not null)
+        {
+            int features = (int)merged.Result.Adversarials.shape[1];
+            var input = new InputSpace(shared.InputShape, shared.ClassNames.Count, InputBox.Uniform(0f, 1f, features));
+            files = AdversarialExport.Write(outFolder, merged.Result, merged.Originals, shared.Model, input);
+        }
+        return ToReport(shared, merged.Result, merged.Survival, files);
+
+        static AttackShardPayload Read(Sharding.ShardPart part)
+        {
+            try
+            {
+                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, Sharding.ShardParts.Json) is { Attack: not null, Shared: not null } payload
+                    ? payload
+                    : throw new BadInputException($"merge: '{part.Path}' holds no attack part");
+            }
+            catch (System.Text.Json.JsonException error)
+            {
+                throw new BadInputException($"merge: '{part.Path}' is not a readable attack part: {error.Message}");
+            }
+        }
+    }
+
+    private static AttackReport ToReport(AttackShared shared, AttackResult result, EightBitSurvival survival, AdversarialFiles? files)
     {
         var summary = result.Summary;
         double cleanError = result.Examples.Count(example => !example.OriginallyCorrect) / (double)summary.Count;
-        return new AttackReport(
-            model, summary.Method, summary.Count, summary.SuccessRate,
+        var report = new AttackReport(
+            shared.Model, summary.Method, summary.Count, summary.SuccessRate,
             Finite(summary.MeanDistortion), Finite(summary.MedianDistortion), Finite(summary.MeanLinf),
             summary.Verified, Math.Round(summary.Seconds, 3), Math.Round(summary.ImagesPerSecond, 1),
             summary.Targeted, "correctly classified images", summary.Attempted, summary.Successes,
             summary.ErrorRate, cleanError, Finite(summary.MeanL2), summary.GradientEvaluations,
             Math.Round(summary.GradientEvaluationsPerImage, 1), Finite(survival.Rate), survival.Checked,
-            summary.RejectedClaims, epsilon, stddev, seed, paper, files, settings, torch.get_num_threads(), device, data.Origin, data.ClassNames);
+            summary.RejectedClaims, shared.Epsilon, shared.Stddev, shared.Seed, shared.PaperMinDistortion, files, shared.Settings, torch.get_num_threads(),
+            shared.Device, shared.Dataset, shared.ClassNames);
+        return shared.Queries is int budget ? WithQueries(report, result, budget) : report;
     }
 
     /// <summary>
@@ -207,7 +292,7 @@ public static class AttackCommand
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
-    private static void Render(IAnsiConsole console, AttackReport report)
+    internal static void Render(IAnsiConsole console, AttackReport report)
     {
         var table = new Table()
             .Title($"{Markup.Escape(report.Method)} on {Markup.Escape(report.Model)}: {report.Count} test images of {Markup.Escape(report.Dataset)}{(report.Targeted ? ", targeted" : "")}")

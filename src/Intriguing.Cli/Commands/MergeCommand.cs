@@ -21,7 +21,7 @@ public static class MergeCommand
             Description = "Folders holding the parts (*.part-I-of-N.json) written by --shard runs, or part files.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var output = CommonOptions.Out("Folder for the merged result (evaluate.json for evaluate parts).");
+        var output = CommonOptions.Out("Folder for the merged result: evaluate.json for evaluate parts; for attack parts the adversarial files an unsplit attack --out writes.");
         var command = new Command("merge",
             "Merge the parts of a run split with --shard i/n (e.g. over a Slurm job array or a Kubernetes Indexed Job) into what one " +
             "unsplit run gives: the same numbers, tables and JSON. Times are summed over the parts (compute time, not wall time).")
@@ -45,6 +45,12 @@ public static class MergeCommand
                             AtomicFile.WriteAllText(Path.Combine(outFolder, "evaluate.json"), System.Text.Json.JsonSerializer.Serialize(report, CliIo.JsonOptions));
                         }
                         context.Emit(report, console => EvaluateCommand.Render(console, report));
+                        return ExitCodes.Success;
+                    }
+                case "attack":
+                    {
+                        var report = AttackCommand.Merge(parts, outFolder);
+                        context.Emit(report, console => AttackCommand.Render(console, report));
                         return ExitCodes.Success;
                     }
                 default:

@@ -4,7 +4,7 @@ namespace Intriguing.Sharding;
 
 /// <summary>
 /// One part of a run split over <see cref="Count"/> processes: shard <see cref="Index"/> (0-based) owns a contiguous
-/// range of the run's images (<see cref="Range"/>), so a Slurm array task or a Kubernetes Indexed Job pod computes its
+/// range of the run's images (<see cref="Range(int)"/>), so a Slurm array task or a Kubernetes Indexed Job pod computes its
 /// part from its index alone, and the parts together cover every image exactly once.
 /// </summary>
 public sealed record Shard(int Index, int Count)
@@ -35,11 +35,21 @@ public sealed record Shard(int Index, int Count)
     /// The images of a run of <paramref name="total"/> this shard owns: [total i / n, total (i + 1) / n), so shards
     /// differ in size by at most one image and an image's shard depends only on i, n and the total.
     /// </summary>
-    public (int Start, int Length) Range(int total)
+    public (int Start, int Length) Range(int total) => Range(total, 1);
+
+    /// <summary>
+    /// The images this shard owns when the run is cut into whole blocks of <paramref name="block"/> images (the last one
+    /// possibly shorter): shard i takes blocks [b i / n, b (i + 1) / n) of the b blocks. An attack whose rows interact
+    /// through their batch (the same matrix product computed for 8 rows or for 2 can differ in the last bit) is split at
+    /// its batch boundaries this way, so every image is computed in the same batch as in one unsplit run.
+    /// </summary>
+    public (int Start, int Length) Range(int total, int block)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(total);
-        int start = (int)((long)total * Index / Count);
-        int end = (int)((long)total * (Index + 1) / Count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        long blocks = ((long)total + block - 1) / block;
+        int start = (int)Math.Min(total, blocks * Index / Count * block);
+        int end = (int)Math.Min(total, blocks * (Index + 1) / Count * block);
         return (start, end - start);
     }
 

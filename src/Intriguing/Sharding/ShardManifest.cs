@@ -15,6 +15,7 @@ namespace Intriguing.Sharding;
 /// <param name="Dataset">The data the images came from.</param>
 /// <param name="Models">Model name to the SHA-256 of its file (hex).</param>
 /// <param name="Product">The product's version that wrote the part.</param>
+/// <param name="Block">The run is split in whole blocks of this many images (<see cref="Shard.Range(int, int)"/>); 1 when split image by image.</param>
 public sealed record ShardManifest(
     string Command,
     IReadOnlyDictionary<string, string> Settings,
@@ -24,7 +25,8 @@ public sealed record ShardManifest(
     int Length,
     string Dataset,
     IReadOnlyDictionary<string, string> Models,
-    string Product)
+    string Product,
+    int Block = 1)
 {
     /// <summary>The shard, parsed.</summary>
     public Shard Part => Sharding.Shard.Parse(Shard, "manifest shard");
