@@ -242,7 +242,54 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         Assert.Empty(CliProcess.Temporaries(Path.Combine(quick.Home, "models")));
     }
 
-    /// <summary>report.json without what differs between two runs of the same seed: the environment and the timings.</summary>
+    [Fact]
+    public void Split_over_two_and_three_shards_and_merged_it_writes_the_unsplit_report()
+    {
+        var reference = quick.Run(mnist);
+        Assert.True(reference.ExitCode == 0, reference.StandardError);
+        // The zoo and the arms are cached in the shared home, as on a cluster with a shared $INTRIGUING_HOME. Table 1's and the
+        // spectral study's sections (two thirds of the quick run's study time) are handed to the shards as kept sections;
+        // the shards compute the other six themselves.
+        string[] computed = ["table2-", "table3-", "table4-", "attacks-", "units-", "adversarialTraining-"];
+        foreach (int shards in new[] { 2, 3 })
+        {
+            string parts = Path.Combine(quick.Home, $"shards-{shards}");
+            string kept = Path.Combine(parts, ".results");
+            Directory.CreateDirectory(kept);
+            foreach (string file in Directory.GetFiles(Path.Combine(quick.Out, ".results"), "*.json")
+                .Where(file => !computed.Any(prefix => Path.GetFileName(file).StartsWith(prefix, StringComparison.Ordinal))))
+            {
+                File.Copy(file, Path.Combine(kept, Path.GetFileName(file)));
+            }
+            var ran = new List<string>();
+            for (int index = 0; index < shards; index++)
+            {
+                var shard = CliProcess.Run(quick.Home, ["reproduce", "--quick", "--out", parts, "--data-dir", mnist, "--shard", $"{index}/{shards}", "--quiet", "--json"]);
+                Assert.True(shard.ExitCode == 0, shard.StandardError);
+                var summary = shard.Json();
+                Assert.True(File.Exists(summary.GetProperty("part").GetString()));
+                var studies = summary.GetProperty("studies").EnumerateArray().Select(key => key.GetString()!).ToList();
+                var resumed = summary.GetProperty("resumed").EnumerateArray().Select(key => key.GetString()!).ToList();
+                ran.AddRange(studies.Except(resumed));
+            }
+            Assert.False(File.Exists(Path.Combine(parts, "report.json")), "a shard writes its part, not a report");
+            Assert.Equal(computed.Select(prefix => prefix.TrimEnd('-')).Order(), ran.Order());
+
+            string merged = Path.Combine(quick.Home, $"merged-{shards}");
+            var merge = CliRun.Of("merge", parts, "--out", merged, "--json");
+            Assert.True(merge.ExitCode == 0, merge.StandardError);
+            Assert.Equal(Numbers(Path.Combine(quick.Out, "report.json")), Numbers(Path.Combine(merged, "report.json")));
+            Assert.Equal(Figures(quick.Out), Figures(merged));
+        }
+
+        // A part missing: named.
+        File.Delete(Path.Combine(quick.Home, "shards-3", "reproduce.part-1-of-3.json"));
+        var incomplete = CliRun.Of("merge", Path.Combine(quick.Home, "shards-3"), "--out", Path.Combine(quick.Home, "merged-incomplete"));
+        Assert.Equal(2, incomplete.ExitCode);
+        Assert.Contains("1/3 missing", incomplete.StandardError);
+    }
+
+    /// <summary>report.json without what differs between two runs of the same seed: the environment, the timings and who trained each arm.</summary>
     private static string Numbers(string reportJson)
     {
         var report = JsonNode.Parse(File.ReadAllText(reportJson))!.AsObject();
@@ -251,7 +298,8 @@ public sealed class ReproduceEndToEndTests(RealMnist realMnist, QuickReproductio
         {
             if (node is JsonObject item)
             {
-                foreach (string key in item.Select(property => property.Key).Where(key => key.EndsWith("econds", StringComparison.Ordinal)).ToList())
+                // An arm's "reused" says whether this process trained it or read it from the cache: which process did the work, not a result.
+                foreach (string key in item.Select(property => property.Key).Where(key => key.EndsWith("econds", StringComparison.Ordinal) || key == "reused").ToList())
                 {
                     item.Remove(key);
                 }

@@ -4,6 +4,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Evaluation;
 using Intriguing.IO;
 using Intriguing.Sharding;
+using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
 
@@ -52,6 +53,17 @@ public static class MergeCommand
                         var report = AttackCommand.Merge(parts, outFolder);
                         context.Emit(report, console => AttackCommand.Render(console, report));
                         return ExitCodes.Success;
+                    }
+                case "reproduce":
+                    {
+                        var result = ReproduceCommand.Merge(parts, outFolder,
+                            "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)));
+                        var summary = new ReproduceCommand.ReproduceSummary(outFolder!, result.Files.Html, result.Files.Markdown, result.Files.Json,
+                            [.. result.Report.Sections.Select(section => section.Key)], [], result.Report.Environment.WallTimeSeconds,
+                            result.Report.Environment.Quick, result.Report.Environment.Seed, [.. result.FailedStudies.Select(failure => failure.Key)]);
+                        context.Emit(summary, console => console.MarkupLine(
+                            $"Report of {parts.Count} shards written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json)."));
+                        return result.FailedStudies.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
                     }
                 default:
                     throw new BadInputException($"merge: '{parts[0].Path}' is a part of '{manifest.Command}', which merge does not know");

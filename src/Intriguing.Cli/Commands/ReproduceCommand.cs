@@ -3,6 +3,7 @@ using System.Globalization;
 using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.Reproduction;
+using Intriguing.Sharding;
 using Spectre.Console;
 
 namespace Intriguing.Cli.Commands;
@@ -65,6 +66,13 @@ public static class ReproduceCommand
                 "cache, and write no report: a later reproduce with the same seed and mode reads them back. For spreading the training over " +
                 "processes or cluster jobs that share $INTRIGUING_HOME.",
         };
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "Run only shard i of n (0 <= i < n) of the work, e.g. 0/4 (a Slurm array task or a Kubernetes Indexed Job pod): the studies and " +
+                "adversarial-training arms are dealt to the shards by estimated cost; this shard trains its arms, runs its studies and writes its part, " +
+                "reproduce.part-I-of-N.json, to --out (no report, no helper processes). `intriguing merge DIR... --out REPORT` writes the report of the " +
+                "whole run. Shards that share $INTRIGUING_HOME train each zoo model once (the first that needs it; the others wait for it).",
+        };
         var seed = CommonOptions.Seed();
         var dataDir = CommonOptions.DataDir();
         var dataset = CommonOptions.Dataset();
@@ -81,6 +89,7 @@ public static class ReproduceCommand
             extended,
             workers,
             trainArms,
+            shard,
             seed,
             dataDir,
             dataset,
@@ -107,6 +116,10 @@ public static class ReproduceCommand
             var settings = new ReproductionSettings(folder, parseResult.GetValue(seed), isQuick, datasetChoice.Spec?.Name ?? DatasetChoice.FolderPrefix + datasetChoice.FolderPath, parseResult.GetValue(dataDir),
                 "intriguing " + string.Join(' ', parseResult.Tokens.Select(token => token.Value)), deviceName, datasetChoice.Resize);
             bool isQuiet = parseResult.GetValue(quiet);
+            if (parseResult.GetValue(shard) is { } shardText)
+            {
+                return RunShard(context, settings, Shard.Parse(shardText), isExtended, isQuiet, parseResult.GetValue(resize));
+            }
             // The helpers' options: what decides an arm's numbers (seed, mode, data), nothing about the report.
             var helperArguments = new List<string> { "--seed", settings.Seed.ToString(CultureInfo.InvariantCulture), "--dataset", parseResult.GetValue(dataset)! };
             if (parseResult.GetValue(resize) is { } size)
@@ -200,6 +213,71 @@ public static class ReproduceCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>What <c>reproduce --shard</c> prints: the part it wrote and the work it did.</summary>
+    public sealed record ShardSummary(string Part, string Shard, IReadOnlyList<string> Studies, IReadOnlyList<string> Arms, IReadOnlyList<string> Resumed,
+        double Seconds, int Seed, bool Quick, IReadOnlyList<string> Failed);
+
+    private static int RunShard(CommandContext context, ReproductionSettings settings, Shard shard, bool extended, bool quiet, string? resize)
+    {
+        var studies = Studies(settings.Quick, extended);
+        ReproductionPart Work(IProgress<ProgressUpdate> progress) => ReproductionRun.RunPart(settings, studies, shard, progress);
+        var part = quiet ? ProgressDisplay.Quiet(context.Io.StandardError, Work) : ProgressDisplay.Run(context.Console, Work, ReproductionRun.StudyTaskPrefix);
+        int total = studies.Count + ReproductionShards.ArmsOf(studies, settings).Count;
+        var manifest = new ShardManifest("reproduce", PartSettings(settings, extended, resize), shard.ToString(), total, 0, part.Units.Count,
+            settings.Dataset, new Dictionary<string, string>(), ReproductionRun.CodeVersion, Units: part.Units);
+        string path = ShardParts.Write(settings.OutDir, manifest, part);
+        var summary = new ShardSummary(path, shard.ToString(), [.. part.Sections.Select(section => section.Key)], part.Arms,
+            [.. part.WallTimes.Where(time => time.Resumed).Select(time => time.Study)], part.Seconds, settings.Seed, settings.Quick,
+            [.. part.WallTimes.Where(time => time.Failed).Select(time => time.Study)]);
+        context.Emit(summary, console => console.MarkupLine(
+            $"Shard {shard}: {(part.Arms.Count > 0 ? $"arms {Markup.Escape(string.Join(", ", part.Arms))}; " : "")}studies " +
+            $"{Markup.Escape(string.Join(", ", summary.Studies))} in {part.Seconds:F0} s; part written to [bold]{Markup.Escape(path)}[/]."));
+        return summary.Failed.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
+    }
+
+    /// <summary>The settings a reproduce part records: everything a section's numbers depend on (the report folder does not).</summary>
+    private static Dictionary<string, string> PartSettings(ReproductionSettings settings, bool extended, string? resize) => new()
+    {
+        ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+        ["quick"] = settings.Quick ? "true" : "false",
+        ["extended"] = extended && !settings.Quick ? "true" : "false",
+        ["dataset"] = settings.Dataset,
+        ["resize"] = resize ?? "",
+        ["device"] = ComputeDevice.Parse(settings.Device).ToString(),
+    };
+
+    /// <summary>
+    /// The report of a <c>reproduce</c> split with <c>--shard</c>, from its parts, written to <paramref name="outFolder"/>:
+    /// every section as the shard that ran it kept it (see <see cref="ReproductionRun.Merge"/>).
+    /// </summary>
+    public static ReproductionResult Merge(IReadOnlyList<ShardPart> parts, string? outFolder, string commandLine)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (outFolder is null)
+        {
+            throw new BadInputException("merge: reproduce parts make a report: give --out DIR for report.html, report.md, report.json and figures/");
+        }
+        var settings = parts[0].Manifest.Settings;
+        string Setting(string key) => settings.TryGetValue(key, out var value) ? value
+            : throw new BadInputException($"merge: the manifest of '{parts[0].Path}' lacks the setting {key}");
+        bool quick = Setting("quick") == "true";
+        var run = new ReproductionSettings(outFolder, int.Parse(Setting("seed"), CultureInfo.InvariantCulture), quick, Setting("dataset"), null, commandLine,
+            Setting("device"), Setting("resize") is { Length: > 0 } size ? ImageSize.Parse(size) : null);
+        var payloads = parts.Select(part =>
+        {
+            try
+            {
+                return System.Text.Json.JsonSerializer.Deserialize<ReproductionPart>(part.Payload, ShardParts.Json)
+                    ?? throw new BadInputException($"merge: '{part.Path}' holds no reproduce part");
+            }
+            catch (System.Text.Json.JsonException error)
+            {
+                throw new BadInputException($"merge: '{part.Path}' is not a readable reproduce part: {error.Message}");
+            }
+        }).ToList();
+        return ReproductionRun.Merge(payloads, Studies(quick, Setting("extended") == "true"), run);
     }
 
     /// <summary>The arms summary of <c>--train-arms</c>.</summary>

@@ -43,20 +43,105 @@ public static class ReproductionRun
         Action<string>? beforeStudy = null)
     {
         PathChecks.WritableFolder(settings.OutDir, "report folder");
-        var device = ComputeDevice.Parse(settings.Device);
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
+        var run = RunStudies(settings, studies, progress, beforeStudy, beforeStudies: null);
+        var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
+            ComputeDevice.Parse(settings.Device).ToString(), run.DataOrigin) with
+        { StudyWallTimes = run.WallTimes };
+        var report = new Report(Title, environment, run.Sections);
+        return new ReproductionResult(report, WriteReport(report, settings.OutDir, progress), run.Resumed) { FailedStudies = run.Failed };
+    }
+
+    /// <summary>
+    /// One shard's share of a run split over processes or cluster jobs (see <see cref="ReproductionShards"/>): trains and
+    /// evaluates the adversarial-training arms <paramref name="shard"/> owns into the model cache, then runs the studies it
+    /// owns (keeping their sections in <see cref="ReproductionSettings.OutDir"/>'s <c>.results</c> as a whole run does),
+    /// and returns them as a part for <see cref="Merge"/>; writes no report. Studies another shard owns are not run.
+    /// </summary>
+    public static ReproductionPart RunPart(ReproductionSettings settings, IReadOnlyList<IStudy> studies, Sharding.Shard shard, IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(studies);
+        ArgumentNullException.ThrowIfNull(shard);
+        PathChecks.WritableFolder(settings.OutDir, "report folder");
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var training = studies.OfType<AdversarialTrainingStudy>().FirstOrDefault();
+        var work = ReproductionShards.Plan(studies, ReproductionShards.ArmsOf(studies, settings), shard.Count)[shard.Index];
+        var mine = studies.Where(study => work.Studies.Contains(study.Key, StringComparer.Ordinal)).ToList();
+        var run = RunStudies(settings, mine, progress, beforeStudy: null, beforeStudies: data =>
+        {
+            if (work.Arms.Count > 0)
+            {
+                AdversarialTrainingStudy.TrainArms(data, work.Arms, settings.Seed, settings.Quick, training?.Extended ?? false, progress, ComputeDevice.Parse(settings.Device));
+            }
+        });
+        return new ReproductionPart(
+            [.. run.Sections.Select((section, index) => new ReproductionPart.Section(section.Key, run.Fingerprints[index], StudyResultCache.Serialize(run.Fingerprints[index], section)))],
+            run.WallTimes, work.Arms, [.. run.Failed.Select(failure => failure.Key + ": " + failure.Reason)], run.DataOrigin, started,
+            Math.Round(clock.Elapsed.TotalSeconds, 3), ReportEnvironment.PeakMemory());
+    }
+
+    /// <summary>
+    /// The report of a run split into <paramref name="parts"/> (every shard's part, checked to be one run by the caller):
+    /// the sections in the order of <paramref name="studies"/>, each exactly as the shard that ran it kept it, so the
+    /// report's numbers, tables and figures are those of one unsplit run. The environment is the merging process's, with
+    /// the parts' study times, the earliest start, the parts' seconds summed (compute time, not wall time) and the
+    /// largest peak memory of any part. Writes the report into <paramref name="settings"/>'s <see cref="ReproductionSettings.OutDir"/>.
+    /// </summary>
+    /// <exception cref="BadInputException">A study no part holds, or a section that cannot be read.</exception>
+    public static ReproductionResult Merge(IReadOnlyList<ReproductionPart> parts, IReadOnlyList<IStudy> studies, ReproductionSettings settings,
+        IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(studies);
+        PathChecks.WritableFolder(settings.OutDir, "--out");
+        var sections = new List<ReportSection>();
+        var wallTimes = new List<StudyWallTime>();
+        var failed = new List<(string Key, string Reason)>();
+        foreach (var study in studies)
+        {
+            string fingerprint = SectionFingerprint(study, settings);
+            var holder = parts.FirstOrDefault(part => part.Sections.Any(section => section.Key == study.Key))
+                ?? throw new BadInputException($"merge: no part holds the study {study.Key}");
+            var kept = holder.Sections.First(section => section.Key == study.Key);
+            if (kept.Fingerprint != fingerprint)
+            {
+                throw new BadInputException($"merge: the part holding the study {study.Key} computed it with other settings or another build (fingerprint differs)");
+            }
+            sections.Add(StudyResultCache.Deserialize(kept.Json, study.Key, fingerprint));
+            wallTimes.Add(holder.WallTimes.First(time => time.Study == study.Key));
+            if (holder.Failed.FirstOrDefault(line => line.StartsWith(study.Key + ": ", StringComparison.Ordinal)) is { } failure)
+            {
+                failed.Add((study.Key, failure[(study.Key.Length + 2)..]));
+            }
+        }
+        var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, TimeSpan.FromSeconds(parts.Sum(part => part.Seconds)), settings.CommandLine,
+            parts.Min(part => part.Started), ComputeDevice.Parse(settings.Device).ToString(), parts[0].DataOrigin) with
+        {
+            StudyWallTimes = wallTimes,
+            PeakMemoryBytes = parts.Max(part => part.PeakMemoryBytes),
+        };
+        var report = new Report(Title, environment, sections);
+        return new ReproductionResult(report, WriteReport(report, settings.OutDir, progress), []) { FailedStudies = failed };
+    }
+
+    private sealed record StudiesRun(List<ReportSection> Sections, List<string> Fingerprints, List<string> Resumed, List<(string Key, string Reason)> Failed,
+        List<StudyWallTime> WallTimes, string DataOrigin);
+
+    private static StudiesRun RunStudies(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress,
+        Action<string>? beforeStudy, Action<ImageDataset>? beforeStudies)
+    {
+        var device = ComputeDevice.Parse(settings.Device);
         TorchSharp.torch.random.manual_seed(settings.Seed);
         using var data = ImageDataset.Load(DatasetChoice.Parse(settings.Dataset, settings.Resize), settings.DataDir, progress);
         // The zoo takes 28x28 grey images of 10 classes and trains on the training split: other data is refused before any study.
         data.CheckFits(InputSpace.Mnist, "the paper's zoo");
         data.RequireTraining("reproduce (it trains the paper's zoo)");
+        beforeStudies?.Invoke(data);
         using var context = new StudyContext(data, settings.Seed, settings.Quick, progress, device);
         var cache = new StudyResultCache(Path.Combine(settings.OutDir, ".results"));
-        var sections = new List<ReportSection>();
-        var resumed = new List<string>();
-        var failed = new List<(string Key, string Reason)>();
-        var wallTimes = new List<StudyWallTime>();
+        var run = new StudiesRun([], [], [], [], [], data.Origin);
         for (int index = 0; index < studies.Count; index++)
         {
             var study = studies[index];
@@ -83,34 +168,34 @@ public static class ReproductionRun
                     else
                     {
                         // Not kept: the study runs again next time.
-                        failed.Add((study.Key, failure));
+                        run.Failed.Add((study.Key, failure));
                         studyFailed = true;
                     }
                 }
                 else
                 {
-                    resumed.Add(study.Key);
+                    run.Resumed.Add(study.Key);
                     studyResumed = true;
                 }
-                sections.Add(section);
+                run.Sections.Add(section);
+                run.Fingerprints.Add(fingerprint);
             }
             var seconds = Math.Round(studyClock.Elapsed.TotalSeconds, 3);
-            wallTimes.Add(new StudyWallTime(study.Key, seconds, studyResumed, studyFailed));
+            run.WallTimes.Add(new StudyWallTime(study.Key, seconds, studyResumed, studyFailed));
             string outcome = studyFailed ? "failed" : studyResumed ? "read back" : "done";
             progress?.Report(new ProgressUpdate(studyTask, 1, 1, $"{outcome} in {ReportFormat.Duration(studyClock.Elapsed)}"));
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
-        var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, clock.Elapsed, settings.CommandLine, started,
-            device.ToString(), data.Origin) with
-        { StudyWallTimes = wallTimes };
-        var report = new Report(Title, environment, sections);
-        ReportFiles files;
+        return run;
+    }
+
+    private static ReportFiles WriteReport(Report report, string outDir, IProgress<ProgressUpdate>? progress)
+    {
         // Two runs writing one folder take turns, so the figures and the three report files all come from one of them.
-        using (FileLock.Acquire(Path.Combine(cache.Folder, ".report.lock"), $"writing the report in {settings.OutDir}", progress))
+        using (FileLock.Acquire(Path.Combine(outDir, ".results", ".report.lock"), $"writing the report in {outDir}", progress))
         {
-            files = ReportWriter.WriteAll(report, settings.OutDir);
+            return ReportWriter.WriteAll(report, outDir);
         }
-        return new ReproductionResult(report, files, resumed) { FailedStudies = failed };
     }
 
     /// <summary>

@@ -41,18 +41,7 @@ public sealed class StudyResultCache(string folder)
                 Warn(stored is null ? "holds no section" : $"holds the section {stored.Key} of other settings");
                 return null;
             }
-            var section = new ReportSection(stored.Key, stored.Title, stored.Prose)
-            {
-                Tables = stored.Tables.Select(table => new ReportTable(
-                    table.Caption,
-                    table.Headers.Select(ToCell).ToList(),
-                    table.Rows.Select(row => (IReadOnlyList<ReportCell>)row.Select(ToCell).ToList()).ToList())).ToList(),
-                Figures = stored.Figures.Select(figure => new ReportFigure(figure.FileName, figure.Caption, Convert.FromBase64String(figure.Png))).ToList(),
-                Data = stored.Data,
-                Claims = (stored.Claims ?? []).Select(claim => new ReportClaim(claim.Id, claim.Claim, claim.Verdict, claim.Evidence)).ToList(),
-            };
-            section.Validate();
-            return section;
+            return ToSection(stored);
         }
         catch (Exception error) when (error is JsonException or FormatException or BadInputException or NotSupportedException or IOException or UnauthorizedAccessException)
         {
@@ -62,15 +51,12 @@ public sealed class StudyResultCache(string folder)
     }
 
     /// <summary>
-    /// The lock a study's section takes turns on (<see cref="FileLock"/>): held while the study is looked up, run and
-    /// stored, so two runs sharing this folder never compute the same section at once.
+    /// <paramref name="section"/> as this cache keeps it (JSON text under <paramref name="fingerprint"/>): what a shard's part
+    /// of a split run carries for each study it ran (see <see cref="ReproductionRun.RunPart"/>).
     /// </summary>
-    public FileLock Lock(string key, string fingerprint, IProgress<ProgressUpdate>? progress = null) =>
-        FileLock.Acquire(FileLock.PathFor(PathFor(key, fingerprint)), $"running the study {key}", progress);
-
-    /// <summary>Keeps <paramref name="section"/> under its key and <paramref name="fingerprint"/>, atomically.</summary>
-    public void Store(string fingerprint, ReportSection section)
+    public static string Serialize(string fingerprint, ReportSection section)
     {
+        ArgumentNullException.ThrowIfNull(section);
         var stored = new StoredSection(
             section.Key,
             fingerprint,
@@ -83,8 +69,54 @@ public sealed class StudyResultCache(string folder)
             section.Figures.Select(figure => new StoredFigure(figure.FileName, figure.Caption, Convert.ToBase64String(figure.Png))).ToList(),
             section.Data is null ? null : JsonSerializer.SerializeToNode(section.Data, section.Data.GetType(), JsonReportWriter.Options),
             section.Claims.Select(claim => new StoredClaim(claim.Id, claim.Claim, claim.Verdict, claim.Evidence)).ToList());
-        AtomicFile.WriteAllText(PathFor(section.Key, fingerprint), JsonSerializer.Serialize(stored, Options));
+        return JsonSerializer.Serialize(stored, Options);
     }
+
+    /// <summary>The section <see cref="Serialize"/> wrote, checked to be <paramref name="key"/>'s under <paramref name="fingerprint"/>.</summary>
+    /// <exception cref="BadInputException">Text that is not such a section.</exception>
+    public static ReportSection Deserialize(string json, string key, string fingerprint)
+    {
+        try
+        {
+            var stored = JsonSerializer.Deserialize<StoredSection>(json ?? "", Options);
+            if (stored is null || stored.Key != key || stored.Fingerprint != fingerprint)
+            {
+                throw new BadInputException(stored is null ? $"the kept section of {key} is empty" : $"the kept section {stored.Key} is not {key} under these settings");
+            }
+            return ToSection(stored);
+        }
+        catch (Exception error) when (error is JsonException or FormatException or NotSupportedException)
+        {
+            throw new BadInputException($"the kept section of {key} cannot be read ({error.Message})");
+        }
+    }
+
+    private static ReportSection ToSection(StoredSection stored)
+    {
+        var section = new ReportSection(stored.Key, stored.Title, stored.Prose)
+        {
+            Tables = stored.Tables.Select(table => new ReportTable(
+                table.Caption,
+                table.Headers.Select(ToCell).ToList(),
+                table.Rows.Select(row => (IReadOnlyList<ReportCell>)row.Select(ToCell).ToList()).ToList())).ToList(),
+            Figures = stored.Figures.Select(figure => new ReportFigure(figure.FileName, figure.Caption, Convert.FromBase64String(figure.Png))).ToList(),
+            Data = stored.Data,
+            Claims = (stored.Claims ?? []).Select(claim => new ReportClaim(claim.Id, claim.Claim, claim.Verdict, claim.Evidence)).ToList(),
+        };
+        section.Validate();
+        return section;
+    }
+
+    /// <summary>
+    /// The lock a study's section takes turns on (<see cref="FileLock"/>): held while the study is looked up, run and
+    /// stored, so two runs sharing this folder never compute the same section at once.
+    /// </summary>
+    public FileLock Lock(string key, string fingerprint, IProgress<ProgressUpdate>? progress = null) =>
+        FileLock.Acquire(FileLock.PathFor(PathFor(key, fingerprint)), $"running the study {key}", progress);
+
+    /// <summary>Keeps <paramref name="section"/> under its key and <paramref name="fingerprint"/>, atomically.</summary>
+    public void Store(string fingerprint, ReportSection section) =>
+        AtomicFile.WriteAllText(PathFor(section.Key, fingerprint), Serialize(fingerprint, section));
 
     private string PathFor(string key, string fingerprint)
     {

@@ -15,6 +15,10 @@ namespace Intriguing.Sharding;
 /// <param name="Dataset">The data the images came from.</param>
 /// <param name="Models">Model name to the SHA-256 of its file (hex).</param>
 /// <param name="Product">The product's version that wrote the part.</param>
+/// <param name="Units">
+/// For a run split by named units of work rather than by images (<c>reproduce</c>: its studies and training jobs), the
+/// units this part covered; null for a split by images. <see cref="Total"/> is then the run's number of units.
+/// </param>
 /// <param name="Block">The run is split in whole blocks of this many images (<see cref="Shard.Range(int, int)"/>); 1 when split image by image.</param>
 public sealed record ShardManifest(
     string Command,
@@ -26,7 +30,8 @@ public sealed record ShardManifest(
     string Dataset,
     IReadOnlyDictionary<string, string> Models,
     string Product,
-    int Block = 1)
+    int Block = 1,
+    IReadOnlyList<string>? Units = null)
 {
     /// <summary>The shard, parsed.</summary>
     public Shard Part => Sharding.Shard.Parse(Shard, "manifest shard");

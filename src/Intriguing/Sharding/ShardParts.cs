@@ -110,7 +110,7 @@ public static class ShardParts
                 throw new BadInputException($"merge: '{path}' says its run is split in blocks of {manifest.Block} images; expected at least 1");
             }
             var (start, length) = shard.Range(manifest.Total, manifest.Block);
-            if (manifest.Start != start || manifest.Length != length)
+            if (manifest.Units is null && (manifest.Start != start || manifest.Length != length))
             {
                 throw new BadInputException(
                     $"merge: '{path}' says shard {shard} covers images {manifest.Start}..{manifest.Start + manifest.Length - 1} of {manifest.Total}, " +
@@ -167,6 +167,17 @@ public static class ShardParts
             }
         }
         var missing = Enumerable.Range(0, count).Where(index => !byIndex.ContainsKey(index)).ToList();
+        var ownerOfUnit = new Dictionary<string, ShardPart>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            foreach (string unit in part.Manifest.Units ?? [])
+            {
+                if (!ownerOfUnit.TryAdd(unit, part))
+                {
+                    throw new BadInputException($"merge: the parts are not from one run: both '{ownerOfUnit[unit].Path}' and '{part.Path}' cover {unit}");
+                }
+            }
+        }
         if (missing.Count > 0)
         {
             throw new BadInputException(
