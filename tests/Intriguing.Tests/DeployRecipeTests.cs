@@ -6,11 +6,14 @@ namespace Intriguing.Tests;
 /// </summary>
 public class DeployRecipeTests
 {
-    [Fact]
-    public void The_slurm_script_takes_the_shard_from_the_array_index_and_its_count_matches_the_array()
+    [Theory]
+    [InlineData("evaluate-array.sbatch", "intriguing evaluate ")]
+    [InlineData("reproduce-array.sbatch", "intriguing reproduce ")]
+    public void The_slurm_script_takes_the_shard_from_the_array_index_and_its_count_matches_the_array(string file, string command)
     {
-        string script = File.ReadAllText(Path.Combine(Repository(), "deploy", "slurm", "evaluate-array.sbatch"));
+        string script = File.ReadAllText(Path.Combine(Repository(), "deploy", "slurm", file));
 
+        Assert.Contains(command, script);
         Assert.Contains("--shard \"$SLURM_ARRAY_TASK_ID/$SHARDS\"", script);
         Assert.Contains("--out \"$PARTS\"", script);
         Assert.Contains("#SBATCH --array=0-3", script);
@@ -19,11 +22,14 @@ public class DeployRecipeTests
         Assert.Contains("INTRIGUING_HOME", script);
     }
 
-    [Fact]
-    public void The_kubernetes_job_is_indexed_with_the_shard_from_the_completion_index_and_a_merge_job()
+    [Theory]
+    [InlineData("evaluate-job.yaml", "intriguing evaluate ")]
+    [InlineData("reproduce-job.yaml", "intriguing reproduce ")]
+    public void The_kubernetes_job_is_indexed_with_the_shard_from_the_completion_index_and_a_merge_job(string file, string command)
     {
-        string manifest = File.ReadAllText(Path.Combine(Repository(), "deploy", "kubernetes", "evaluate-job.yaml"));
+        string manifest = File.ReadAllText(Path.Combine(Repository(), "deploy", "kubernetes", file));
 
+        Assert.Contains(command, manifest);
         Assert.Contains("completionMode: Indexed", manifest);
         Assert.Contains("completions: 4", manifest);
         Assert.Contains("value: \"4\"", manifest);

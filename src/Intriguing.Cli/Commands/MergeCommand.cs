@@ -22,10 +22,11 @@ public static class MergeCommand
             Description = "Folders holding the parts (*.part-I-of-N.json) written by --shard runs, or part files.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var output = CommonOptions.Out("Folder for the merged result: evaluate.json for evaluate parts; for attack parts the adversarial files an unsplit attack --out writes.");
+        var output = CommonOptions.Out("Folder for the merged result: evaluate.json for evaluate parts; for attack parts the adversarial files an unsplit attack --out writes; " +
+            "for reproduce parts (required) the report: report.html, report.md, report.json and figures/.");
         var command = new Command("merge",
             "Merge the parts of a run split with --shard i/n (e.g. over a Slurm job array or a Kubernetes Indexed Job) into what one " +
-            "unsplit run gives: the same numbers, tables and JSON. Times are summed over the parts (compute time, not wall time).")
+            "unsplit run gives: the same numbers, tables, JSON, files and report. Times are summed over the parts (compute time, not wall time).")
         {
             folders, output,
         };
