@@ -20,7 +20,7 @@ namespace Intriguing.Attacks;
 /// by batch, re-verifies every success with a fresh forward pass of exactly the point handed out, and returns
 /// per-example records. The two give the same adversarial points for the same settings.</item>
 /// </list>
-/// A subclass overrides only <see cref="PerturbCore"/>, its core step, which must treat every row on its own
+/// A subclass overrides only <see cref="PerturbCore(Classifier, Tensor, Criterion, RowKeys)"/>, its core step, which must treat every row on its own
 /// (per-row state, per-row random streams), so a row's result depends only on the attack's settings, the row and its
 /// index in the run, never on the batch it shares. Attacks are values (records): their settings print, compare and
 /// hash, so a run can be keyed on them; running one changes nothing in it.
@@ -37,7 +37,7 @@ public abstract record Attack
     protected virtual bool SeeksMinimalPerturbation => false;
 
     /// <summary>
-    /// True when every candidate <see cref="PerturbCore"/> returns is already finite and inside the model's box (the
+    /// True when every candidate <see cref="PerturbCore(Classifier, Tensor, Criterion, RowKeys)"/> returns is already finite and inside the model's box (the
     /// attack clips each iterate itself), so the batch API can hand it out without another pass over it.
     /// </summary>
     protected virtual bool CandidatesInBox => false;
@@ -161,6 +161,19 @@ public abstract record Attack
     /// <param name="keys">Each row's key for its random streams (<see cref="DrawPerRow"/>).</param>
     protected abstract PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys);
 
+    /// <summary>
+    /// <see cref="PerturbCore(Classifier, Tensor, Criterion, RowKeys)"/> given the clean inputs' logits, which
+    /// <see cref="Run"/> has already computed: an attack that starts from them (APGD, FAB) overrides this to save a
+    /// forward pass per batch. By default the logits are not used.
+    /// </summary>
+    /// <param name="model">The model under attack.</param>
+    /// <param name="inputs">The clean inputs, float [N, D].</param>
+    /// <param name="criterion">What counts as success for these rows.</param>
+    /// <param name="keys">Each row's key for its random streams.</param>
+    /// <param name="cleanLogits">The model's logits on <paramref name="inputs"/>, [N, classes].</param>
+    protected virtual PerturbOutput PerturbCore(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys, Tensor cleanLogits) =>
+        PerturbCore(model, inputs, criterion, keys);
+
     /// <param name="Adversarials">Candidates, float [N, D].</param>
     /// <param name="GradientEvaluations">Forward+backward passes per row, int64 [N].</param>
     /// <param name="ClaimedSuccess">Rows the attack believes it fooled, bool [N], or null if it does not say.</param>
@@ -238,7 +251,7 @@ public abstract record Attack
     /// </summary>
     private PerturbedBatch PerturbFlat(Classifier model, Tensor inputs, Criterion criterion, RowKeys keys, Tensor? cleanLogits)
     {
-        var output = PerturbCore(model, inputs, criterion, keys);
+        var output = cleanLogits is null ? PerturbCore(model, inputs, criterion, keys) : PerturbCore(model, inputs, criterion, keys, cleanLogits);
         var candidates = output.Adversarials.detach().to_type(inputs.dtype);
         var adversarials = CandidatesInBox ? candidates : model.Input.Box.Clamp(where(candidates.isfinite(), candidates, inputs));
         var claimed = output.ClaimedSuccess;

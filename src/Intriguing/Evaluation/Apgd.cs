@@ -105,12 +105,15 @@ public abstract record Apgd : Attack
     }
 
     /// <inheritdoc/>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys) =>
+        PerturbCore(model, images, criterion, keys, GradientOracle.Logits(model, images));
+
+    /// <inheritdoc/>
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys, Tensor cleanLogits)
     {
         long rows = images.shape[0];
         var result = images.clone();
         var evaluations = zeros(rows, dtype: ScalarType.Int64, device: images.device);
-        var cleanLogits = GradientOracle.Logits(model, images);
         var fooled = criterion.IsAdversarial(cleanLogits);
         int minimumClasses = Loss switch { ApgdLoss.Dlr => 3, ApgdLoss.TargetedDlr => 4, _ => 2 };
         if (model.ClassCount < minimumClasses)

@@ -68,7 +68,11 @@ public sealed record FabTargeted : Attack
 
     /// <inheritdoc/>
     /// <exception cref="BadInputException">A model whose box is not [0, 1], or a targeted criterion (FAB-T picks its own targets).</exception>
-    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys)
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys) =>
+        PerturbCore(model, images, criterion, keys, GradientOracle.Logits(model, images));
+
+    /// <inheritdoc/>
+    protected override PerturbOutput PerturbCore(Classifier model, Tensor images, Criterion criterion, RowKeys keys, Tensor cleanLogits)
     {
         if (!model.Input.Box.IsUnitInterval)
         {
@@ -81,7 +85,6 @@ public sealed record FabTargeted : Attack
         long rows = images.shape[0];
         var result = images.clone();
         var evaluations = zeros(rows, dtype: ScalarType.Int64, device: images.device);
-        var cleanLogits = GradientOracle.Logits(model, images);
         var fooled = criterion.IsAdversarial(cleanLogits);
         var ranked = cleanLogits.argsort(1, descending: true);
         int run = 0;
