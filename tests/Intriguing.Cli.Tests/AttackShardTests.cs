@@ -28,7 +28,9 @@ public sealed class AttackShardTests : IDisposable
 
     [Theory]
     [InlineData("pgd", 2, new[] { "--eps", "0.1" })]
+    [InlineData("pgd", 3, new[] { "--eps", "0.1" })]
     [InlineData("square", 3, new[] { "--eps", "0.15", "--queries", "60", "--targeted" })]
+    [InlineData("lbfgs", 2, new string[0])]
     [InlineData("lbfgs", 3, new string[0])]
     public void An_attack_split_and_merged_gives_the_unsplit_runs_numbers_and_files(string method, int shards, string[] settings)
     {

@@ -12,7 +12,7 @@ public sealed record ShardPart(string Path, ShardManifest Manifest, JsonElement 
 /// <summary>
 /// Shard parts on disk: each is one JSON file, <c>COMMAND.part-I-of-N.json</c>, holding the manifest and the command's
 /// payload, written atomically (a killed shard leaves no half-written part). <see cref="ReadSet"/> finds the parts in
-/// the folders given and refuses a set that cannot be merged: parts of different commands, settings, data or model
+/// the folders given and refuses a set that cannot be merged: parts of different commands, builds, settings, data or model
 /// weights, a shard missing or given twice, a part that is corrupt or covers the wrong images. Every refusal is a
 /// <see cref="BadInputException"/> naming the part and what differs.
 /// </summary>
@@ -137,6 +137,7 @@ public static class ShardParts
             var manifest = part.Manifest;
             Same("command", reference.Command, manifest.Command);
             Same("dataset", reference.Dataset, manifest.Dataset);
+            Same("build of the product", reference.Product ?? "", manifest.Product ?? "");
             Same("total images", reference.Total.ToString(CultureInfo.InvariantCulture), manifest.Total.ToString(CultureInfo.InvariantCulture));
             Same("block of images", reference.Block.ToString(CultureInfo.InvariantCulture), manifest.Block.ToString(CultureInfo.InvariantCulture));
             Same("shard count", reference.Part.Count.ToString(CultureInfo.InvariantCulture), manifest.Part.Count.ToString(CultureInfo.InvariantCulture));
