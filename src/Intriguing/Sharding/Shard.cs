@@ -4,7 +4,7 @@ namespace Intriguing.Sharding;
 
 /// <summary>
 /// One part of a run split over <see cref="Count"/> processes: shard <see cref="Index"/> (0-based) owns a contiguous
-/// range of the run's images (<see cref="Range"/>), so a Slurm array task or a Kubernetes Indexed Job pod computes its
+/// range of the run's images (<see cref="Range(int)"/>), so a Slurm array task or a Kubernetes Indexed Job pod computes its
 /// part from its index alone, and the parts together cover every image exactly once.
 /// </summary>
 public sealed record Shard(int Index, int Count)
@@ -40,6 +40,25 @@ public sealed record Shard(int Index, int Count)
         ArgumentOutOfRangeException.ThrowIfNegative(total);
         int start = (int)((long)total * Index / Count);
         int end = (int)((long)total * (Index + 1) / Count);
+        return (start, end - start);
+    }
+
+    /// <summary>
+    /// The images of a run of <paramref name="total"/> this shard owns when the run is computed in batches of
+    /// <paramref name="block"/> images from the first: whole batches, [block b, block (b + 1)) for the batches b this
+    /// shard owns of the run's ceil(total / block) (split as <see cref="Range(int)"/> splits images), the last batch
+    /// cut at <paramref name="total"/>. A shard then computes every image in the very batch an unsplit run computes it
+    /// in: a matrix product's float result for one row can differ in its last bits with the other rows beside it (BLAS
+    /// kernels treat a batch's tail rows apart), so only the same batches give the same numbers.
+    /// </summary>
+    public (int Start, int Length) Range(int total, int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(total);
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        int blocks = (int)(((long)total + block - 1) / block);
+        var (first, count) = Range(blocks);
+        int start = (int)Math.Min((long)first * block, total);
+        int end = (int)Math.Min((long)(first + count) * block, total);
         return (start, end - start);
     }
 

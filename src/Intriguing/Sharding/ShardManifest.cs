@@ -3,7 +3,7 @@ namespace Intriguing.Sharding;
 /// <summary>
 /// What one shard's part says about itself, so parts can be checked against each other before they are merged: the
 /// command and its full settings (every option that changes a number, shard excluded), which shard of how many, the
-/// range of images it covered out of the run's total, the data, and the fingerprint of every model it used (the
+/// range of images it covered out of the run's total (and the batch its range is made of), the data, and the fingerprint of every model it used (the
 /// SHA-256 of the model's file: parts computed on different weights are never merged).
 /// </summary>
 /// <param name="Command">The command that wrote the part ("evaluate", "attack").</param>
@@ -15,6 +15,10 @@ namespace Intriguing.Sharding;
 /// <param name="Dataset">The data the images came from.</param>
 /// <param name="Models">Model name to the SHA-256 of its file (hex).</param>
 /// <param name="Product">The product's version that wrote the part.</param>
+/// <param name="Block">
+/// The batch the run's images are computed in, when shards own whole batches (<see cref="Sharding.Shard.Range(int, int)"/>);
+/// 1 when they own single images (<see cref="Sharding.Shard.Range(int)"/>).
+/// </param>
 public sealed record ShardManifest(
     string Command,
     IReadOnlyDictionary<string, string> Settings,
@@ -24,7 +28,8 @@ public sealed record ShardManifest(
     int Length,
     string Dataset,
     IReadOnlyDictionary<string, string> Models,
-    string Product)
+    string Product,
+    int Block = 1)
 {
     /// <summary>The shard, parsed.</summary>
     public Shard Part => Sharding.Shard.Parse(Shard, "manifest shard");

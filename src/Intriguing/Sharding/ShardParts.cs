@@ -105,7 +105,11 @@ public static class ShardParts
                 throw new BadInputException($"merge: the manifest of '{path}' lacks a field (command, settings, shard, dataset or models)");
             }
             var shard = manifest.Part;
-            var (start, length) = shard.Range(manifest.Total);
+            if (manifest.Block < 1)
+            {
+                throw new BadInputException($"merge: the manifest of '{path}' gives a batch of {manifest.Block} images; expected at least 1");
+            }
+            var (start, length) = shard.Range(manifest.Total, manifest.Block);
             if (manifest.Start != start || manifest.Length != length)
             {
                 throw new BadInputException(
@@ -134,6 +138,7 @@ public static class ShardParts
             Same("command", reference.Command, manifest.Command);
             Same("dataset", reference.Dataset, manifest.Dataset);
             Same("total images", reference.Total.ToString(CultureInfo.InvariantCulture), manifest.Total.ToString(CultureInfo.InvariantCulture));
+            Same("batch (images per block a shard takes whole)", reference.Block.ToString(CultureInfo.InvariantCulture), manifest.Block.ToString(CultureInfo.InvariantCulture));
             Same("shard count", reference.Part.Count.ToString(CultureInfo.InvariantCulture), manifest.Part.Count.ToString(CultureInfo.InvariantCulture));
             foreach (string key in reference.Settings.Keys.Union(manifest.Settings.Keys).Order(StringComparer.Ordinal))
             {
