@@ -47,6 +47,10 @@ public static class MergeCommand
                         context.Emit(report, console => EvaluateCommand.Render(console, report));
                         return ExitCodes.Success;
                     }
+                case "transfer":
+                    return TransferCommand.Merge(context, parts, outFolder);
+                case "units":
+                    return UnitsCommand.Merge(context, parts, outFolder);
                 default:
                     throw new BadInputException($"merge: '{parts[0].Path}' is a part of '{manifest.Command}', which merge does not know");
             }
