@@ -16,7 +16,8 @@ internal static class FloatBytes
     public static byte[] Of(Tensor values)
     {
         using var scope = NewDisposeScope();
-        float[] floats = values.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        // TorchSharp's accessor cannot copy out an empty tensor.
+        float[] floats = values.numel() == 0 ? [] : values.to_type(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
         using var packed = new MemoryStream();
         using (var zlib = new ZLibStream(packed, CompressionLevel.Fastest, leaveOpen: true))
         {
