@@ -140,7 +140,7 @@ public static class TransferCommand
             }
             string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
             var part = CommonOptions.ParseShard(parseResult.GetValue(shard), outFolder);
-            if (part.IsSplit && methodName is "fgsm" or "pgd")
+            if (part.IsSplit && !TransferParts.Splits(methodName))
             {
                 throw new BadInputException(
                     $"--shard {part}: --method {methodName} sizes each source's attack to the mean L2 of its L-BFGS examples over all the run's images, " +
@@ -176,7 +176,7 @@ public static class TransferCommand
                     {
                         var trained = Load(study, name);
                         models[name] = ShardParts.Fingerprint(trained.Path);
-                        return SourcePart.Of(name, lbfgs, runner(new TransferModel(name, trained.Model), lbfgs, run.Method == "lbfgs"), start);
+                        return TransferParts.Make(run.Method, new TransferModel(name, trained.Model), runner, lbfgs, start);
                     })];
                     var payload = new TransferPart(AttackAll(run.Sources), run.CrossSplit ? AttackAll(PaperTransfer.Table4Models) : [],
                         dataFolder is null ? null : Path.GetFullPath(dataFolder), stopwatch.Elapsed.TotalSeconds);
@@ -184,7 +184,7 @@ public static class TransferCommand
                         ReproductionRun.CodeVersion, run.Batch);
                     string path = ShardParts.Write(outFolder!, manifest, payload);
                     return new ShardPartReport("transfer", part.ToString(), start, length, total, run.Batch, path,
-                        Math.Round(stopwatch.Elapsed.TotalSeconds, 2), TorchSharp.torch.get_num_threads());
+                        Math.Round(stopwatch.Elapsed.TotalSeconds, 2), get_num_threads());
                 });
                 context.Emit(written, console => ShardPartReport.Render(console, written));
                 return ExitCodes.Success;
@@ -347,7 +347,7 @@ public static class TransferCommand
             run.Seed,
             Math.Round(seconds, 2),
             Math.Round(matrix.Seconds + (table4?.Seconds ?? 0), 2),
-            TorchSharp.torch.get_num_threads());
+            get_num_threads());
     }
 
     /// <summary>
@@ -366,10 +366,10 @@ public static class TransferCommand
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         var report = ProgressDisplay.Run(context.Console, progress =>
         {
-            using var scope = TorchSharp.torch.NewDisposeScope();
-            var (table2Examples, table4Examples) = TransferParts.Merge(parts);
-            string? dataHint = TransferParts.Payload(parts[0]).DataDir;
-            using var data = ImageDataset.Load(datasetChoice, dataHint is not null && Directory.Exists(dataHint) ? dataHint : null, progress);
+            using var scope = NewDisposeScope();
+            var merged = TransferParts.Merge(parts);
+            // The data folder the shards read, where it is here too; otherwise the cache (where it is fetched if missing).
+            using var data = ImageDataset.Load(datasetChoice, merged.DataDir is string folder && Directory.Exists(folder) ? folder : null, progress);
             if (data.Name != manifest.Dataset)
             {
                 throw new BadInputException($"merge: the data here is '{data.Name}'; the shards read '{manifest.Dataset}'");
@@ -385,12 +385,11 @@ public static class TransferCommand
             using var images = data.Test.Slice(0, manifest.Total);
             var inputs = images.Images.to(target);
             var labels = images.Labels.to(target);
-            var matrix = Measure(study, run, table2Examples, run.Targets, Table2Options(run), inputs, labels);
+            var matrix = Measure(study, run, merged.Sources, run.Targets, Table2Options(run), inputs, labels);
             var table4 = run.CrossSplit
-                ? Measure(study, run, table4Examples, PaperTransfer.Table4Models, TransferOptions.Table4(run.Seed, run.Rms), inputs, labels)
+                ? Measure(study, run, merged.CrossSplit, PaperTransfer.Table4Models, TransferOptions.Table4(run.Seed, run.Rms), inputs, labels)
                 : null;
-            double shardSeconds = parts.Sum(part => TransferParts.Payload(part).Seconds);
-            return ToReport(run, matrix, table4, outFolder, new BoxConstrainedLbfgs(), shardSeconds + stopwatch.Elapsed.TotalSeconds);
+            return ToReport(run, matrix, table4, outFolder, new BoxConstrainedLbfgs(), merged.Seconds + stopwatch.Elapsed.TotalSeconds);
         });
         if (outFolder is not null)
         {

@@ -123,6 +123,12 @@ public sealed record SourcePart(
 public sealed record TransferPart(IReadOnlyList<SourcePart> Sources, IReadOnlyList<SourcePart> CrossSplit, string? DataDir, double Seconds);
 
 /// <summary>
+/// The parts of a transfer run put together (<see cref="TransferParts.Merge"/>): every source's examples over the whole
+/// run, Table 2's and Table 4's, the data folder the first shard read, and the shards' seconds summed.
+/// </summary>
+public sealed record MergedTransferParts(IReadOnlyList<SourceExamples> Sources, IReadOnlyList<SourceExamples> CrossSplit, string? DataDir, double Seconds);
+
+/// <summary>
 /// Transfer runs split over shards. The attacks are the per-image work: a shard attacks its own images (whole batches
 /// of the run, <see cref="Shard.Range(int, int)"/>) with every source and writes the examples (<see cref="SourcePart"/>);
 /// merge puts each source's parts together (<see cref="Merge"/>) and measures every target on them over the whole run's
@@ -131,6 +137,31 @@ public sealed record TransferPart(IReadOnlyList<SourcePart> Sources, IReadOnlyLi
 /// </summary>
 public static class TransferParts
 {
+    /// <summary>
+    /// Whether a shard can make <paramref name="method"/>'s examples on its own images: <c>lbfgs</c> and
+    /// <c>lbfgs-untargeted</c>. <c>fgsm</c> and <c>pgd</c> are sized to each source's L-BFGS mean L2 over all the run's
+    /// images (<see cref="TransferAttacks"/>), which no shard sees.
+    /// </summary>
+    public static bool Splits(string method) => method is "lbfgs" or "lbfgs-untargeted";
+
+    /// <summary>
+    /// The examples of <paramref name="method"/> (one that <see cref="Splits"/>) for <paramref name="source"/> on the
+    /// images <paramref name="run"/> attacks, the run's images from <paramref name="firstImage"/> on: what
+    /// <see cref="TransferAttacks.Make"/> makes of them, kept per example for a part.
+    /// </summary>
+    /// <exception cref="BadInputException">A method that cannot be split, or an unknown one.</exception>
+    public static SourcePart Make(string method, TransferModel source, AttackRunner run, BoxConstrainedLbfgs lbfgs, long firstImage)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(lbfgs);
+        if (!Splits(TransferAttacks.Check(method)))
+        {
+            throw new BadInputException($"--method {method} sizes each source's attack to the mean L2 of its L-BFGS examples over all the run's images, which no shard sees");
+        }
+        return SourcePart.Of(source.Name, lbfgs, run(source, lbfgs, method == "lbfgs"), firstImage);
+    }
+
     /// <summary>
     /// A runner that attacks <paramref name="images"/> (the run's images from <paramref name="firstImage"/> on) one
     /// batch of <paramref name="batch"/> at a time, each batch one <see cref="Attack.Run"/> keyed on the images' indices
@@ -191,7 +222,7 @@ public static class TransferParts
 
     /// <summary>The transfer part a shard wrote (<see cref="ShardParts.Write{T}"/>).</summary>
     /// <exception cref="BadInputException">A payload that is not a transfer part.</exception>
-    public static TransferPart Payload(ShardPart part)
+    private static TransferPart Payload(ShardPart part)
     {
         ArgumentNullException.ThrowIfNull(part);
         try
@@ -210,10 +241,11 @@ public static class TransferParts
     /// <summary>
     /// Each source's examples over the whole run, from the parts of one run in shard order (as
     /// <see cref="ShardParts.ReadSet"/> gives them): Table 2's sources, then Table 4's (empty without the cross-split
-    /// study). The points are new tensors in the caller's dispose scope.
+    /// study), with the first part's data folder and the shards' seconds summed. The points are new tensors in the
+    /// caller's dispose scope.
     /// </summary>
     /// <exception cref="BadInputException">Parts that disagree on the sources, or hold examples outside their images.</exception>
-    public static (IReadOnlyList<SourceExamples> Sources, IReadOnlyList<SourceExamples> CrossSplit) Merge(IReadOnlyList<ShardPart> parts)
+    public static MergedTransferParts Merge(IReadOnlyList<ShardPart> parts)
     {
         ArgumentNullException.ThrowIfNull(parts);
         var payloads = parts.Select(Payload).ToList();
@@ -228,7 +260,8 @@ public static class TransferParts
                 }
             }
         }
-        return (Sources(parts, payloads, payload => payload.Sources), Sources(parts, payloads, payload => payload.CrossSplit));
+        return new MergedTransferParts(Sources(parts, payloads, payload => payload.Sources), Sources(parts, payloads, payload => payload.CrossSplit),
+            payloads[0].DataDir, payloads.Sum(payload => payload.Seconds));
     }
 
     private static List<SourceExamples> Sources(IReadOnlyList<ShardPart> parts, List<TransferPart> payloads, Func<TransferPart, IReadOnlyList<SourcePart>> matrix)
