@@ -164,13 +164,8 @@ public static class AttackCommand
                 using var test = data.Test.Slice(start, length);
                 var images = test.Images.to(target);
                 var labels = test.Labels.to(target);
-                // Targets are drawn for the whole run, then cut to this shard's images: an image's target does not depend on the split.
-                Tensor? targets = null;
-                if (isTargeted)
-                {
-                    using var all = data.Test.Slice(0, total);
-                    targets = AttackTargets.RandomWrong(all.Labels, seedValue, trained.Model.ClassCount).narrow(0, start, length).to(target);
-                }
+                // Each image takes the target the whole run draws for it: an image's target does not depend on the split.
+                var targets = isTargeted ? AttackTargets.RandomWrong(labels, seedValue, trained.Model.ClassCount, firstIndex: start) : null;
                 // Each image's random streams are keyed on its index in the whole run, so a shard's images come out as in one run.
                 long[]? keys = part.IsSplit ? [.. Enumerable.Range(start, length).Select(index => (long)index)] : null;
                 var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress, keys);

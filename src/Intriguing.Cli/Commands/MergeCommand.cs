@@ -22,7 +22,7 @@ public static class MergeCommand
             Description = "Folders holding the parts (*.part-I-of-N.json) written by --shard runs, or part files.",
             Arity = ArgumentArity.OneOrMore,
         };
-        var output = CommonOptions.Out("Folder for the merged result: evaluate.json for evaluate parts; for attack parts the adversarial files an unsplit attack --out writes; " +
+        var output = CommonOptions.Out("Folder for the merged result: evaluate.json, transfer.json or units.json and their figures; for attack parts the adversarial files an unsplit attack --out writes; " +
             "for reproduce parts (required) the report: report.html, report.md, report.json and figures/.");
         var command = new Command("merge",
             "Merge the parts of a run split with --shard i/n (e.g. over a Slurm job array or a Kubernetes Indexed Job) into what one " +
@@ -66,6 +66,10 @@ public static class MergeCommand
                             $"Report of {parts.Count} shards written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json)."));
                         return result.FailedStudies.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
                     }
+                case "transfer":
+                    return TransferCommand.Merge(context, parts, outFolder);
+                case "units":
+                    return UnitsCommand.Merge(context, parts, outFolder);
                 default:
                     throw new BadInputException($"merge: '{parts[0].Path}' is a part of '{manifest.Command}', which merge does not know");
             }

@@ -6,8 +6,10 @@ using Intriguing.Data;
 using Intriguing.IO;
 using Intriguing.Models;
 using Intriguing.Reproduction;
+using Intriguing.Sharding;
 using Intriguing.Transfer;
 using Spectre.Console;
+using static TorchSharp.torch;
 
 namespace Intriguing.Cli.Commands;
 
@@ -96,10 +98,18 @@ public static class TransferCommand
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.Out("Folder for the heat maps and curves (PNG); none written without it.");
+        var batch = new Option<int>("--batch")
+        {
+            Description = $"Images attacked per batch (default {DefaultBatch}). With --shard a shard takes whole batches, so that every image is " +
+                "attacked in the batch an unsplit run attacks it in (a float result can differ in its last bits with its batch): " +
+                "at most ceil(count / batch) shards get images.",
+            DefaultValueFactory = _ => DefaultBatch,
+        };
+        var shard = CommonOptions.Shard();
+        var output = CommonOptions.Out("Folder for the heat maps and curves (PNG); none written without it. With --shard, where the shard writes its part.");
         var command = new Command("transfer", "Do adversarial examples made for one model fool others (the paper's Tables 2 and 4)? Rates with 95% intervals, beside noise of the same size and the paper's numbers.")
         {
-            sources, targets, count, method, magnify, crossSplit, seed, dataDir, dataset, resize, device, quick, threads, output,
+            sources, targets, count, method, magnify, crossSplit, seed, batch, dataDir, dataset, resize, device, quick, threads, shard, output,
         };
         declaration.Add(command);
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
@@ -123,60 +133,270 @@ public static class TransferCommand
             {
                 throw new BadInputException($"--magnify must be a finite RMS distortion > 0; got {requested.ToString(CultureInfo.InvariantCulture)}");
             }
-            int seedValue = parseResult.GetValue(seed);
-            bool isCrossSplit = parseResult.GetValue(crossSplit);
+            int batchSize = parseResult.GetValue(batch);
+            if (batchSize < 1)
+            {
+                throw new BadInputException($"--batch must be at least 1; got {batchSize}");
+            }
             string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
+            var part = CommonOptions.ParseShard(parseResult.GetValue(shard), outFolder);
+            if (part.IsSplit && !TransferParts.Splits(methodName))
+            {
+                throw new BadInputException(
+                    $"--shard {part}: --method {methodName} sizes each source's attack to the mean L2 of its L-BFGS examples over all the run's images, " +
+                    "which no shard sees; split --method lbfgs or lbfgs-untargeted, or run this method unsplit");
+            }
+            var run = new RunSettings(sourceNames, targetNames, methodName, imageCount, magnifyRms, parseResult.GetValue(crossSplit), parseResult.GetValue(seed),
+                batchSize, parseResult.GetValue(quick), parseResult.GetValue(device)!, parseResult.GetValue(dataset)!, parseResult.GetValue(resize),
+                parseResult.GetValue(declaration.InputShape), parseResult.GetValue(declaration.Classes), parseResult.GetValue(declaration.Mean), parseResult.GetValue(declaration.Std));
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
-            var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
-            double rms = magnifyRms ?? 0.1;
-            var lbfgs = new BoxConstrainedLbfgs();
+            var target = ComputeDevice.Parse(run.Device);
+            string? dataFolder = parseResult.GetValue(dataDir);
             var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+
+            if (part.IsSplit)
+            {
+                var written = ProgressDisplay.Run(context.Console, progress =>
+                {
+                    using var data = ImageDataset.Load(datasetChoice, dataFolder, progress);
+                    using var study = new StudyContext(data, run.Seed, run.Quick, progress, target) { Declaration = declared };
+                    int total = Math.Min(run.Count, data.Test.Count);
+                    var (start, length) = part.Range(total, run.Batch);
+                    if (length == 0)
+                    {
+                        throw new BadInputException(
+                            $"--shard {part}: {total} images in batches of {run.Batch} split {part.Count} ways leave this shard none; " +
+                            $"use at most {(total + run.Batch - 1) / run.Batch} shards, or a smaller --batch");
+                    }
+                    using var mine = data.Test.Slice(start, length);
+                    var runner = TransferParts.Runner(mine.Images.to(target), mine.Labels.to(target), start, run.Seed, run.Batch, progress);
+                    var lbfgs = new BoxConstrainedLbfgs();
+                    var models = new Dictionary<string, string>();
+                    List<SourcePart> AttackAll(IReadOnlyList<string> names) => [.. names.Select(name =>
+                    {
+                        var trained = Load(study, name);
+                        models[name] = ShardParts.Fingerprint(trained.Path);
+                        return TransferParts.Make(run.Method, new TransferModel(name, trained.Model), runner, lbfgs, start);
+                    })];
+                    var payload = new TransferPart(AttackAll(run.Sources), run.CrossSplit ? AttackAll(PaperTransfer.Table4Models) : [],
+                        dataFolder is null ? null : Path.GetFullPath(dataFolder), stopwatch.Elapsed.TotalSeconds);
+                    var manifest = new ShardManifest("transfer", run.ToSettings(total), part.ToString(), total, start, length, data.Name, models,
+                        ReproductionRun.CodeVersion, run.Batch);
+                    string path = ShardParts.Write(outFolder!, manifest, payload);
+                    return new ShardPartReport("transfer", part.ToString(), start, length, total, run.Batch, path,
+                        Math.Round(stopwatch.Elapsed.TotalSeconds, 2), get_num_threads());
+                });
+                context.Emit(written, console => ShardPartReport.Render(console, written));
+                return ExitCodes.Success;
+            }
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
-                using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
-                using var study = new StudyContext(data, seedValue, parseResult.GetValue(quick), progress, target) { Declaration = declared };
-                var table2Options = TransferOptions.Table2(seedValue, rms);
-                if (magnifyRms is double extra && !table2Options.NoiseStddevs.Contains(extra))
-                {
-                    table2Options = table2Options with { NoiseStddevs = [.. table2Options.NoiseStddevs, extra] };
-                }
-                var matrix = TransferStudy.Measure(study, sourceNames, targetNames, [methodName], imageCount, lbfgs, table2Options)[0].Result;
-                CrossSplitReport? cross = null;
-                TransferMatrix? table4 = null;
-                if (isCrossSplit)
-                {
-                    table4 = TransferStudy.Measure(study, PaperTransfer.Table4Models, [methodName], imageCount, lbfgs, TransferOptions.Table4(seedValue, rms))[0].Result;
-                    cross = new CrossSplitReport(table4.Targets, table4.Rows, table4.Magnified, table4.Noise, table4.Curves, table4.CleanErrors, table4.EqualDistortion);
-                }
-                var figures = outFolder is null ? [] : WriteFigures(Path.GetFullPath(outFolder), methodName, matrix, table4);
-                string settings = matrix.Rows.FirstOrDefault()?.Attack ?? lbfgs.Describe();
-                return new TransferReport(
-                    matrix.Count,
-                    magnifyRms is null ? [.. matrix.Rows.Cast<object>()] : [.. matrix.Magnified.Cast<object>()],
-                    matrix.Noise,
-                    cross,
-                    methodName,
-                    settings,
-                    magnifyRms is not null,
-                    rms,
-                    matrix.Sources,
-                    matrix.Targets,
-                    matrix.Rows,
-                    matrix.Magnified,
-                    matrix.Curves,
-                    matrix.CleanErrors,
-                    matrix.EqualDistortion,
-                    figures,
-                    seedValue,
-                    Math.Round(stopwatch.Elapsed.TotalSeconds, 2),
-                    Math.Round(matrix.Seconds + (table4?.Seconds ?? 0), 2),
-                    TorchSharp.torch.get_num_threads());
+                using var data = ImageDataset.Load(datasetChoice, dataFolder, progress);
+                using var study = new StudyContext(data, run.Seed, run.Quick, progress, target) { Declaration = declared };
+                int total = Math.Min(run.Count, data.Test.Count);
+                using var images = data.Test.Slice(0, total);
+                var inputs = images.Images.to(target);
+                var labels = images.Labels.to(target);
+                var runner = TransferParts.Runner(inputs, labels, 0, run.Seed, run.Batch, progress);
+                var lbfgs = new BoxConstrainedLbfgs();
+                IReadOnlyList<SourceExamples> Examples(IReadOnlyList<string> names) =>
+                    [.. names.Select(name => TransferAttacks.Make(run.Method, new TransferModel(name, Load(study, name).Model), runner, inputs, labels, lbfgs, run.Seed))];
+                var matrix = Measure(study, run, Examples(run.Sources), run.Targets, Table2Options(run), inputs, labels);
+                var table4 = run.CrossSplit
+                    ? Measure(study, run, Examples(PaperTransfer.Table4Models), PaperTransfer.Table4Models, TransferOptions.Table4(run.Seed, run.Rms), inputs, labels)
+                    : null;
+                return ToReport(run, matrix, table4, outFolder, lbfgs, stopwatch.Elapsed.TotalSeconds);
             });
             context.Emit(report, console => Render(console, report));
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>Images attacked per batch unless --batch says otherwise: <see cref="Attack.Run"/>'s default.</summary>
+    private const int DefaultBatch = 500;
+
+    /// <summary>
+    /// What a transfer run was asked for: every option that changes a number, as a shard's manifest records it
+    /// (<see cref="ToSettings"/>) and merge reads it back (<see cref="FromSettings"/>).
+    /// </summary>
+    private sealed record RunSettings(
+        IReadOnlyList<string> Sources,
+        IReadOnlyList<string> Targets,
+        string Method,
+        int Count,
+        double? MagnifyRms,
+        bool CrossSplit,
+        int Seed,
+        int Batch,
+        bool Quick,
+        string Device,
+        string Dataset,
+        string? Resize,
+        string? InputShape,
+        int? Classes,
+        string? Mean,
+        string? Std)
+    {
+        /// <summary>The RMS of the magnified rows: --magnify, or 0.1.</summary>
+        public double Rms => MagnifyRms ?? 0.1;
+
+        public Dictionary<string, string> ToSettings(int total)
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["sources"] = string.Join(",", Sources),
+                ["targets"] = string.Join(",", Targets),
+                ["method"] = Method,
+                ["count"] = total.ToString(CultureInfo.InvariantCulture),
+                ["magnify"] = MagnifyRms is double rms ? rms.ToString("R", CultureInfo.InvariantCulture) : "none",
+                ["crossSplit"] = CrossSplit ? "true" : "false",
+                ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+                ["batch"] = Batch.ToString(CultureInfo.InvariantCulture),
+                ["quickModels"] = Quick ? "true" : "false",
+                ["device"] = Device,
+                ["dataset"] = Dataset,
+            };
+            void Optional(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    settings[key] = value;
+                }
+            }
+            Optional("resize", Resize);
+            Optional("inputShape", InputShape);
+            Optional("classes", Classes?.ToString(CultureInfo.InvariantCulture));
+            Optional("mean", Mean);
+            Optional("std", Std);
+            return settings;
+        }
+
+        public static RunSettings FromSettings(IReadOnlyDictionary<string, string> settings)
+        {
+            string Get(string key) => settings.TryGetValue(key, out string? value)
+                ? value
+                : throw new BadInputException($"merge: the transfer parts' settings lack '{key}'");
+            int Number(string key) => int.TryParse(Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+                ? value
+                : throw new BadInputException($"merge: the transfer parts' setting '{key}' is '{Get(key)}'; expected a whole number");
+            string magnify = Get("magnify");
+            return new RunSettings(
+                Get("sources").Split(','), Get("targets").Split(','), TransferAttacks.Check(Get("method")), Number("count"),
+                magnify == "none" ? null : double.Parse(magnify, NumberStyles.Float, CultureInfo.InvariantCulture),
+                Get("crossSplit") == "true", Number("seed"), Number("batch"), Get("quickModels") == "true", Get("device"), Get("dataset"),
+                settings.GetValueOrDefault("resize"), settings.GetValueOrDefault("inputShape"),
+                settings.ContainsKey("classes") ? Number("classes") : null, settings.GetValueOrDefault("mean"), settings.GetValueOrDefault("std"));
+        }
+
+        /// <summary>The declared input of TorchScript and ONNX model files, as the options gave it.</summary>
+        public DeclarationOptions Declaration() => new(
+            InputShape is null ? null : ModelDeclaration.ParseShape(InputShape, "--input-shape"),
+            Classes,
+            Mean is null ? null : ModelDeclaration.ParseValues(Mean, "--mean"),
+            Std is null ? null : ModelDeclaration.ParseValues(Std, "--std"));
+    }
+
+    /// <summary>Table 2's options, with the --magnify RMS added as a noise row when it is not one already.</summary>
+    private static TransferOptions Table2Options(RunSettings run)
+    {
+        var options = TransferOptions.Table2(run.Seed, run.Rms);
+        return run.MagnifyRms is double extra && !options.NoiseStddevs.Contains(extra)
+            ? options with { NoiseStddevs = [.. options.NoiseStddevs, extra] }
+            : options;
+    }
+
+    /// <summary>A model of the study by its name in the matrix: "name", "name@p1", or a file's path.</summary>
+    private static TrainedModel Load(StudyContext study, string name)
+    {
+        var (model, split) = TransferStudy.Parse(name);
+        return study.Model(model, split);
+    }
+
+    /// <summary>Every target measured on the sources' examples over the run's images (the first ones of the test set).</summary>
+    private static TransferMatrix Measure(StudyContext study, RunSettings run, IReadOnlyList<SourceExamples> examples, IReadOnlyList<string> targets,
+        TransferOptions options, Tensor inputs, Tensor labels) =>
+        TransferMeasurement.Measure(examples, [.. targets.Select(name => new TransferModel(name, Load(study, name).Model))], inputs, labels, options, study.Progress);
+
+    /// <summary>The document of a run (or of merged parts) from its matrices; with <paramref name="outFolder"/> the figures are written there.</summary>
+    private static TransferReport ToReport(RunSettings run, TransferMatrix matrix, TransferMatrix? table4, string? outFolder, BoxConstrainedLbfgs lbfgs, double seconds)
+    {
+        var cross = table4 is null
+            ? null
+            : new CrossSplitReport(table4.Targets, table4.Rows, table4.Magnified, table4.Noise, table4.Curves, table4.CleanErrors, table4.EqualDistortion);
+        var figures = outFolder is null ? [] : WriteFigures(Path.GetFullPath(outFolder), run.Method, matrix, table4);
+        string settings = matrix.Rows.FirstOrDefault()?.Attack ?? lbfgs.Describe();
+        return new TransferReport(
+            matrix.Count,
+            run.MagnifyRms is null ? [.. matrix.Rows.Cast<object>()] : [.. matrix.Magnified.Cast<object>()],
+            matrix.Noise,
+            cross,
+            run.Method,
+            settings,
+            run.MagnifyRms is not null,
+            run.Rms,
+            matrix.Sources,
+            matrix.Targets,
+            matrix.Rows,
+            matrix.Magnified,
+            matrix.Curves,
+            matrix.CleanErrors,
+            matrix.EqualDistortion,
+            figures,
+            run.Seed,
+            Math.Round(seconds, 2),
+            Math.Round(matrix.Seconds + (table4?.Seconds ?? 0), 2),
+            get_num_threads());
+    }
+
+    /// <summary>
+    /// <c>merge</c> of transfer parts: each source's examples put together from the shards, then every target measured
+    /// on them over the whole run's images, as the unsplit run measures them (the matched-noise rows need each row's mean
+    /// distortion over all its examples). Loads the targets (from the model cache, checked against the weights the shards
+    /// used where they used the same model) and the data; with <paramref name="outFolder"/> writes transfer.json and the figures.
+    /// </summary>
+    internal static int Merge(CommandContext context, IReadOnlyList<ShardPart> parts, string? outFolder)
+    {
+        var manifest = parts[0].Manifest;
+        var run = RunSettings.FromSettings(manifest.Settings);
+        var declared = run.Declaration();
+        var datasetChoice = DatasetChoice.Parse(run.Dataset, run.Resize is null ? null : ImageSize.Parse(run.Resize));
+        var target = ComputeDevice.Parse(run.Device);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var report = ProgressDisplay.Run(context.Console, progress =>
+        {
+            using var scope = NewDisposeScope();
+            var merged = TransferParts.Merge(parts);
+            // The data folder the shards read, where it is here too; otherwise the cache (where it is fetched if missing).
+            using var data = ImageDataset.Load(datasetChoice, merged.DataDir is string folder && Directory.Exists(folder) ? folder : null, progress);
+            if (data.Name != manifest.Dataset)
+            {
+                throw new BadInputException($"merge: the data here is '{data.Name}'; the shards read '{manifest.Dataset}'");
+            }
+            using var study = new StudyContext(data, run.Seed, run.Quick, progress, target) { Declaration = declared };
+            foreach (string name in run.Targets.Concat(run.CrossSplit ? PaperTransfer.Table4Models : []).Distinct())
+            {
+                if (manifest.Models.TryGetValue(name, out string? used) && ShardParts.Fingerprint(Load(study, name).Path) is var here && here != used)
+                {
+                    throw new BadInputException($"merge: the weights of model '{name}' here (SHA-256 {here}...) differ from those the shards used ({used}...)");
+                }
+            }
+            using var images = data.Test.Slice(0, manifest.Total);
+            var inputs = images.Images.to(target);
+            var labels = images.Labels.to(target);
+            var matrix = Measure(study, run, merged.Sources, run.Targets, Table2Options(run), inputs, labels);
+            var table4 = run.CrossSplit
+                ? Measure(study, run, merged.CrossSplit, PaperTransfer.Table4Models, TransferOptions.Table4(run.Seed, run.Rms), inputs, labels)
+                : null;
+            return ToReport(run, matrix, table4, outFolder, new BoxConstrainedLbfgs(), merged.Seconds + stopwatch.Elapsed.TotalSeconds);
+        });
+        if (outFolder is not null)
+        {
+            AtomicFile.WriteAllText(Path.Combine(outFolder, "transfer.json"), System.Text.Json.JsonSerializer.Serialize(report, CliIo.JsonOptions));
+        }
+        context.Emit(report, console => Render(console, report));
+        return ExitCodes.Success;
     }
 
     /// <summary>

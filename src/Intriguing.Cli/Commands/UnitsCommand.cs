@@ -4,6 +4,7 @@ using Intriguing.Cli.Output;
 using Intriguing.Data;
 using Intriguing.IO;
 using Intriguing.Models;
+using Intriguing.Sharding;
 using Intriguing.Statistics;
 using Intriguing.Units;
 using Spectre.Console;
@@ -90,10 +91,18 @@ public static class UnitsCommand
         var device = CommonOptions.Device();
         var quick = CommonOptions.QuickModels();
         var threads = CommonOptions.Threads();
-        var output = CommonOptions.Out("Folder for the figures, one PNG per layer (none are written without it).");
+        var batch = new Option<int>("--batch")
+        {
+            Description = $"Images per forward pass (default {UnitAnalysis.DefaultBatch}). With --shard a shard takes whole batches of the pool, so that " +
+                "every image's activations come from the batch an unsplit run computes them in (a float result can differ in its last bits with " +
+                "its batch): at most ceil(pool / batch) shards get images.",
+            DefaultValueFactory = _ => UnitAnalysis.DefaultBatch,
+        };
+        var shard = CommonOptions.Shard();
+        var output = CommonOptions.Out("Folder for the figures, one PNG per layer (none are written without it). With --shard, where the shard writes its part.");
         var command = new Command("units", "Are single units more interpretable than random directions? Top-K test images per unit and per random direction, their coherence against chance, a Mann-Whitney test and Cliff's delta, and Figures 1-4 style pictures.")
         {
-            model, layer, directions, top, pool, rows, seed, dataDir, dataset, resize, device, quick, threads, output,
+            model, layer, directions, top, pool, rows, seed, batch, dataDir, dataset, resize, device, quick, threads, shard, output,
         };
         command.SetAction(parseResult => CommandRunner.Run(io, parseResult, context =>
         {
@@ -102,6 +111,7 @@ public static class UnitsCommand
             string? layerName = parseResult.GetValue(layer);
             int poolSize = parseResult.GetValue(pool);
             int rowCount = parseResult.GetValue(rows);
+            int batchSize = parseResult.GetValue(batch);
             var options = new UnitAnalysisOptions(parseResult.GetValue(top), parseResult.GetValue(directions), parseResult.GetValue(seed));
             if (poolSize < 2 || poolSize > 10_000)
             {
@@ -110,6 +120,10 @@ public static class UnitsCommand
             if (rowCount < 1)
             {
                 throw new BadInputException($"--rows must be at least 1; got {rowCount}");
+            }
+            if (batchSize < 1)
+            {
+                throw new BadInputException($"--batch must be at least 1; got {batchSize}");
             }
             options.Validate(poolSize);
             CommonOptions.RequireReadableLayers(modelName, "the unit analysis");
@@ -120,8 +134,53 @@ public static class UnitsCommand
                 UnitLayers.Resolve(blank, ModelZoo.Get(modelName).Name, layerName);
             }
             string? outFolder = CommonOptions.CheckOut(parseResult.GetValue(output));
+            var part = CommonOptions.ParseShard(parseResult.GetValue(shard), outFolder);
             CommonOptions.ApplyThreads(parseResult.GetValue(threads));
-            var target = ComputeDevice.Parse(parseResult.GetValue(device)!);
+            string deviceName = parseResult.GetValue(device)!;
+            var target = ComputeDevice.Parse(deviceName);
+            var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+
+            if (part.IsSplit)
+            {
+                var written = ProgressDisplay.Run(context.Console, progress =>
+                {
+                    using var data = ImageDataset.Load(datasetChoice, parseResult.GetValue(dataDir), progress);
+                    using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, options.Seed, parseResult.GetValue(quick), progress: progress, device: target);
+                    var layers = UnitLayers.Resolve(trained.Model, trained.Name, layerName);
+                    int total = Math.Min(poolSize, data.Test.Count);
+                    options.Validate(total);
+                    var (start, length) = part.Range(total, batchSize);
+                    if (length == 0)
+                    {
+                        throw new BadInputException(
+                            $"--shard {part}: a pool of {total} images in batches of {batchSize} split {part.Count} ways leaves this shard none; " +
+                            $"use at most {(total + batchSize - 1) / batchSize} shards, or a smaller --batch");
+                    }
+                    using var mine = data.Test.Slice(start, length);
+                    using var units = UnitPool.Of(trained.Model, trained.Name, mine, layers, batchSize, progress);
+                    var settings = new Dictionary<string, string>
+                    {
+                        ["model"] = modelName,
+                        ["layer"] = layerName ?? "(every hidden layer)",
+                        ["directions"] = options.RandomDirections.ToString(CultureInfo.InvariantCulture),
+                        ["top"] = options.Top.ToString(CultureInfo.InvariantCulture),
+                        ["chanceSamples"] = options.ChanceSamples.ToString(CultureInfo.InvariantCulture),
+                        ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+                        ["pool"] = poolSize.ToString(CultureInfo.InvariantCulture),
+                        ["rows"] = rowCount.ToString(CultureInfo.InvariantCulture),
+                        ["batch"] = batchSize.ToString(CultureInfo.InvariantCulture),
+                        ["quickModels"] = parseResult.GetValue(quick) ? "true" : "false",
+                        ["device"] = deviceName,
+                    };
+                    var manifest = new ShardManifest("units", settings, part.ToString(), total, start, length, data.Name,
+                        new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, Intriguing.Reproduction.ReproductionRun.CodeVersion, batchSize);
+                    string path = ShardParts.Write(outFolder!, manifest, UnitParts.Of(units));
+                    return new ShardPartReport("units", part.ToString(), start, length, total, batchSize, path,
+                        Math.Round(stopwatch.Elapsed.TotalSeconds, 2), TorchSharp.torch.get_num_threads());
+                });
+                context.Emit(written, console => ShardPartReport.Render(console, written));
+                return ExitCodes.Success;
+            }
 
             var report = ProgressDisplay.Run(context.Console, progress =>
             {
@@ -129,30 +188,72 @@ public static class UnitsCommand
                 using var trained = ModelStore.GetOrTrain(modelName, data, Split.Train, options.Seed, parseResult.GetValue(quick), progress: progress, device: target);
                 var layers = UnitLayers.Resolve(trained.Model, trained.Name, layerName);
                 using var images = data.Test.Slice(0, Math.Min(poolSize, data.Test.Count));
-                var result = UnitAnalysis.Analyze(trained.Model, trained.Name, images, layers, options, progress);
-                // The figures are written only where --out asks: a command never fills the current folder unasked.
-                var figures = outFolder is null ? [] : result.Layers.Select(layerResult =>
-                {
-                    string path = Path.Combine(outFolder, $"units-{trained.Name}-{layerResult.Layer}.png");
-                    byte[] png = UnitFigure.Render(layerResult, images.Images, images.Labels,
-                        $"{trained.Name}, layer {layerResult.Layer}: top {options.Top} of {poolSize} test images per direction", rowCount);
-                    AtomicFile.WriteAllBytes(path, png);
-                    return path;
-                }).ToList();
-                return ToReport(result, figures);
+                options.Validate(images.Count);
+                using var units = UnitPool.Of(trained.Model, trained.Name, images, layers, batchSize, progress);
+                return Analyze(units, options, poolSize, rowCount, outFolder, progress);
             });
-            if (layerName is not null)
-            {
-                var single = report.Layers[0];
-                context.Emit(single, console => Render(console, report));
-            }
-            else
-            {
-                context.Emit(report, console => Render(console, report));
-            }
+            Emit(context, report, single: layerName is not null);
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The analysis of a pool (computed at once, or put together from shards) and its document; with
+    /// <paramref name="outFolder"/> the figures are written there.
+    /// </summary>
+    private static ModelReport Analyze(UnitPool units, UnitAnalysisOptions options, int poolSize, int rowCount, string? outFolder, IProgress<ProgressUpdate>? progress)
+    {
+        var result = UnitAnalysis.Analyze(units, options, progress);
+        // The figures are written only where --out asks: a command never fills the current folder unasked.
+        var figures = outFolder is null ? [] : result.Layers.Select(layerResult =>
+        {
+            string path = Path.Combine(outFolder, $"units-{units.Model}-{layerResult.Layer}.png");
+            byte[] png = UnitFigure.Render(layerResult, units.Pixels, units.Labels,
+                $"{units.Model}, layer {layerResult.Layer}: top {options.Top} of {poolSize} test images per direction", rowCount);
+            AtomicFile.WriteAllBytes(path, png);
+            return path;
+        }).ToList();
+        return ToReport(result, figures);
+    }
+
+    private static void Emit(CommandContext context, ModelReport report, bool single)
+    {
+        if (single)
+        {
+            context.Emit(report.Layers[0], console => Render(console, report));
+        }
+        else
+        {
+            context.Emit(report, console => Render(console, report));
+        }
+    }
+
+    /// <summary>
+    /// <c>merge</c> of units parts: the pool put back together from the shards' activations, pixels and labels, then the
+    /// analysis of an unsplit run on it; with <paramref name="outFolder"/> writes units.json and the figures.
+    /// </summary>
+    internal static int Merge(CommandContext context, IReadOnlyList<ShardPart> parts, string? outFolder)
+    {
+        var settings = parts[0].Manifest.Settings;
+        string Get(string key) => settings.TryGetValue(key, out string? value) ? value : throw new BadInputException($"merge: the units parts' settings lack '{key}'");
+        int Number(string key) => int.TryParse(Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new BadInputException($"merge: the units parts' setting '{key}' is '{Get(key)}'; expected a whole number");
+        var options = new UnitAnalysisOptions(Number("top"), Number("directions"), Number("seed"), Number("chanceSamples"));
+        bool single = Get("layer") != "(every hidden layer)";
+        var report = ProgressDisplay.Run(context.Console, progress =>
+        {
+            using var units = UnitParts.Merge(parts);
+            return Analyze(units, options, Number("pool"), Number("rows"), outFolder, progress);
+        });
+        if (outFolder is not null)
+        {
+            object document = single ? report.Layers[0] : report;
+            AtomicFile.WriteAllText(Path.Combine(outFolder, "units.json"), System.Text.Json.JsonSerializer.Serialize(document, CliIo.JsonOptions));
+        }
+        Emit(context, report, single);
+        return ExitCodes.Success;
     }
 
     private static ModelReport ToReport(ModelUnits result, IReadOnlyList<string> figures)

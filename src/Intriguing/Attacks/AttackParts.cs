@@ -1,3 +1,4 @@
+using Intriguing.Sharding;
 using static TorchSharp.torch;
 
 namespace Intriguing.Attacks;
@@ -5,7 +6,7 @@ namespace Intriguing.Attacks;
 /// <summary>
 /// One shard's share of an attack run, as its part file holds it: every image's outcome numbered in the whole run, what
 /// the re-check rejected, the 8-bit survival count, the shard's seconds, and its images before and after the attack
-/// (float32 rows, little-endian, base64) so that the merged run writes the same adversarial files as an unsplit one.
+/// (float32 rows, deflated; base64 in JSON) so that the merged run writes the same adversarial files as an unsplit one.
 /// </summary>
 /// <param name="Method">The attack's name.</param>
 /// <param name="Targeted">Whether it aimed at given classes.</param>
@@ -15,8 +16,8 @@ namespace Intriguing.Attacks;
 /// <param name="EightBitChecked">Successes re-encoded as 8-bit images.</param>
 /// <param name="EightBitSurvived">Of those, the ones still adversarial.</param>
 /// <param name="Features">Values per image.</param>
-/// <param name="Adversarials">The adversarial points, [images, features] float32, base64.</param>
-/// <param name="Originals">The clean images, [images, features] float32, base64.</param>
+/// <param name="Adversarials">The adversarial points, [images, features] float32, deflated.</param>
+/// <param name="Originals">The clean images, [images, features] float32, deflated.</param>
 /// <param name="Seconds">The shard's attack time.</param>
 public sealed record AttackPart(
     string Method,
@@ -27,8 +28,8 @@ public sealed record AttackPart(
     int EightBitChecked,
     int EightBitSurvived,
     int Features,
-    string Adversarials,
-    string Originals,
+    byte[] Adversarials,
+    byte[] Originals,
     double Seconds);
 
 /// <summary>An attack run put together from its shards: the result one unsplit run gives, its 8-bit survival, and the clean images.</summary>
@@ -53,7 +54,7 @@ public static class AttackParts
         return new AttackPart(result.Summary.Method, result.Summary.Targeted,
             [.. result.Examples.Select(example => example with { Index = example.Index + firstImage })],
             result.Summary.RejectedClaims, result.Summary.Verified, survival.Checked, survival.Survived, features,
-            Encode(result.Adversarials), Encode(originals.reshape(originals.shape[0], -1)), result.Summary.Seconds);
+            FloatBytes.Of(result.Adversarials), FloatBytes.Of(originals.reshape(originals.shape[0], -1)), result.Summary.Seconds);
     }
 
     /// <summary>
@@ -78,12 +79,9 @@ public static class AttackParts
             {
                 throw new BadInputException($"merge: attack parts of {first.Method} and {part.Method} (targeted {first.Targeted} and {part.Targeted}) cannot be merged");
             }
-            float[] adversarials = Decode(part.Adversarials);
-            float[] clean = Decode(part.Originals);
-            if (adversarials.Length != part.Examples.Count * part.Features || clean.Length != adversarials.Length)
-            {
-                throw new BadInputException($"merge: an attack part holds {adversarials.Length / Math.Max(1, part.Features)} adversarial rows for {part.Examples.Count} images");
-            }
+            long[] shape = [part.Examples.Count, part.Features];
+            float[] adversarials = Values(FloatBytes.ToTensor(part.Adversarials ?? [], shape, "merge: an attack part's adversarial rows"));
+            float[] clean = Values(FloatBytes.ToTensor(part.Originals ?? [], shape, "merge: an attack part's clean rows"));
             foreach (var example in part.Examples)
             {
                 if (example.Index != examples.Count)
@@ -105,37 +103,11 @@ public static class AttackParts
         return new MergedAttack(new AttackResult(points, examples, summary), survival, [.. originals]);
     }
 
-    private static string Encode(Tensor rows)
+    private static float[] Values(Tensor rows)
     {
-        float[] values = rows.cpu().contiguous().data<float>().ToArray();
-        var bytes = new byte[values.Length * sizeof(float)];
-        for (int i = 0; i < values.Length; i++)
+        using (rows)
         {
-            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
+            return rows.numel() == 0 ? [] : rows.data<float>().ToArray();
         }
-        return Convert.ToBase64String(bytes);
-    }
-
-    private static float[] Decode(string base64)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = Convert.FromBase64String(base64 ?? "");
-        }
-        catch (FormatException)
-        {
-            throw new BadInputException("merge: an attack part's image rows are not base64 (corrupt part?)");
-        }
-        if (bytes.Length % sizeof(float) != 0)
-        {
-            throw new BadInputException($"merge: an attack part's image rows hold {bytes.Length} bytes, not whole float32 values (truncated part?)");
-        }
-        var values = new float[bytes.Length / sizeof(float)];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * sizeof(float)));
-        }
-        return values;
     }
 }

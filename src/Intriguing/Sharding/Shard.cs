@@ -35,21 +35,30 @@ public sealed record Shard(int Index, int Count)
     /// The images of a run of <paramref name="total"/> this shard owns: [total i / n, total (i + 1) / n), so shards
     /// differ in size by at most one image and an image's shard depends only on i, n and the total.
     /// </summary>
-    public (int Start, int Length) Range(int total) => Range(total, 1);
+    public (int Start, int Length) Range(int total)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(total);
+        int start = (int)((long)total * Index / Count);
+        int end = (int)((long)total * (Index + 1) / Count);
+        return (start, end - start);
+    }
 
     /// <summary>
-    /// The images this shard owns when the run is cut into whole blocks of <paramref name="block"/> images (the last one
-    /// possibly shorter): shard i takes blocks [b i / n, b (i + 1) / n) of the b blocks. An attack whose rows interact
-    /// through their batch (the same matrix product computed for 8 rows or for 2 can differ in the last bit) is split at
-    /// its batch boundaries this way, so every image is computed in the same batch as in one unsplit run.
+    /// The images of a run of <paramref name="total"/> this shard owns when the run is computed in batches of
+    /// <paramref name="block"/> images from the first: whole batches, [block b, block (b + 1)) for the batches b this
+    /// shard owns of the run's ceil(total / block) (split as <see cref="Range(int)"/> splits images), the last batch
+    /// cut at <paramref name="total"/>. A shard then computes every image in the very batch an unsplit run computes it
+    /// in: a matrix product's float result for one row can differ in its last bits with the other rows beside it (BLAS
+    /// kernels treat a batch's tail rows apart), so only the same batches give the same numbers.
     /// </summary>
     public (int Start, int Length) Range(int total, int block)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(total);
         ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
-        long blocks = ((long)total + block - 1) / block;
-        int start = (int)Math.Min(total, blocks * Index / Count * block);
-        int end = (int)Math.Min(total, blocks * (Index + 1) / Count * block);
+        int blocks = (int)(((long)total + block - 1) / block);
+        var (first, count) = Range(blocks);
+        int start = (int)Math.Min((long)first * block, total);
+        int end = (int)Math.Min((long)(first + count) * block, total);
         return (start, end - start);
     }
 

@@ -3,7 +3,7 @@ namespace Intriguing.Sharding;
 /// <summary>
 /// What one shard's part says about itself, so parts can be checked against each other before they are merged: the
 /// command and its full settings (every option that changes a number, shard excluded), which shard of how many, the
-/// range of images it covered out of the run's total, the data, and the fingerprint of every model it used (the
+/// range of images it covered out of the run's total (and the batch its range is made of), the data, and the fingerprint of every model it used (the
 /// SHA-256 of the model's file: parts computed on different weights are never merged).
 /// </summary>
 /// <param name="Command">The command that wrote the part ("evaluate", "attack").</param>
@@ -19,7 +19,10 @@ namespace Intriguing.Sharding;
 /// For a run split by named units of work rather than by images (<c>reproduce</c>: its studies and training jobs), the
 /// units this part covered; null for a split by images. <see cref="Total"/> is then the run's number of units.
 /// </param>
-/// <param name="Block">The run is split in whole blocks of this many images (<see cref="Shard.Range(int, int)"/>); 1 when split image by image.</param>
+/// <param name="Block">
+/// The batch the run's images are computed in, when shards own whole batches (<see cref="Sharding.Shard.Range(int, int)"/>);
+/// 1 when they own single images (<see cref="Sharding.Shard.Range(int)"/>).
+/// </param>
 public sealed record ShardManifest(
     string Command,
     IReadOnlyDictionary<string, string> Settings,

@@ -139,7 +139,7 @@ public static class ShardParts
             Same("dataset", reference.Dataset, manifest.Dataset);
             Same("build of the product", reference.Product ?? "", manifest.Product ?? "");
             Same("total images", reference.Total.ToString(CultureInfo.InvariantCulture), manifest.Total.ToString(CultureInfo.InvariantCulture));
-            Same("block of images", reference.Block.ToString(CultureInfo.InvariantCulture), manifest.Block.ToString(CultureInfo.InvariantCulture));
+            Same("batch (images per block a shard takes whole)", reference.Block.ToString(CultureInfo.InvariantCulture), manifest.Block.ToString(CultureInfo.InvariantCulture));
             Same("shard count", reference.Part.Count.ToString(CultureInfo.InvariantCulture), manifest.Part.Count.ToString(CultureInfo.InvariantCulture));
             foreach (string key in reference.Settings.Keys.Union(manifest.Settings.Keys).Order(StringComparer.Ordinal))
             {

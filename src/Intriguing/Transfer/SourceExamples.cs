@@ -30,24 +30,10 @@ public sealed record SourceExamples(
     /// <summary>The source's success rate over the images it classified correctly.</summary>
     public double SourceSuccessRate => Attempted == 0 ? 0 : (double)Count / Attempted;
 
-    /// <summary>Keeps the verified successes of <paramref name="result"/> on correctly classified images.</summary>
-    public static SourceExamples From(string source, Attack attack, AttackResult result)
-    {
-        ArgumentNullException.ThrowIfNull(attack);
-        ArgumentNullException.ThrowIfNull(result);
-        var kept = result.Examples.Where(example => example.OriginallyCorrect && example.Success).ToList();
-        long[] indices = [.. kept.Select(example => (long)example.Index)];
-        using var scope = NewDisposeScope();
-        var adversarials = result.Adversarials.index_select(0, tensor(indices, device: result.Adversarials.device));
-        return new SourceExamples(
-            source,
-            attack.Describe(),
-            result.Summary.Targeted,
-            indices,
-            adversarials.MoveToOuterDisposeScope(),
-            result.Summary.Attempted,
-            kept.Count == 0 ? 0 : kept.Average(example => example.Distortion),
-            kept.Count == 0 ? 0 : kept.Average(example => example.L2),
-            result.Summary.Seconds);
-    }
+    /// <summary>
+    /// Keeps the verified successes of <paramref name="result"/> on correctly classified images: the one-part case of
+    /// <see cref="SourcePart.Combine"/>, so an unsplit run and a run put together from shards build their examples alike.
+    /// </summary>
+    public static SourceExamples From(string source, Attack attack, AttackResult result) =>
+        SourcePart.Combine([SourcePart.Of(source, attack, result, firstImage: 0)]);
 }

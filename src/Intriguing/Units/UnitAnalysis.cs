@@ -28,40 +28,63 @@ public static class UnitAnalysis
 {
     /// <summary>The name of the layer below the first hidden layer: the input pixels.</summary>
     public const string PixelsLayer = "pixels";
-    private const int ActivationBatch = 1000;
+
+    /// <summary>Images per forward pass when the pool's activations are computed, unless told otherwise: 1,000.</summary>
+    public const int DefaultBatch = 1000;
 
     /// <summary>Analyses every layer in <paramref name="layers"/> (indices into <see cref="Classifier.HiddenLayerNames"/>) over <paramref name="pool"/>.</summary>
     public static ModelUnits Analyze(Classifier model, string modelName, LabeledImages pool, IReadOnlyList<int> layers,
         UnitAnalysisOptions options, IProgress<ProgressUpdate>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(pool);
+        options.Validate(pool.Count);
+        using var units = UnitPool.Of(model, modelName, pool, layers, DefaultBatch, progress);
+        return Analyze(units, options, progress);
+    }
+
+    /// <summary>
+    /// Analyses every layer of <paramref name="pool"/> (<see cref="UnitPool.Layers"/>) from its activations: the work
+    /// after the per-image forward passes, the same for a pool computed at once and one put together from shards.
+    /// </summary>
+    /// <exception cref="BadInputException">Settings out of range for the pool.</exception>
+    public static ModelUnits Analyze(UnitPool pool, UnitAnalysisOptions options, IProgress<ProgressUpdate>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate(pool.Count);
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        progress?.Report(new ProgressUpdate("unit analysis", 0, layers.Count, "activations"));
-        var activations = PoolActivations(model, pool.Images);
-        double activationSeconds = clock.Elapsed.TotalSeconds;
-        var pixels = pool.Images.to(ScalarType.Float32).cpu();
         var results = new List<LayerUnits>();
-        for (int position = 0; position < layers.Count; position++)
+        for (int position = 0; position < pool.Layers.Count; position++)
         {
-            int layer = layers[position];
-            progress?.Report(new ProgressUpdate("unit analysis", position, layers.Count, model.HiddenLayerNames[layer]));
+            int layer = pool.Layers[position];
+            progress?.Report(new ProgressUpdate("unit analysis", position, pool.Layers.Count, pool.HiddenLayers[layer]));
             using var layerScope = NewDisposeScope();
             var input = new LayerInput(
-                model.HiddenLayerNames[layer], layer, activations[layer],
-                layer == 0 ? PixelsLayer : model.HiddenLayerNames[layer - 1], layer == 0 ? pixels : activations[layer - 1],
-                pixels, pool.Labels);
+                pool.HiddenLayers[layer], layer, pool.Activations[layer],
+                layer == 0 ? PixelsLayer : pool.HiddenLayers[layer - 1], layer == 0 ? pool.Pixels : pool.Activations[layer - 1],
+                pool.Pixels, pool.Labels);
             results.Add(AnalyzeLayer(input, options));
         }
-        progress?.Report(new ProgressUpdate("unit analysis", layers.Count, layers.Count));
+        progress?.Report(new ProgressUpdate("unit analysis", pool.Layers.Count, pool.Layers.Count));
         // Every test of the layers reported together is one family for Holm's correction.
-        return new ModelUnits(modelName, pool.Count, options.Top, options.RandomDirections, options.Seed, UnitVerdicts.JudgeTogether(results),
-            activationSeconds, clock.Elapsed.TotalSeconds);
+        return new ModelUnits(pool.Model, pool.Count, options.Top, options.RandomDirections, options.Seed, UnitVerdicts.JudgeTogether(results),
+            pool.ActivationSeconds, pool.ActivationSeconds + clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>phi_k(x) of every hidden layer over <paramref name="images"/>, on the CPU, computed in batches without a graph.</summary>
-    public static Tensor[] PoolActivations(Classifier model, Tensor images)
+    /// <summary>
+    /// phi_k(x) of every hidden layer over <paramref name="images"/>, on the CPU, computed <paramref name="batchSize"/>
+    /// images at a time from the first, without a graph.
+    /// </summary>
+    public static Tensor[] PoolActivations(Classifier model, Tensor images, int batchSize = DefaultBatch)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(images);
+        if (batchSize < 1)
+        {
+            throw new BadInputException($"batch size must be at least 1; got {batchSize}");
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         bool wasTraining = model.training;
@@ -70,9 +93,9 @@ public static class UnitAnalysis
         {
             int count = (int)images.shape[0];
             var batches = new List<Tensor[]>();
-            for (int start = 0; start < count; start += ActivationBatch)
+            for (int start = 0; start < count; start += batchSize)
             {
-                var batch = images.narrow(0, start, Math.Min(ActivationBatch, count - start)).to(model.Device);
+                var batch = images.narrow(0, start, Math.Min(batchSize, count - start)).to(model.Device);
                 batches.Add(model.Activations(batch).Select(activation => activation.cpu()).ToArray());
             }
             int layers = model.HiddenLayerNames.Count;
