@@ -107,7 +107,7 @@ public static class ShardParts
             var shard = manifest.Part;
             if (manifest.Block < 1)
             {
-                throw new BadInputException($"merge: '{path}' says its run is split in blocks of {manifest.Block} images; expected at least 1");
+                throw new BadInputException($"merge: the manifest of '{path}' gives a batch of {manifest.Block} images; expected at least 1");
             }
             var (start, length) = shard.Range(manifest.Total, manifest.Block);
             if (manifest.Units is null && (manifest.Start != start || manifest.Length != length))
