@@ -226,7 +226,7 @@ public static class ReproduceCommand
         var part = quiet ? ProgressDisplay.Quiet(context.Io.StandardError, Work) : ProgressDisplay.Run(context.Console, Work, ReproductionRun.StudyTaskPrefix);
         int total = studies.Count + ReproductionShards.ArmsOf(studies, settings).Count;
         var manifest = new ShardManifest("reproduce", PartSettings(settings, extended, resize), shard.ToString(), total, 0, part.Units.Count,
-            settings.Dataset, new Dictionary<string, string>(), ReproductionRun.CodeVersion, Units: part.Units);
+            settings.Dataset, part.Models, ReproductionRun.CodeVersion, Units: part.Units);
         string path = ShardParts.Write(settings.OutDir, manifest, part);
         var summary = new ShardSummary(path, shard.ToString(), [.. part.Sections.Select(section => section.Key)], part.Arms,
             [.. part.WallTimes.Where(time => time.Resumed).Select(time => time.Study)], part.Seconds, settings.Seed, settings.Quick,

@@ -69,17 +69,24 @@ public static class ReproductionRun
         var training = studies.OfType<AdversarialTrainingStudy>().FirstOrDefault();
         var work = ReproductionShards.Plan(studies, ReproductionShards.ArmsOf(studies, settings), shard.Count)[shard.Index];
         var mine = studies.Where(study => work.Studies.Contains(study.Key, StringComparer.Ordinal)).ToList();
+        var armFiles = new Dictionary<string, string>(StringComparer.Ordinal);
         var run = RunStudies(settings, mine, progress, beforeStudy: null, beforeStudies: data =>
         {
             if (work.Arms.Count > 0)
             {
-                AdversarialTrainingStudy.TrainArms(data, work.Arms, settings.Seed, settings.Quick, training?.Extended ?? false, progress, ComputeDevice.Parse(settings.Device));
+                var trained = AdversarialTrainingStudy.TrainArms(data, work.Arms, settings.Seed, settings.Quick, training?.Extended ?? false, progress, ComputeDevice.Parse(settings.Device));
+                for (int arm = 0; arm < trained.Count; arm++)
+                {
+                    armFiles[$"arm {work.Arms[arm]}"] = trained[arm].Path;
+                }
             }
         });
+        var fingerprints = run.ModelFiles.Concat(armFiles).ToDictionary(pair => pair.Key, pair => Sharding.ShardParts.Fingerprint(pair.Value), StringComparer.Ordinal);
         return new ReproductionPart(
             [.. run.Sections.Select((section, index) => new ReproductionPart.Section(section.Key, run.Fingerprints[index], StudyResultCache.Serialize(run.Fingerprints[index], section)))],
             run.WallTimes, work.Arms, [.. run.Failed.Select(failure => failure.Key + ": " + failure.Reason)], run.DataOrigin, started,
-            Math.Round(clock.Elapsed.TotalSeconds, 3), ReportEnvironment.PeakMemory());
+            Math.Round(clock.Elapsed.TotalSeconds, 3), ReportEnvironment.PeakMemory())
+        { Models = fingerprints };
     }
 
     /// <summary>
@@ -127,7 +134,10 @@ public static class ReproductionRun
     }
 
     private sealed record StudiesRun(List<ReportSection> Sections, List<string> Fingerprints, List<string> Resumed, List<(string Key, string Reason)> Failed,
-        List<StudyWallTime> WallTimes, string DataOrigin);
+        List<StudyWallTime> WallTimes, string DataOrigin)
+    {
+        public IReadOnlyDictionary<string, string> ModelFiles { get; set; } = new Dictionary<string, string>();
+    }
 
     private static StudiesRun RunStudies(ReproductionSettings settings, IReadOnlyList<IStudy> studies, IProgress<ProgressUpdate>? progress,
         Action<string>? beforeStudy, Action<ImageDataset>? beforeStudies)
@@ -186,6 +196,7 @@ public static class ReproductionRun
             progress?.Report(new ProgressUpdate(studyTask, 1, 1, $"{outcome} in {ReportFormat.Duration(studyClock.Elapsed)}"));
         }
         progress?.Report(new ProgressUpdate("studies", studies.Count, studies.Count));
+        run.ModelFiles = context.ModelFiles;
         return run;
     }
 

@@ -10,7 +10,7 @@ public sealed record ShardWork(IReadOnlyList<string> Arms, IReadOnlyList<string>
 /// <summary>
 /// One shard's part of a split <c>reproduce</c>: the sections of the studies it ran (each as the section cache keeps it,
 /// with its fingerprint), their wall times, the arms it trained, the studies that failed ("key: reason"), the data it
-/// ran on, when it started, its seconds and its peak memory.
+/// ran on, when it started, its seconds, its peak memory and the models it used.
 /// </summary>
 public sealed record ReproductionPart(
     IReadOnlyList<ReproductionPart.Section> Sections,
@@ -22,6 +22,12 @@ public sealed record ReproductionPart(
     double Seconds,
     long PeakMemoryBytes)
 {
+    /// <summary>
+    /// The models the part's work used ("NAME (split)" for the zoo's, "arm NAME" for the arms it trained) with the SHA-256
+    /// of each file (<see cref="Sharding.ShardParts.Fingerprint"/>): what its manifest records.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Models { get; init; } = new Dictionary<string, string>();
+
     /// <summary>A study's section as kept (<see cref="StudyResultCache.Serialize"/>), under its fingerprint.</summary>
     public sealed record Section(string Key, string Fingerprint, string Json);
 

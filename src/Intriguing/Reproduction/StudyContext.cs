@@ -59,6 +59,10 @@ public sealed class StudyContext : IDisposable
         return model;
     }
 
+    /// <summary>The model files the run has used so far, by "NAME (split)", e.g. "conv (train)": what a shard's part records.</summary>
+    public IReadOnlyDictionary<string, string> ModelFiles =>
+        models.ToDictionary(pair => $"{pair.Key.Name} ({pair.Key.Split.ToString().ToLowerInvariant()})", pair => pair.Value.Path, StringComparer.Ordinal);
+
     /// <summary>
     /// <paramref name="attack"/> (its random streams seeded with the run's seed) run on the first <paramref name="count"/>
     /// test images against a zoo model; targeted attacks aim at a random wrong class drawn with the run's seed.

@@ -145,9 +145,13 @@ public static class ShardParts
             {
                 Same($"setting {key}", reference.Settings.GetValueOrDefault(key, "(absent)"), manifest.Settings.GetValueOrDefault(key, "(absent)"));
             }
-            foreach (string model in reference.Models.Keys.Union(manifest.Models.Keys).Order(StringComparer.Ordinal))
+            // Parts split by images all use the same models; parts split by units of work (reproduce) each use some, checked below.
+            if (manifest.Units is null)
             {
-                Same($"weights of model '{model}' (SHA-256)", reference.Models.GetValueOrDefault(model, "(not used)"), manifest.Models.GetValueOrDefault(model, "(not used)"));
+                foreach (string model in reference.Models.Keys.Union(manifest.Models.Keys).Order(StringComparer.Ordinal))
+                {
+                    Same($"weights of model '{model}' (SHA-256)", reference.Models.GetValueOrDefault(model, "(not used)"), manifest.Models.GetValueOrDefault(model, "(not used)"));
+                }
             }
 
             void Same(string what, string expected, string actual)
@@ -168,6 +172,19 @@ public static class ShardParts
             }
         }
         var missing = Enumerable.Range(0, count).Where(index => !byIndex.ContainsKey(index)).ToList();
+        // A model two parts both used must be the same weights in both.
+        var firstUse = new Dictionary<string, ShardPart>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            foreach (var (model, hash) in part.Manifest.Models.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+            {
+                if (!firstUse.TryAdd(model, part) && firstUse[model].Manifest.Models[model] != hash)
+                {
+                    throw new BadInputException($"merge: the parts are not from one run: weights of model '{model}' (SHA-256) are " +
+                        $"'{firstUse[model].Manifest.Models[model]}' in '{firstUse[model].Path}' but '{hash}' in '{part.Path}'");
+                }
+            }
+        }
         var ownerOfUnit = new Dictionary<string, ShardPart>(StringComparer.Ordinal);
         foreach (var part in parts)
         {
