@@ -226,7 +226,7 @@ public static class AttackCommand
     /// The parts of a split attack run put together (see <see cref="AttackParts.Merge"/>): the report one unsplit run
     /// prints, and with <paramref name="outFolder"/> the same adversarial files it writes.
     /// </summary>
-    public static AttackReport Merge(IReadOnlyList<Sharding.ShardPart> parts, string? outFolder)
+    public static AttackReport Merge(IReadOnlyList<ShardPart> parts, string? outFolder)
     {
         var payloads = parts.Select(part => Read(part)).ToList();
         var shared = payloads[0].Shared;
@@ -241,11 +241,11 @@ public static class AttackCommand
         }
         return ToReport(shared, merged.Result, merged.Survival, files);
 
-        static AttackShardPayload Read(Sharding.ShardPart part)
+        static AttackShardPayload Read(ShardPart part)
         {
             try
             {
-                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, Sharding.ShardParts.Json) is { Attack: not null, Shared: not null } payload
+                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, ShardParts.Json) is { Attack: not null, Shared: not null } payload
                     ? payload
                     : throw new BadInputException($"merge: '{part.Path}' holds no attack part");
             }
