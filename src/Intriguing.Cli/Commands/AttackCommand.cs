@@ -155,7 +155,7 @@ public static class AttackCommand
                 // (an optimiser that drops finished rows multiplies matrices of other sizes otherwise, which can move a last bit).
                 int block = Math.Min(batchSize, trained.Model.RowsPerPass);
                 var (start, length) = part.Range(total, block);
-                if (length == 0)
+                if (length == 0 && part.IsSplit)
                 {
                     int blocks = (total + block - 1) / block;
                     throw new BadInputException($"--shard {part}: {total} images in batches of {block} make {blocks} batch{(blocks == 1 ? "" : "es")}, which leave this shard none; " +
@@ -182,7 +182,13 @@ public static class AttackCommand
                 AdversarialFiles? files = null;
                 if (part.IsSplit)
                 {
-                    var manifest = new ShardManifest("attack", PartSettings(shared, methodName, isTargeted, total, parseResult.GetValue(quick)),
+                    var settings = PartSettings(shared, methodName, isTargeted, total, parseResult.GetValue(quick));
+                    // A model file's declaration changes what the model computes: parts must agree on it too.
+                    settings["inputShape"] = parseResult.GetValue(declaration.InputShape) ?? "";
+                    settings["classes"] = parseResult.GetValue(declaration.Classes)?.ToString(CultureInfo.InvariantCulture) ?? "";
+                    settings["mean"] = parseResult.GetValue(declaration.Mean) ?? "";
+                    settings["std"] = parseResult.GetValue(declaration.Std) ?? "";
+                    var manifest = new ShardManifest("attack", settings,
                         part.ToString(), total, start, length, data.Name,
                         new Dictionary<string, string> { [trained.Name] = ShardParts.Fingerprint(trained.Path) }, Intriguing.Reproduction.ReproductionRun.CodeVersion, block);
                     ShardParts.Write(outFolder!, manifest, new AttackShardPayload(AttackParts.Of(result, survival, test.Images, start), shared));
@@ -229,6 +235,13 @@ public static class AttackCommand
     public static AttackReport Merge(IReadOnlyList<ShardPart> parts, string? outFolder)
     {
         var payloads = parts.Select(part => Read(part)).ToList();
+        for (int index = 0; index < parts.Count; index++)
+        {
+            if (payloads[index].Attack.Examples.Count != parts[index].Manifest.Length)
+            {
+                throw new BadInputException($"merge: '{parts[index].Path}' holds {payloads[index].Attack.Examples.Count} images' outcomes but its manifest says it covers {parts[index].Manifest.Length}");
+            }
+        }
         var shared = payloads[0].Shared;
         using var scope = NewDisposeScope();
         var merged = AttackParts.Merge([.. payloads.Select(payload => payload.Attack)]);
@@ -245,7 +258,11 @@ public static class AttackCommand
         {
             try
             {
-                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, ShardParts.Json) is { Attack: not null, Shared: not null } payload
+                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, ShardParts.Json) is
+                {
+                    Attack: { Examples: not null, Adversarials: not null, Originals: not null, Method: not null },
+                    Shared: { Model: not null, ClassNames: not null, InputShape: not null, Settings: not null, Device: not null, Dataset: not null },
+                } payload
                     ? payload
                     : throw new BadInputException($"merge: '{part.Path}' holds no attack part");
             }

@@ -64,7 +64,13 @@ public static class MergeCommand
                             result.Report.Environment.Quick, result.Report.Environment.Seed, [.. result.FailedStudies.Select(failure => failure.Key)]);
                         context.Emit(summary, console => console.MarkupLine(
                             $"Report of {parts.Count} shards written to [bold]{Markup.Escape(result.Files.Html)}[/] (also report.md and report.json)."));
-                        return result.FailedStudies.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
+                        if (result.FailedStudies.Count > 0)
+                        {
+                            context.Io.StandardError.WriteLine("intriguing: failed: " + string.Join("; ", result.FailedStudies.Select(failure => $"study {failure.Key} failed ({failure.Reason})")) +
+                                $"; the report in {outFolder} lists {(result.FailedStudies.Count == 1 ? "its" : "their")} claims as not run");
+                            return ExitCodes.Failed;
+                        }
+                        return ExitCodes.Success;
                     }
                 case "transfer":
                     return TransferCommand.Merge(context, parts, outFolder);

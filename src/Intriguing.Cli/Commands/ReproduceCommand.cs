@@ -263,14 +263,20 @@ public static class ReproduceCommand
         string Setting(string key) => settings.TryGetValue(key, out var value) ? value
             : throw new BadInputException($"merge: the manifest of '{parts[0].Path}' lacks the setting {key}");
         bool quick = Setting("quick") == "true";
-        var run = new ReproductionSettings(outFolder, int.Parse(Setting("seed"), CultureInfo.InvariantCulture), quick, Setting("dataset"), null, commandLine,
+        if (!int.TryParse(Setting("seed"), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed))
+        {
+            throw new BadInputException($"merge: the manifest of '{parts[0].Path}' gives the seed '{Setting("seed")}'; expected an integer");
+        }
+        var run = new ReproductionSettings(outFolder, seed, quick, Setting("dataset"), null, commandLine,
             Setting("device"), Setting("resize") is { Length: > 0 } size ? ImageSize.Parse(size) : null);
         var payloads = parts.Select(part =>
         {
             try
             {
-                return System.Text.Json.JsonSerializer.Deserialize<ReproductionPart>(part.Payload, ShardParts.Json)
-                    ?? throw new BadInputException($"merge: '{part.Path}' holds no reproduce part");
+                return System.Text.Json.JsonSerializer.Deserialize<ReproductionPart>(part.Payload, ShardParts.Json) is
+                { Sections: not null, WallTimes: not null, Arms: not null, Failed: not null, DataOrigin: not null } payload
+                    ? payload
+                    : throw new BadInputException($"merge: '{part.Path}' holds no complete reproduce part (sections, study times, arms, failures, data)");
             }
             catch (System.Text.Json.JsonException error)
             {

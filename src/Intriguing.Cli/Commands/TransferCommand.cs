@@ -161,12 +161,19 @@ public static class TransferCommand
                     using var data = ImageDataset.Load(datasetChoice, dataFolder, progress);
                     using var study = new StudyContext(data, run.Seed, run.Quick, progress, target) { Declaration = declared };
                     int total = Math.Min(run.Count, data.Test.Count);
-                    var (start, length) = part.Range(total, run.Batch);
+                    // Each source's attack cuts the images into batches of min(--batch, the rows its model takes per pass), counted
+                    // from the first image; a shard starts where every source starts a batch, so every image is attacked beside the
+                    // same images as in the unsplit run.
+                    var attacked = run.CrossSplit ? run.Sources.Concat(PaperTransfer.Table4Models) : run.Sources;
+                    int block = attacked.Select(name => Math.Min(run.Batch, Load(study, name).Model.RowsPerPass)).Aggregate(1, LeastCommonMultiple);
+                    var (start, length) = part.Range(total, block);
                     if (length == 0)
                     {
+                        int blocks = (total + block - 1) / block;
                         throw new BadInputException(
-                            $"--shard {part}: {total} images in batches of {run.Batch} split {part.Count} ways leave this shard none; " +
-                            $"use at most {(total + run.Batch - 1) / run.Batch} shards, or a smaller --batch");
+                            $"--shard {part}: {total} images in blocks of {block} (where every source's batches, min(--batch, the rows its model " +
+                            $"takes per pass), line up) split {part.Count} ways leave this shard none; use at most {blocks} shards, or a --batch " +
+                            "that the sources' rows per pass divide");
                     }
                     using var mine = data.Test.Slice(start, length);
                     var runner = TransferParts.Runner(mine.Images.to(target), mine.Labels.to(target), start, run.Seed, run.Batch, progress);
@@ -181,9 +188,9 @@ public static class TransferCommand
                     var payload = new TransferPart(AttackAll(run.Sources), run.CrossSplit ? AttackAll(PaperTransfer.Table4Models) : [],
                         dataFolder is null ? null : Path.GetFullPath(dataFolder), stopwatch.Elapsed.TotalSeconds);
                     var manifest = new ShardManifest("transfer", run.ToSettings(total), part.ToString(), total, start, length, data.Name, models,
-                        ReproductionRun.CodeVersion, run.Batch);
+                        ReproductionRun.CodeVersion, block);
                     string path = ShardParts.Write(outFolder!, manifest, payload);
-                    return new ShardPartReport("transfer", part.ToString(), start, length, total, run.Batch, path,
+                    return new ShardPartReport("transfer", part.ToString(), start, length, total, block, path,
                         Math.Round(stopwatch.Elapsed.TotalSeconds, 2), get_num_threads());
                 });
                 context.Emit(written, console => ShardPartReport.Render(console, written));
@@ -541,4 +548,10 @@ public static class TransferCommand
         Markup.Escape(TransferStudy.Percent(rate)) + (paper is double value ? $" [grey]({Markup.Escape(TransferStudy.Percent(value))})[/]" : "");
 
     private static string Number(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+
+    private static int LeastCommonMultiple(int a, int b)
+    {
+        static int Divisor(int x, int y) => y == 0 ? x : Divisor(y, x % y);
+        return checked(a / Divisor(a, b) * b);
+    }
 }

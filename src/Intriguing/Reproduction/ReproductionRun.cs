@@ -117,7 +117,8 @@ public static class ReproductionRun
                 throw new BadInputException($"merge: the part holding the study {study.Key} computed it with other settings or another build (fingerprint differs)");
             }
             sections.Add(StudyResultCache.Deserialize(kept.Json, study.Key, fingerprint));
-            wallTimes.Add(holder.WallTimes.First(time => time.Study == study.Key));
+            wallTimes.Add(holder.WallTimes.FirstOrDefault(time => time.Study == study.Key)
+                ?? throw new BadInputException($"merge: the part holding the study {study.Key} does not give its time"));
             if (holder.Failed.FirstOrDefault(line => line.StartsWith(study.Key + ": ", StringComparison.Ordinal)) is { } failure)
             {
                 failed.Add((study.Key, failure[(study.Key.Length + 2)..]));

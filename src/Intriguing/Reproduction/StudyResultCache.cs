@@ -83,6 +83,11 @@ public sealed class StudyResultCache(string folder)
             {
                 throw new BadInputException(stored is null ? $"the kept section of {key} is empty" : $"the kept section {stored.Key} is not {key} under these settings");
             }
+            if (stored.Title is null || stored.Prose is null || stored.Tables is null || stored.Figures is null
+                || stored.Tables.Any(table => table?.Headers is null || table.Rows is null) || stored.Figures.Any(figure => figure?.Png is null))
+            {
+                throw new BadInputException($"the kept section of {key} lacks its title, prose, tables or figures");
+            }
             return ToSection(stored);
         }
         catch (Exception error) when (error is JsonException or FormatException or NotSupportedException)

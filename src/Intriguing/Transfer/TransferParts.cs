@@ -163,60 +163,37 @@ public static class TransferParts
     }
 
     /// <summary>
-    /// A runner that attacks <paramref name="images"/> (the run's images from <paramref name="firstImage"/> on) one
-    /// batch of <paramref name="batch"/> at a time, each batch one <see cref="Attack.Run"/> keyed on the images' indices
-    /// in the run: the attack seeded with <paramref name="seed"/>, targeted attacks aimed at the random wrong class the
-    /// whole run draws for each image. With <paramref name="firstImage"/> a multiple of <paramref name="batch"/>, every
-    /// image is attacked in the batch an unsplit run attacks it in, so a shard's examples are the unsplit run's to the bit.
+    /// A runner that attacks <paramref name="images"/> (the run's images from <paramref name="firstImage"/> on) in one
+    /// <see cref="Attack.Run"/> with batches of <paramref name="batch"/> (cut further to the rows the source's model takes
+    /// per pass), each image keyed on its index in the run: the attack seeded with <paramref name="seed"/>, targeted
+    /// attacks aimed at the random wrong class the whole run draws for each image. When <paramref name="firstImage"/> is
+    /// where the unsplit run starts a batch of every source (a multiple of each min(batch, rows per pass)), every image is
+    /// attacked beside the same images as in the unsplit run, so a shard's examples are the unsplit run's to the bit.
     /// Example indices in the result count from <paramref name="firstImage"/>.
     /// </summary>
-    /// <exception cref="ArgumentException"><paramref name="firstImage"/> is not a multiple of <paramref name="batch"/>.</exception>
     public static AttackRunner Runner(Tensor images, Tensor labels, long firstImage, int seed, int batch, IProgress<ProgressUpdate>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(firstImage);
-        if (firstImage % batch != 0)
-        {
-            throw new ArgumentException($"the first image ({firstImage}) must start a batch of {batch}", nameof(firstImage));
-        }
         return (source, attack, targeted) =>
         {
             using var scope = NewDisposeScope();
             var seeded = attack.WithSeed(seed);
             var device = source.Model.Device;
-            var deviceImages = images.to(device);
+            int count = (int)images.shape[0];
+            if (count == 0)
+            {
+                return new AttackResult(zeros(0, source.Model.Features, device: device).MoveToOuterDisposeScope(), [],
+                    AttackSummary.From(seeded.Name, targeted, [], 0, true, 0));
+            }
             var deviceLabels = labels.to(device);
             var targets = targeted ? AttackTargets.RandomWrong(deviceLabels, seed, source.Model.ClassCount, firstImage) : null;
-            int count = (int)images.shape[0];
-            var points = new List<Tensor>();
-            var examples = new List<AdversarialExample>(count);
-            int rejectedClaims = 0;
-            bool verified = true;
-            double seconds = 0;
-            for (int start = 0; start < count; start += batch)
-            {
-                int size = Math.Min(batch, count - start);
-                long[] keys = [.. Enumerable.Range(0, size).Select(row => firstImage + start + row)];
-                int offset = start;
-                var blockProgress = progress is null ? null : new Synchronous(update => progress.Report(update with { Done = offset + update.Done, Total = count }));
-                var result = seeded.Run(source.Model, deviceImages.narrow(0, start, size), deviceLabels.narrow(0, start, size), targets?.narrow(0, start, size),
-                    batch, blockProgress, keys);
-                points.Add(result.Adversarials);
-                examples.AddRange(result.Examples.Select(example => example with { Index = example.Index + offset }));
-                rejectedClaims += result.Summary.RejectedClaims;
-                verified &= result.Summary.Verified;
-                seconds += result.Summary.Seconds;
-            }
-            var adversarials = points.Count switch
-            {
-                0 => zeros(0, source.Model.Features, device: device),
-                1 => points[0],
-                _ => cat(points, 0),
-            };
-            var summary = AttackSummary.From(seeded.Name, targets is not null, examples, rejectedClaims, verified, seconds);
-            return new AttackResult(adversarials.MoveToOuterDisposeScope(), examples, summary);
+            // One run over the range, as the unsplit run attacks all its images: the attack cuts them into its own batches.
+            long[] keys = [.. Enumerable.Range(0, count).Select(row => firstImage + row)];
+            var result = seeded.Run(source.Model, images.to(device), deviceLabels, targets, batch, progress, keys);
+            return result with { Adversarials = result.Adversarials.MoveToOuterDisposeScope() };
         };
     }
 
@@ -275,10 +252,5 @@ public static class TransferParts
             }
         }
         return [.. names.Select((_, position) => SourcePart.Combine([.. payloads.Select(payload => matrix(payload)[position])]))];
-    }
-
-    private sealed class Synchronous(Action<ProgressUpdate> report) : IProgress<ProgressUpdate>
-    {
-        public void Report(ProgressUpdate value) => report(value);
     }
 }

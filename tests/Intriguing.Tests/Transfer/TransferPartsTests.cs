@@ -56,14 +56,6 @@ public sealed class TransferPartsTests
     }
 
     [Fact]
-    public void A_runner_refuses_a_first_image_inside_a_batch()
-    {
-        using var scope = NewDisposeScope();
-        var (images, labels) = SyntheticData.Images(8, seed: 9);
-        Assert.Throws<ArgumentException>(() => TransferParts.Runner(images, labels, firstImage: 12, seed: 0, batch: 8));
-    }
-
-    [Fact]
     public void Parts_of_other_sources_or_out_of_order_are_refused()
     {
         using var scope = NewDisposeScope();
