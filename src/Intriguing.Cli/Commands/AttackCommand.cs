@@ -169,7 +169,7 @@ public static class AttackCommand
                 // Each image's random streams are keyed on its index in the whole run, so a shard's images come out as in one run.
                 long[]? keys = part.IsSplit ? [.. Enumerable.Range(start, length).Select(index => (long)index)] : null;
                 var result = attack.Run(trained.Model, images, labels, targets, batchSize, progress, keys);
-                var survival = EightBitSurvival.Measure(trained.Model, result);
+                var survival = EightBitSurvival.Measure(trained.Model, result, block);
                 // The paper's distortions were measured on MNIST: none is shown beside a run on other data.
                 double? paper = methodName == "lbfgs" && data.Name == DatasetSpec.Mnist.Name && ModelZoo.TryGet(trained.Name, out var spec)
                     ? spec.PaperFor(trained.Split)?.MinDistortion

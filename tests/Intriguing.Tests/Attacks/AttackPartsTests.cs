@@ -36,6 +36,27 @@ public class AttackPartsTests
     }
 
     [Fact]
+    public void Survival_measured_block_by_block_counts_the_same_examples_and_a_shard_measures_its_blocks_as_the_run_does()
+    {
+        TorchThreads.UseOne();
+        using var scope = NewDisposeScope();
+        var model = SyntheticData.Mlp;
+        var (images, labels) = SyntheticData.Images(12, seed: 4);
+        var attack = new Fgsm { Epsilon = 0.2 };
+        var whole = attack.Run(model, images, labels, batchSize: 4);
+        var byBlock = EightBitSurvival.Measure(model, whole, block: 4);
+
+        Assert.True(byBlock.Checked > 0);
+        Assert.Equal(EightBitSurvival.Measure(model, whole), byBlock);
+        var tail = attack.Run(model, images.narrow(0, 4, 8), labels.narrow(0, 4, 8), batchSize: 4);
+        var head = attack.Run(model, images.narrow(0, 0, 4), labels.narrow(0, 0, 4), batchSize: 4);
+        var headSurvival = EightBitSurvival.Measure(model, head, block: 4);
+        var tailSurvival = EightBitSurvival.Measure(model, tail, block: 4);
+        Assert.Equal(byBlock, new EightBitSurvival(headSurvival.Checked + tailSurvival.Checked, headSurvival.Survived + tailSurvival.Survived));
+        Assert.Throws<BadInputException>(() => EightBitSurvival.Measure(model, whole, block: 0));
+    }
+
+    [Fact]
     public void Parts_out_of_order_or_of_another_attack_are_refused()
     {
         TorchThreads.UseOne();
