@@ -254,23 +254,11 @@ public static class AttackCommand
         }
         return ToReport(shared, merged.Result, merged.Survival, files);
 
-        static AttackShardPayload Read(ShardPart part)
+        static AttackShardPayload Read(ShardPart part) => part.Read<AttackShardPayload>("attack part", payload => payload is
         {
-            try
-            {
-                return System.Text.Json.JsonSerializer.Deserialize<AttackShardPayload>(part.Payload, ShardParts.Json) is
-                {
-                    Attack: { Examples: not null, Adversarials: not null, Originals: not null, Method: not null },
-                    Shared: { Model: not null, ClassNames: not null, InputShape: not null, Settings: not null, Device: not null, Dataset: not null },
-                } payload
-                    ? payload
-                    : throw new BadInputException($"merge: '{part.Path}' holds no attack part");
-            }
-            catch (System.Text.Json.JsonException error)
-            {
-                throw new BadInputException($"merge: '{part.Path}' is not a readable attack part: {error.Message}");
-            }
-        }
+            Attack: { Examples: not null, Adversarials: not null, Originals: not null, Method: not null },
+            Shared: { Model: not null, ClassNames: not null, InputShape: not null, Settings: not null, Device: not null, Dataset: not null },
+        });
     }
 
     private static AttackReport ToReport(AttackShared shared, AttackResult result, EightBitSurvival survival, AdversarialFiles? files)

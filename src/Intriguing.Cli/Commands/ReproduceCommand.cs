@@ -269,20 +269,8 @@ public static class ReproduceCommand
         }
         var run = new ReproductionSettings(outFolder, seed, quick, Setting("dataset"), null, commandLine,
             Setting("device"), Setting("resize") is { Length: > 0 } size ? ImageSize.Parse(size) : null);
-        var payloads = parts.Select(part =>
-        {
-            try
-            {
-                return System.Text.Json.JsonSerializer.Deserialize<ReproductionPart>(part.Payload, ShardParts.Json) is
-                { Sections: not null, WallTimes: not null, Arms: not null, Failed: not null, DataOrigin: not null } payload
-                    ? payload
-                    : throw new BadInputException($"merge: '{part.Path}' holds no complete reproduce part (sections, study times, arms, failures, data)");
-            }
-            catch (System.Text.Json.JsonException error)
-            {
-                throw new BadInputException($"merge: '{part.Path}' is not a readable reproduce part: {error.Message}");
-            }
-        }).ToList();
+        var payloads = parts.Select(part => part.Read<ReproductionPart>("reproduce part",
+            payload => payload is { Sections: not null, WallTimes: not null, Arms: not null, Failed: not null, DataOrigin: not null })).ToList();
         return ReproductionRun.Merge(payloads, Studies(quick, Setting("extended") == "true"), run);
     }
 

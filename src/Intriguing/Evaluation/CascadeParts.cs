@@ -100,17 +100,6 @@ public static class CascadeParts
             stages, images, warnings, cascades.Sum(part => part.Seconds));
     }
 
-    private static CascadePart Payload(ShardPart part)
-    {
-        try
-        {
-            return part.Payload.Deserialize<CascadePart>(ShardParts.Json) is { Images: not null, Stages: not null, ChecksBefore: not null } payload
-                ? payload
-                : throw new BadInputException($"merge: '{part.Path}' has no cascade payload");
-        }
-        catch (JsonException exception)
-        {
-            throw new BadInputException($"merge: '{part.Path}' is not a cascade part: {exception.Message}");
-        }
-    }
+    private static CascadePart Payload(ShardPart part) =>
+        part.Read<CascadePart>("cascade part", payload => payload is { Images: not null, Stages: not null, ChecksBefore: not null });
 }

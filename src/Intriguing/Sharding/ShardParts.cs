@@ -7,7 +7,30 @@ using Intriguing.IO;
 namespace Intriguing.Sharding;
 
 /// <summary>One shard's part as read back: where it came from, its manifest and its command's payload.</summary>
-public sealed record ShardPart(string Path, ShardManifest Manifest, JsonElement Payload);
+public sealed record ShardPart(string Path, ShardManifest Manifest, JsonElement Payload)
+{
+    /// <summary>
+    /// The payload as <typeparamref name="T"/>, checked by <paramref name="complete"/> (every field merge reads is there).
+    /// </summary>
+    /// <param name="what">What the payload is, for the message ("an attack part").</param>
+    /// <param name="complete">True when the read payload has every field merge needs.</param>
+    /// <exception cref="BadInputException">A payload that does not read as <typeparamref name="T"/> or is incomplete, naming the part.</exception>
+    public T Read<T>(string what, Func<T, bool> complete)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(complete);
+        try
+        {
+            return Payload.Deserialize<T>(ShardParts.Json) is { } payload && complete(payload)
+                ? payload
+                : throw new BadInputException($"merge: '{Path}' does not hold a complete {what} (a field merge needs is missing)");
+        }
+        catch (JsonException exception)
+        {
+            throw new BadInputException($"merge: '{Path}' is not a readable {what}: {exception.Message}");
+        }
+    }
+}
 
 /// <summary>
 /// Shard parts on disk: each is one JSON file, <c>COMMAND.part-I-of-N.json</c>, holding the manifest and the command's

@@ -202,17 +202,8 @@ public static class TransferParts
     private static TransferPart Payload(ShardPart part)
     {
         ArgumentNullException.ThrowIfNull(part);
-        try
-        {
-            return part.Payload.Deserialize<TransferPart>(ShardParts.Json) is { Sources: not null, CrossSplit: not null } payload
-                && payload.Sources.Concat(payload.CrossSplit).All(source => source is { Source: not null, Attack: not null, Indices: not null, Distortions: not null, L2s: not null, Adversarials: not null })
-                ? payload
-                : throw new BadInputException($"merge: '{part.Path}' has no transfer payload");
-        }
-        catch (JsonException exception)
-        {
-            throw new BadInputException($"merge: '{part.Path}' is not a transfer part: {exception.Message}");
-        }
+        return part.Read<TransferPart>("transfer part", payload => payload is { Sources: not null, CrossSplit: not null }
+            && payload.Sources.Concat(payload.CrossSplit).All(source => source is { Source: not null, Attack: not null, Indices: not null, Distortions: not null, L2s: not null, Adversarials: not null }));
     }
 
     /// <summary>

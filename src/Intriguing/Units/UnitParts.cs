@@ -87,18 +87,7 @@ public static class UnitParts
             activations.ToDictionary(pair => pair.Key, pair => cat(pair.Value, 0)), payloads.Sum(payload => payload.ActivationSeconds));
     }
 
-    private static UnitsPart Payload(ShardPart part)
-    {
-        try
-        {
-            return part.Payload.Deserialize<UnitsPart>(ShardParts.Json) is { Model: not null, HiddenLayers: not null, Layers: not null, Pixels: not null, Labels: not null, Activations: not null } payload
-                && payload.Activations.All(layer => layer is { Values: not null })
-                ? payload
-                : throw new BadInputException($"merge: '{part.Path}' has no units payload");
-        }
-        catch (JsonException exception)
-        {
-            throw new BadInputException($"merge: '{part.Path}' is not a units part: {exception.Message}");
-        }
-    }
+    private static UnitsPart Payload(ShardPart part) =>
+        part.Read<UnitsPart>("units part", payload => payload is { Model: not null, HiddenLayers: not null, Layers: not null, Pixels: not null, Labels: not null, Activations: not null }
+            && payload.Activations.All(layer => layer is { Values: not null }));
 }

@@ -71,6 +71,6 @@ public sealed class UnitPartsTests
 
         Assert.Contains("should hold 10 images", Assert.Throws<BadInputException>(() => UnitParts.Merge([shorter])).Message);
         var notUnits = part with { Payload = JsonSerializer.SerializeToElement(new { model = "mlp" }) };
-        Assert.Contains("no units payload", Assert.Throws<BadInputException>(() => UnitParts.Merge([notUnits])).Message);
+        Assert.Contains("does not hold a complete units part", Assert.Throws<BadInputException>(() => UnitParts.Merge([notUnits])).Message);
     }
 }
