@@ -33,7 +33,7 @@ public sealed class TransferShardTests : IDisposable
     [Fact]
     public void Split_into_two_and_into_three_and_merged_gives_the_unsplit_runs_numbers_and_figures()
     {
-        string mlp = MlpOnRealMnist(mnist, folder);
+        string mlp = TinyModelFiles.MlpOnRealMnist(mnist, folder);
         string softmax = TinyModelFiles.SoftmaxOnRealMnist(mnist, folder);
         string wholeFigures = Path.Combine(folder, "whole");
         var whole = CliRun.Of([.. Transfer(mlp, softmax, "--out", wholeFigures), "--json"]);
@@ -98,39 +98,6 @@ public sealed class TransferShardTests : IDisposable
         var bad = CliRun.Of("transfer", "--shard", "2/2", "--out", a);
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--shard", bad.StandardError);
-    }
-
-    /// <summary>
-    /// An fc100-100-10 (two sigmoid layers) fitted with 40 Adam steps to the first 2,000 real training images, saved as
-    /// a model file: most test digits come out right, and its matrix products are ones whose float results depend on
-    /// the batch.
-    /// </summary>
-    internal static string MlpOnRealMnist(RealMnist mnist, string folder)
-    {
-        random.manual_seed(4);
-        var spec = ModelZoo.Get("fc100-100-10");
-        var classifier = spec.Create();
-        using (var data = ImageDataset.Load("mnist", mnist.Folder))
-        using (var scope = NewDisposeScope())
-        {
-            var images = data.Train.Images.narrow(0, 0, 2000);
-            var labels = data.Train.Labels.narrow(0, 0, 2000);
-            var optimizer = optim.Adam(classifier.parameters(), 0.01);
-            for (int step = 0; step < 40; step++)
-            {
-                using var stepScope = NewDisposeScope();
-                var loss = nn.functional.cross_entropy(classifier.forward(images), labels);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-            }
-        }
-        classifier.eval();
-        string path = Path.Combine(folder, "tiny-mlp.safetensors");
-        var report = new TrainingReport(0.2, 0.2, 0.2, 0.2, Epochs: 1, Seconds: 0, Recipe: "40 Adam steps on 2,000 images (test fixture)");
-        using var model = new TrainedModel(spec.Name, Split.Train, 0, classifier, report, path);
-        ModelStore.Save(model);
-        return path;
     }
 
     /// <summary>The JSON with every time, the process's threads and the figures' folder removed: what must match across splits.</summary>

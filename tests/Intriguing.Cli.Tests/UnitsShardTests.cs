@@ -84,17 +84,5 @@ public sealed class UnitsShardTests : IDisposable
         Assert.Contains("--out", noOut.StandardError);
     }
 
-    /// <summary>An untrained fc100-100-10 (seeded) saved as a model file: two sigmoid layers of 100 units to look into.</summary>
-    private string SeededModelFile()
-    {
-        random.manual_seed(5);
-        var spec = ModelZoo.Get("fc100-100-10");
-        var classifier = spec.Create();
-        classifier.eval();
-        string path = Path.Combine(folder, "untrained-fc100.safetensors");
-        var report = new TrainingReport(0.9, 0.9, 0.9, 0.9, Epochs: 0, Seconds: 0, Recipe: "untrained (test fixture)");
-        using var model = new TrainedModel(spec.Name, Split.Train, 0, classifier, report, path);
-        ModelStore.Save(model);
-        return path;
-    }
+    private string SeededModelFile() => TinyModelFiles.UntrainedFc100(folder);
 }

@@ -270,7 +270,7 @@ public static class ReproduceCommand
         var run = new ReproductionSettings(outFolder, seed, quick, Setting("dataset"), null, commandLine,
             Setting("device"), Setting("resize") is { Length: > 0 } size ? ImageSize.Parse(size) : null);
         var payloads = parts.Select(part => part.Read<ReproductionPart>("reproduce part",
-            payload => payload is { Sections: not null, WallTimes: not null, Arms: not null, Failed: not null, DataOrigin: not null })).ToList();
+            payload => payload is { Sections: not null, WallTimes: not null, Arms: not null, DataOrigin: not null })).ToList();
         return ReproductionRun.Merge(payloads, Studies(quick, Setting("extended") == "true"), run);
     }
 

@@ -83,8 +83,9 @@ public static class ReproductionRun
         });
         var fingerprints = run.ModelFiles.Concat(armFiles).ToDictionary(pair => pair.Key, pair => Sharding.ShardParts.Fingerprint(pair.Value), StringComparer.Ordinal);
         return new ReproductionPart(
-            [.. run.Sections.Select((section, index) => new ReproductionPart.Section(section.Key, run.Fingerprints[index], StudyResultCache.Serialize(run.Fingerprints[index], section)))],
-            run.WallTimes, work.Arms, [.. run.Failed.Select(failure => failure.Key + ": " + failure.Reason)], run.DataOrigin, started,
+            [.. run.Sections.Select((section, index) => new ReproductionPart.Section(section.Key, run.Fingerprints[index], StudyResultCache.Serialize(run.Fingerprints[index], section),
+                run.Failed.Where(failure => failure.Key == section.Key).Select(failure => failure.Reason).FirstOrDefault()))],
+            run.WallTimes, work.Arms, run.DataOrigin, started,
             Math.Round(clock.Elapsed.TotalSeconds, 3), ReportEnvironment.PeakMemory())
         { Models = fingerprints };
     }
@@ -119,9 +120,9 @@ public static class ReproductionRun
             sections.Add(StudyResultCache.Deserialize(kept.Json, study.Key, fingerprint));
             wallTimes.Add(holder.WallTimes.FirstOrDefault(time => time.Study == study.Key)
                 ?? throw new BadInputException($"merge: the part holding the study {study.Key} does not give its time"));
-            if (holder.Failed.FirstOrDefault(line => line.StartsWith(study.Key + ": ", StringComparison.Ordinal)) is { } failure)
+            if (kept.Failure is { } failure)
             {
-                failed.Add((study.Key, failure[(study.Key.Length + 2)..]));
+                failed.Add((study.Key, failure));
             }
         }
         var environment = ReportEnvironment.Capture(settings.Seed, settings.Quick, TimeSpan.FromSeconds(parts.Sum(part => part.Seconds)), settings.CommandLine,

@@ -9,14 +9,13 @@ public sealed record ShardWork(IReadOnlyList<string> Arms, IReadOnlyList<string>
 
 /// <summary>
 /// One shard's part of a split <c>reproduce</c>: the sections of the studies it ran (each as the section cache keeps it,
-/// with its fingerprint), their wall times, the arms it trained, the studies that failed ("key: reason"), the data it
+/// with its fingerprint and, for a study that failed, why), their wall times, the arms it trained, the data it
 /// ran on, when it started, its seconds, its peak memory and the models it used.
 /// </summary>
 public sealed record ReproductionPart(
     IReadOnlyList<ReproductionPart.Section> Sections,
     IReadOnlyList<StudyWallTime> WallTimes,
     IReadOnlyList<string> Arms,
-    IReadOnlyList<string> Failed,
     string DataOrigin,
     DateTimeOffset Started,
     double Seconds,
@@ -28,8 +27,11 @@ public sealed record ReproductionPart(
     /// </summary>
     public IReadOnlyDictionary<string, string> Models { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>A study's section as kept (<see cref="StudyResultCache.Serialize"/>), under its fingerprint.</summary>
-    public sealed record Section(string Key, string Fingerprint, string Json);
+    /// <summary>
+    /// A study's section as kept (<see cref="StudyResultCache.Serialize"/>), under its fingerprint; <paramref name="Failure"/>
+    /// is the one-line reason when the study failed (its section then says it did not run).
+    /// </summary>
+    public sealed record Section(string Key, string Fingerprint, string Json, string? Failure = null);
 
     /// <summary>The units of work the part covered: its arms (<c>arm:NAME</c>) and studies (<c>study:KEY</c>).</summary>
     public IReadOnlyList<string> Units => [.. Arms.Select(arm => "arm:" + arm), .. Sections.Select(section => "study:" + section.Key)];
